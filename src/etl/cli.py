@@ -1,0 +1,95 @@
+"""`etl` — the command line.  Thin: every command calls one function of its package.
+
+Imports are inside the commands so that `etl parse` does not pay for Prefect and DuckDB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="政府信息公开工作年度报告 → cells → Parquet → DuckDB, checked and aggregated.")
+
+
+@app.command()
+def parse(
+    file: Path = typer.Argument(..., help="A report: .txt, .md, .html, .pdf, .docx"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables"),
+) -> None:
+    """Read one report into the template's cells."""
+    from etl.parse.command import parse_command
+
+    raise typer.Exit(parse_command(file, json_out))
+
+
+@app.command()
+def run(
+    year: Optional[int] = typer.Option(None, help="Rebuild exactly this year (others stay as they are)"),
+    raw: Path = typer.Option(Path("data/raw"), help="Folder of input reports (any depth)"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder (Parquet + DuckDB)"),
+) -> None:
+    """Run the nightly flow now: parse → Parquet → DuckDB → checks → aggregates."""
+    from etl.pipeline import run_command
+
+    raise typer.Exit(run_command(year=year, raw=raw, warehouse=warehouse))
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="SQL over the warehouse (read-only)"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+) -> None:
+    """Ad hoc read-only SQL; never blocks a nightly run."""
+    from etl.warehouse.query import sql_command
+
+    raise typer.Exit(sql_command(query, warehouse=warehouse, fmt=fmt))
+
+
+@app.command()
+def serve(
+    cron: str = typer.Option("0 2 * * *", help="Cron schedule of the nightly run"),
+    timezone: str = typer.Option("Asia/Shanghai", help="Timezone of the cron schedule"),
+    raw: Path = typer.Option(Path("data/raw"), help="Folder of input reports"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+) -> None:
+    """Serve the nightly deployment on a cron schedule (needs `prefect server start`)."""
+    from etl.pipeline import serve_command
+
+    raise typer.Exit(serve_command(cron=cron, timezone=timezone, raw=raw, warehouse=warehouse))
+
+
+@app.command()
+def synth(
+    out: Path = typer.Option(..., help="Output folder (documents, truth/, manifest.csv)"),
+    agencies: Optional[int] = typer.Option(None, help="Number of agencies (each publishes every year)"),
+    reports: Optional[int] = typer.Option(None, help="Number of reports (overrides --agencies)"),
+    years: str = typer.Option("2019-2025", help="Year range, e.g. 2019-2025"),
+    formats: str = typer.Option("flat_text,html,layout_text,run_text,crawler,docx,pdf",
+                                help="Comma-separated output forms"),
+    fault_rate: float = typer.Option(0.1, help="Share of reports given a recorded fault"),
+    seed: int = typer.Option(1, help="Random seed (same seed, same bytes)"),
+) -> None:
+    """Generate a realistic synthetic region with ground truth."""
+    from etl.synth.command import synth_command
+
+    raise typer.Exit(synth_command(out=out, agencies=agencies, reports=reports, years=years,
+                                   formats=formats, fault_rate=fault_rate, seed=seed))
+
+
+@app.command("eval")
+def evaluate(
+    truth: Path = typer.Option(..., help="Folder with truth/*.json and manifest.csv (from etl synth)"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse built from that folder"),
+) -> None:
+    """Compare the warehouse with the truth: cell accuracy and per-rule precision/recall."""
+    from etl.synth.evaluate import eval_command
+
+    raise typer.Exit(eval_command(truth=truth, warehouse=warehouse))
+
+
+if __name__ == "__main__":
+    app()
