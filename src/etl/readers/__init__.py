@@ -1,0 +1,65 @@
+"""Readers: one module per input form, each turning a file into an :class:`etl.document.Document`.
+
+``read_path`` dispatches on the file's bytes first (magic numbers) and its extension second, so a
+PDF saved as ``.html`` is still read as a PDF.  Every failure is a :class:`etl.errors.ReportError`
+naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from etl.document import Document
+from etl.errors import ReportError
+
+#: Extensions we recognise but cannot read (yet): a clear quarantine reason, not a crash.
+UNSUPPORTED = {
+    ".doc": "legacy Word .doc (binary); save as .docx",
+    ".wps": "WPS Office document; save as .docx or PDF",
+    ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".jpg": "image", ".jpeg": "image",
+    ".png": "image", ".gif": "image", ".zip": "archive", ".rar": "archive",
+}
+TEXT_EXTENSIONS = {".txt", ".md", ".markdown", ".text", ""}
+HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml", ".jsp", ".php", ".asp", ".aspx"}
+
+
+def read_path(path: str | Path) -> Document:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ReportError(str(path), "unreadable", e.strerror or str(e)) from e
+    return read_bytes(data, str(path))
+
+
+def read_bytes(data: bytes, path: str) -> Document:
+    suffix = Path(path).suffix.lower()
+    if not data:
+        raise ReportError(path, "empty", "the file has no content")
+    if data.startswith(b"%PDF") or suffix == ".pdf":
+        from etl.readers.pdf import read_pdf
+
+        return read_pdf(data, path)
+    if data.startswith(b"PK\x03\x04") and suffix in (".docx", ".zip", ""):
+        from etl.readers.docx import read_docx
+
+        return read_docx(data, path)
+    if suffix == ".docx":
+        raise ReportError(path, "corrupt", "not a ZIP container, so not a valid .docx")
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in UNSUPPORTED:
+        what = UNSUPPORTED.get(suffix, "OLE2 compound file (legacy .doc/.wps/.xls)")
+        raise ReportError(path, "unsupported_format", what)
+    from etl.readers.encoding import decode_bytes
+
+    text, encoding = decode_bytes(data, path)
+    head = text[:2000].lower()
+    if suffix in HTML_EXTENSIONS or "<table" in head or "<html" in head or "<p" in head[:200]:
+        from etl.readers.html import read_html
+
+        doc = read_html(text, path)
+    else:
+        from etl.readers.text import read_text
+
+        doc = read_text(text, path)
+    doc.meta.setdefault("encoding", encoding)
+    return doc

@@ -1,0 +1,52 @@
+"""Bytes → text for the text-like forms (HTML, copied text, Markdown, crawler dumps).
+
+Order: a BOM; a declared charset (``<meta charset>`` / ``http-equiv``); strict UTF-8; then
+GB18030 (a superset of GBK and GB2312, the usual Chinese-site encodings); then detection.
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.errors import ReportError
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "utf8": "utf-8"}
+
+
+def declared_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "ignore").lower()
+    return _ALIASES.get(name, name)
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise ReportError naming ``path`` when nothing fits."""
+    if not data.strip():
+        raise ReportError(path, "empty", "the file has no content")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    declared = declared_charset(data)
+    if declared:
+        try:
+            return data.decode(declared), declared
+        except (LookupError, UnicodeDecodeError):
+            pass                                    # a lying <meta>: fall through to detection
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise ReportError(path, "undecodable", "not UTF-8, GB18030 or any detectable encoding")
+    return str(best), best.encoding
