@@ -1,0 +1,86 @@
+"""Helpers the HTML, DOCX and PDF readers share: span expansion and cell-text cleaning.
+
+One home for "a table of spanning cells → a rectangular grid with ``origin``", so the three
+readers agree on what ``TableGrid.origin`` means: ``origin[r][c]`` is the grid position
+``(row, col)`` of the top-left corner of the source cell that covers ``(r, c)``.  A grid position
+is a cell's own origin iff ``origin[r][c] == (r, c)``; two neighbours with the same origin are one
+spanned cell, two neighbours with different origins are two cells that merely print the same text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from etl.document import TableGrid
+
+# Whitespace that carries no meaning inside a cell: NBSP (the &nbsp; of empty HTML cells),
+# ideographic space, zero-width space and BOM, plus ordinary whitespace.
+_WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+_CJK_END = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef（）《》“”、，。：；]$")
+_CJK_START = re.compile(r"^[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef（）《》“”、，。：；]")
+
+
+@dataclass
+class SourceCell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def clean_text(text: str) -> str:
+    """Collapse runs of whitespace (NBSP included) to one space and strip; "&nbsp;" → ""."""
+    return _WS.sub(" ", text).strip()
+
+
+def join_lines(parts: list[str]) -> str:
+    """Join the visual lines of one cell or paragraph.
+
+    Chinese text wraps without spaces, so two lines are glued directly when either side of the
+    join is CJK (``本年新`` + ``制作数量`` → ``本年新制作数量``); Latin words and numbers keep a space.
+    """
+    out = ""
+    for part in parts:
+        part = clean_text(part)
+        if not part:
+            continue
+        if out and not (_CJK_END.search(out) or _CJK_START.search(part)):
+            out += " "
+        out += part
+    return out
+
+
+def expand_spans(rows: list[list[SourceCell]], index: int, **where) -> TableGrid:
+    """Lay out spanning cells in the HTML table model and return a rectangular TableGrid.
+
+    A spanned cell's text is repeated in every position it covers.  Spans that run past the
+    table's last row are cut there (as browsers do); short rows are padded with blank cells whose
+    origin is their own position.
+    """
+    n_rows = len(rows)
+    filled: dict[tuple[int, int], tuple[str, tuple[int, int]]] = {}
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in filled:
+                c += 1
+            rs = cell.rowspan if cell.rowspan > 0 else n_rows - r   # rowspan=0: to the end
+            rs = max(1, min(rs, n_rows - r))
+            cs = max(1, cell.colspan)
+            anchor = (r, c)
+            for dr in range(rs):
+                for dc in range(cs):
+                    filled.setdefault((r + dr, c + dc), (cell.text, anchor))
+            c += cs
+    n_cols = max((c for (_, c) in filled), default=-1) + 1
+    grid: list[list[str]] = []
+    origin: list[list[tuple[int, int]]] = []
+    for r in range(n_rows):
+        grid_row, origin_row = [], []
+        for c in range(n_cols):
+            text, anchor = filled.get((r, c), ("", (r, c)))
+            grid_row.append(text)
+            origin_row.append(anchor)
+        grid.append(grid_row)
+        origin.append(origin_row)
+    return TableGrid(rows=grid, index=index, origin=origin, **where)
