@@ -19,6 +19,8 @@ from etl.document import TableGrid
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _CJK_END = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef（）《》“”、，。：；]$")
 _CJK_START = re.compile(r"^[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef（）《》“”、，。：；]")
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef（）《》“”、，。：；"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) | (?=[{_CJK}])")
 
 
 @dataclass
@@ -31,6 +33,14 @@ class SourceCell:
 def clean_text(text: str) -> str:
     """Collapse runs of whitespace (NBSP included) to one space and strip; "&nbsp;" → ""."""
     return _WS.sub(" ", text).strip()
+
+
+def clean_cell(text: str) -> str:
+    """A table cell's text as one string: whitespace collapsed, and dropped where it touches
+    Chinese (a cell's wrapped lines, or letter-spacing like ``自 然 人``, carry no space)."""
+    if text.isprintable() and " " not in text:     # the usual "821" / "总计": nothing to clean
+        return text
+    return _CJK_GAP.sub("", clean_text(text))
 
 
 def join_lines(parts: list[str]) -> str:
@@ -58,29 +68,47 @@ def expand_spans(rows: list[list[SourceCell]], index: int, **where) -> TableGrid
     origin is their own position.
     """
     n_rows = len(rows)
-    filled: dict[tuple[int, int], tuple[str, tuple[int, int]]] = {}
+    texts: list[list[str | None]] = [[] for _ in range(n_rows)]
+    origins: list[list[tuple[int, int] | None]] = [[] for _ in range(n_rows)]
     for r, row in enumerate(rows):
+        trow = texts[r]
         c = 0
         for cell in row:
-            while (r, c) in filled:
+            while c < len(trow) and trow[c] is not None:
                 c += 1
+            if cell.rowspan == 1 and cell.colspan == 1:     # the common case, kept cheap
+                if c == len(trow):
+                    trow.append(cell.text)
+                    origins[r].append((r, c))
+                else:
+                    trow[c] = cell.text
+                    origins[r][c] = (r, c)
+                c += 1
+                continue
             rs = cell.rowspan if cell.rowspan > 0 else n_rows - r   # rowspan=0: to the end
             rs = max(1, min(rs, n_rows - r))
             cs = max(1, cell.colspan)
             anchor = (r, c)
-            for dr in range(rs):
-                for dc in range(cs):
-                    filled.setdefault((r + dr, c + dc), (cell.text, anchor))
+            for rr in range(r, r + rs):
+                t, o = texts[rr], origins[rr]
+                if len(t) < c + cs:
+                    pad = c + cs - len(t)
+                    t.extend([None] * pad)
+                    o.extend([None] * pad)
+                for cc in range(c, c + cs):
+                    if t[cc] is None:           # an earlier rowspan keeps its place
+                        t[cc] = cell.text
+                        o[cc] = anchor
             c += cs
-    n_cols = max((c for (_, c) in filled), default=-1) + 1
-    grid: list[list[str]] = []
-    origin: list[list[tuple[int, int]]] = []
+    n_cols = max((len(t) for t in texts), default=0)
     for r in range(n_rows):
-        grid_row, origin_row = [], []
+        t, o = texts[r], origins[r]
+        if len(t) < n_cols:
+            pad = n_cols - len(t)
+            t.extend([None] * pad)
+            o.extend([None] * pad)
         for c in range(n_cols):
-            text, anchor = filled.get((r, c), ("", (r, c)))
-            grid_row.append(text)
-            origin_row.append(anchor)
-        grid.append(grid_row)
-        origin.append(origin_row)
-    return TableGrid(rows=grid, index=index, origin=origin, **where)
+            if t[c] is None:
+                t[c] = ""
+                o[c] = (r, c)
+    return TableGrid(rows=texts, index=index, origin=origins, **where)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from etl.document import Document, TableGrid, TextLine
 from etl.errors import ReportError
-from etl.readers.grid import SourceCell, clean_text, expand_spans, join_lines
+from etl.readers.grid import SourceCell, clean_cell, clean_text, expand_spans
 
 # Tags whose content is never report text.
 _DROP_TAGS = frozenset({
@@ -77,24 +77,6 @@ class _Lines:
                 self.lines.append(text)
 
 
-def _cell_lines(node: LexborNode, acc: _Lines) -> None:
-    """Text of a node as visual lines (no tables expected: used inside cells)."""
-    for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            acc.parts.append(child.text_content)
-        elif tag == "br":
-            acc.flush()
-        elif tag in _DROP_TAGS or tag == "-comment":
-            continue
-        elif tag in _BLOCK_TAGS:
-            acc.flush()
-            _cell_lines(child, acc)
-            acc.flush()
-        else:
-            _cell_lines(child, acc)
-
-
 def _has_nested_table(table: LexborNode) -> bool:
     # lexbor's css() matches the node itself too, so a leaf table finds exactly one "table"
     return len(table.css("table")) > 1
@@ -105,13 +87,14 @@ def _table_rows(table: LexborNode) -> list[list[SourceCell]]:
     for tr in table.css("tr"):
         cells: list[SourceCell] = []
         for td in tr.iter():
-            if td.tag not in ("td", "th"):
+            tag = td.tag
+            if tag != "td" and tag != "th":
                 continue
-            acc = _Lines()
-            _cell_lines(td, acc)
-            acc.flush()
+            # Lines inside a cell (<br>, <p>) are glued: Chinese wraps without spaces, and a
+            # number split over Word's runs (<span>1</span><span>2</span>) must stay one number.
             attrs = td.attributes
-            cells.append(SourceCell(join_lines(acc.lines), _span(attrs.get("rowspan")), _span(attrs.get("colspan"))))
+            cells.append(SourceCell(clean_cell(td.text(deep=True)),
+                                    _span(attrs.get("rowspan")), _span(attrs.get("colspan"))))
         rows.append(cells)
     return rows
 
@@ -119,7 +102,9 @@ def _table_rows(table: LexborNode) -> list[list[SourceCell]]:
 def _span(value: str | None) -> int:
     if not value:
         return 1
-    digits = re.match(r"\s*(\d+)", value)
+    if value.isdigit():
+        return int(value)
+    digits = re.match(r"\s*(\d+)", value)         # "2 ", "3px" and other sloppy spans
     return int(digits.group(1)) if digits else 1
 
 
@@ -172,7 +157,7 @@ class _Walker:
         self.blocks.append(grid)
 
 
-def _article_body(root: LexborNode) -> LexborNode:
+def _article_body(root: LexborNode, full: str) -> LexborNode:
     """The lowest element around the page's biggest leaf table holding every section marker.
 
     Falls back to ``root`` when the page has no table (prose-only pages are walked whole and
@@ -181,7 +166,6 @@ def _article_body(root: LexborNode) -> LexborNode:
     if not leaf_tables:
         return root
     anchor = max(leaf_tables, key=lambda t: len(t.css("td")) + len(t.css("th")))
-    full = root.text(deep=True)
     markers = [m for m in _BODY_MARKERS if m in full]
     node = anchor.parent
     while node is not None and node is not root:
@@ -241,13 +225,14 @@ def read_html(text: str, path: str) -> Document:
     root = tree.body or tree.root
     if root is None:
         raise ReportError(path, "corrupt", "no HTML body could be parsed")
-    body = _article_body(root)
+    full = root.text(deep=True)
+    body = _article_body(root, full)
     walker = _Walker()
     walker.walk(body)
     walker.flush()
     doc = Document(path=path, form="html", blocks=walker.blocks)
     doc.title = _title(tree, root)
-    published = _published(tree, root.text(deep=True))
+    published = _published(tree, full)
     if published:
         doc.meta["published"] = published
     if not doc.blocks:
