@@ -138,21 +138,30 @@ def _row_total_splits(d: str, n: int = N3) -> tuple[tuple[int, ...], ...] | None
 
 def _prefix_sums(d: str, pos: int, end: int, left: int, rest: int, acc: list[int],
                  out: list[tuple[int, ...]], maxlen: int) -> bool:
-    """Split d[pos:end] into ``left`` cells summing to ``rest``; False when over the cap."""
-    if left == 0:
-        if pos == end and rest == 0:
+    """Split d[pos:end] into ``left`` cells summing to ``rest``; False when over the cap.
+
+    ``maxlen`` is the digit length of ``rest``: no cell can be longer, which bounds both the
+    cell lengths tried and how many digits the open cells can absorb."""
+    span = end - pos
+    if span > left * maxlen or span < left:
+        return True
+    if left == 1:
+        tail = d[pos:end]
+        if (span == 1 or tail[0] != "0") and int(tail) == rest:
+            acc.append(rest)
             out.append(tuple(acc) + (sum(acc),))
+            acc.pop()
             if len(out) > MAX_ROW_CANDIDATES:
                 return False
         return True
-    avail = end - pos - (left - 1)
-    longest = 1 if d[pos] == "0" else min(avail, maxlen)
+    longest = 1 if d[pos] == "0" else min(span - (left - 1), maxlen)
     for length in range(1, longest + 1):
         v = int(d[pos:pos + length])
         if v > rest:
             break
         acc.append(v)
-        ok = _prefix_sums(d, pos + length, end, left - 1, rest - v, acc, out, maxlen)
+        r = rest - v
+        ok = _prefix_sums(d, pos + length, end, left - 1, r, acc, out, len(str(r)))
         acc.pop()
         if not ok:
             return False
