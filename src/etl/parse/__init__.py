@@ -1,0 +1,38 @@
+"""The parser: Document -> template cells, exactly (label-anchored, never by counting numbers).
+
+``parse_path`` = ``readers.read_path`` + ``parse_document``.  Cells carry value, raw text,
+state and provenance; digit runs are split by :mod:`etl.parse.digits`, prose figures come from
+:mod:`etl.parse.prose`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from etl.document import Document
+from etl.errors import ReportError
+from etl.model import ParsedReport
+
+#: Bump when the parser's output for the same input may change (the warehouse re-parses).
+PARSER_VERSION = "1.0.0"
+
+
+def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
+    from etl.parse.report import parse_document as _parse
+
+    return _parse(doc, manifest)
+
+
+def parse_path(path: str | Path, manifest: dict | None = None) -> ParsedReport:
+    from etl.readers import read_path
+
+    doc = read_path(path)
+    try:
+        return parse_document(doc, manifest)
+    except ReportError:
+        raise
+    except Exception as e:                       # a bug must still name the file, not kill a run
+        raise ReportError(str(path), "parse_failed", f"{type(e).__name__}: {e}") from e
+
+
+__all__ = ["PARSER_VERSION", "parse_document", "parse_path"]

@@ -1,0 +1,227 @@
+"""Document -> a flat stream of label/value items and section headings.
+
+Every input form ends up as the same thing: an ordered list of :class:`Item` (a label, possibly
+empty, and the value tokens printed after it on the same line / table row) and
+:class:`Heading` markers (``二``..``六``).  The section parsers never look at the form again.
+
+* text lines: the value tokens are the longest run of whitespace-separated tokens at the end of
+  the line that read as numbers or dashes (``一、本年新收…  21  0  0  0  0  0  21``); a line of
+  only numbers is an item with an empty label; a label alone is an item without values.
+* crawler dumps (cells concatenated, no reliable separators): the text is cut into label text
+  and *runs* of digits; a run is one token whose cell boundaries are unknown (the digit solver
+  decides).  A run ending in ``N.`` right before a label gives the ``N.`` back to that label
+  (``00000002.其他法律…`` is ``0000000`` + ``2.其他法律…``).
+* tables: a row's distinct source cells (``TableGrid.origin``; a colspan counts once) up to the
+  last text cell are the label, the cells after it are the values (blank cells included).
+
+Headings are found inside any label text (a crawler line holds the whole report), so a label
+may be cut in two at a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from etl.document import Document, TableGrid, TextLine
+from etl.parse.values import is_value_token
+from etl.template import SECTIONS, normalize_label
+
+_NUMERALS = "一二三四五六"
+
+
+@dataclass
+class Token:
+    raw: str
+    source: str
+    run: bool = False               # digits of several cells run together (crawler dumps)
+
+
+@dataclass
+class Item:
+    label: str                      # the label as printed ("" when the line holds only values)
+    norm: str                       # normalize_label(label)
+    values: list[Token]
+    source: str
+    text: str                       # the original text of the line/segment (for prose)
+    line: int | None = None
+    page: int | None = None
+    in_table: bool = False
+
+
+@dataclass
+class Heading:
+    section: str                    # "一".."六"
+    text: str
+    source: str
+
+
+@dataclass
+class Stream:
+    items: list[Item | Heading] = field(default_factory=list)
+
+
+# A section heading: a numeral + 、 (or （四）), at most a short prefix, then one of the section's
+# fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
+# "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
+def _heading_regex() -> re.Pattern[str]:
+    alts = []
+    for s in SECTIONS:
+        for frag in s.fragments:
+            alts.append(re.escape(frag).replace("、", "[、,，]"))
+    frag_re = "|".join(sorted(alts, key=len, reverse=True))
+    return re.compile(
+        r"(?:(?P<n1>[一二三四五六])\s*[、.．,，]|[（(]\s*(?P<n2>[一二三四五六])\s*[)）])\s*"
+        r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + frag_re + ")")
+
+
+_HEADING = _heading_regex()
+_FRAG_SECTION = {normalize_label(f): s.number for s in SECTIONS for f in s.fragments}
+
+
+def find_heading(text: str) -> tuple[int, int, str] | None:
+    """(start, end, section number) of the first section heading in ``text``."""
+    if not any(n in text for n in _NUMERALS):
+        return None
+    for m in _HEADING.finditer(text):
+        number = m.group("n1") or m.group("n2")
+        frag = normalize_label(m.group("frag"))
+        if _FRAG_SECTION.get(frag) == number:
+            return m.start(), m.end(), number
+    return None
+
+
+# ---- text lines ------------------------------------------------------------------------------
+
+def _src_line(line: int, page: int | None) -> str:
+    return f"line {line}" + (f" p{page}" if page else "")
+
+
+def _line_item(tl: TextLine) -> Item:
+    text = tl.text
+    source = _src_line(tl.line, tl.page)
+    parts = text.split()
+    k = len(parts)
+    while k > 0 and is_value_token(parts[k - 1]):
+        k -= 1
+    if k == len(parts):
+        label, values = text.strip(), []
+    else:
+        label = " ".join(parts[:k])
+        values = [Token(p, source) for p in parts[k:]]
+    return Item(label, normalize_label(label), values, source, text, tl.line, tl.page)
+
+
+# Crawler runs: digits with spaces between them; a dot only inside a decimal number.
+_RUN = re.compile(r"[0-9０-９](?:[0-9０-９ \t\u00a0\u3000]|[.．](?=[0-9０-９]))*")
+_LABEL_NUMBER_AFTER = re.compile(r"[.．、][^\d\s.．]")
+
+
+def _run_items(tl: TextLine) -> list[Item]:
+    """Cut a crawler line into (label, run) items."""
+    text = tl.text
+    source = _src_line(tl.line, tl.page)
+    out: list[Item] = []
+    label_start = 0
+    pos = 0
+    for m in _RUN.finditer(text):
+        start, end = m.span()
+        if start < pos:
+            continue
+        run = m.group()
+        after = text[end:end + 2]
+        # "…00000002.其他法律" — the last digit and its dot number the next label
+        if _LABEL_NUMBER_AFTER.match(after) and run.rstrip() == run:
+            end -= 1
+            run = run[:-1]
+        if not run.strip():
+            continue
+        label = text[label_start:start]
+        out.append(Item(label.strip(), normalize_label(label), [Token(run.strip(), source, run=True)],
+                        source, text[label_start:end], tl.line, tl.page))
+        label_start = pos = end
+    rest = text[label_start:]
+    if rest.strip():
+        out.append(Item(rest.strip(), normalize_label(rest), [], source, rest, tl.line, tl.page))
+    return out
+
+
+# ---- tables ----------------------------------------------------------------------------------
+
+def _table_items(t: TableGrid) -> list[Item]:
+    out: list[Item] = []
+    for r, row in enumerate(t.rows):
+        page = t.pages[r] if t.pages and r < len(t.pages) else t.page
+        seen: set = set()
+        cells: list[tuple[int, str]] = []
+        for c, cell in enumerate(row):
+            key = t.origin[r][c] if t.origin and r < len(t.origin) and c < len(t.origin[r]) else (r, c)
+            if key in seen:
+                continue
+            seen.add(key)
+            cells.append((c, cell))
+        # the label ends at the last cell that is text (not a number, a dash or blank)
+        last_text = -1
+        for i, (_, cell) in enumerate(cells):
+            s = cell.strip()
+            if s and not is_value_token(s.replace(" ", "")):
+                last_text = i
+        label_parts = [cell.strip() for _, cell in cells[:last_text + 1] if cell.strip()]
+        label = " ".join(label_parts)
+        src_row = f"table {t.index} r{r}"
+        pg = f" p{page}" if page else ""
+        values = [Token(cell, f"{src_row} c{c}{pg}") for c, cell in cells[last_text + 1:]]
+        if not label and not any(v.raw.strip() for v in values):
+            continue                                    # an empty row
+        out.append(Item(label, normalize_label(label), values, src_row + pg,
+                        " ".join(cell for _, cell in cells), t.line, page, in_table=True))
+    return out
+
+
+# ---- the stream ------------------------------------------------------------------------------
+
+def _split_headings(item: Item, out: list, current: list[int]) -> None:
+    """Append ``item`` to ``out``, cut at any section heading inside its label.  Sections only
+    move forward, so a heading-like phrase of an earlier section is left in the label."""
+    label = item.label
+    offset = 0
+    changed = False
+    while True:
+        found = find_heading(label[offset:])
+        if not found:
+            break
+        start, end, number = found
+        start, end = start + offset, end + offset
+        order = _NUMERALS.index(number)
+        if order <= current[0]:
+            offset = end
+            continue
+        before = label[:start]
+        if before.strip():
+            out.append(Item(before.strip(), normalize_label(before), [], item.source, before,
+                            item.line, item.page, item.in_table))
+        out.append(Heading(number, label[start:end], item.source))
+        current[0] = order
+        label, offset, changed = label[end:], 0, True
+    if changed:
+        idx = item.text.rfind(label) if label else -1
+        item = replace(item, label=label.strip(), norm=normalize_label(label),
+                       text=item.text[idx:] if idx >= 0 else label)
+    if item.label or item.values:
+        out.append(item)
+
+
+def build_stream(doc: Document) -> list[Item | Heading]:
+    out: list[Item | Heading] = []
+    current = [-1]                                       # index of the current section numeral
+    crawler = doc.form == "crawler"
+    for b in doc.blocks:
+        if isinstance(b, TextLine):
+            if not b.text.strip():
+                continue
+            items = _run_items(b) if crawler else [_line_item(b)]
+        else:
+            items = _table_items(b)
+        for it in items:
+            _split_headings(it, out, current)
+    return out

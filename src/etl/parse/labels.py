@@ -1,0 +1,66 @@
+"""Row and category labels -> template keys, from the fragments the template declares.
+
+A printed label may hold more than one fragment (a crawler dump glues the table title, the
+header words and the first row label together; a group label may share a line with its first
+sub-row).  The fragment printed LAST is the one nearest the values, so it wins.
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label
+
+
+def _alternation(pairs: list[tuple[str, str]]) -> tuple[re.Pattern[str], dict[str, str]]:
+    mapping: dict[str, str] = {}
+    for frag, key in pairs:
+        mapping.setdefault(normalize_label(frag), key)
+    pattern = "|".join(re.escape(f) for f in sorted(mapping, key=len, reverse=True))
+    return re.compile(pattern), mapping
+
+
+_ROW_RE, _ROW_OF = _alternation([(f, r.key) for r in SECTION3_ROWS for f in r.fragments])
+
+# "3.其他" (the 2021 template's last (六) sub-row) has no fragment of its own: it is anchored by
+# its group, never by position.  After normalize_label, "3、其他" reads "3,其他".
+_BARE_OTHER = re.compile(r"^(?:\d{1,2}[.,]?|\([一二三四五六七八九十\d]{1,2}\))?其他(?:情形)?$")
+GROUP6 = "(六)"
+
+
+def match_row(norm: str) -> str | None:
+    """The section-三 row a normalized label names (its last fragment), or None."""
+    last = None
+    for m in _ROW_RE.finditer(norm):
+        last = m
+    return _ROW_OF[last.group()] if last else None
+
+
+def is_bare_other(norm: str) -> bool:
+    return bool(_BARE_OTHER.match(norm))
+
+
+_CATEGORY = {
+    version: _alternation([(lab, cat.key) for table in tables for cat in table.categories
+                           for lab in (cat.label, *cat.aliases)])
+    for version, tables in SECTION2.items()
+}
+
+
+def match_category(norm: str, version: str) -> str | None:
+    """The section-二 category a normalized label names (the last one printed), or None."""
+    rx, of = _CATEGORY[version]
+    best = None
+    for m in rx.finditer(norm):
+        best = m
+    return of[best.group()] if best else None
+
+
+_GROUP4_RE, _GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
+
+
+def match_group4(norm: str) -> str | None:
+    last = None
+    for m in _GROUP4_RE.finditer(norm):
+        last = m
+    return _GROUP4_OF[last.group()] if last else None

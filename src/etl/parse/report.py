@@ -1,0 +1,141 @@
+"""Document -> ParsedReport: split the stream into sections, read the three tables, find the
+identity and hand the prose to the prose extractor."""
+
+from __future__ import annotations
+
+from etl.document import Document, TextLine
+from etl.errors import ReportError
+from etl.model import ParsedReport
+from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
+from etl.parse.items import Heading, Item, build_stream
+from etl.parse.labels import match_row
+from etl.parse.sections import read_section3, section2_cells, section3_cells, section4_cells
+from etl.template import template_for_year
+
+_PROSE_SECTIONS = (None, "一", "六")
+
+
+def _sections(stream: list[Item | Heading]) -> tuple[dict[str | None, list[Item]], list[str]]:
+    out: dict[str | None, list[Item]] = {None: []}
+    current: str | None = None
+    seen: list[str] = []
+    for x in stream:
+        if isinstance(x, Heading):
+            current = x.section
+            seen.append(current)
+            out.setdefault(current, [])
+        else:
+            out[current].append(x)
+    return out, seen
+
+
+def _section3_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
+    if sections.get("三"):
+        return sections["三"]
+    # no 三 heading (a bare table, a heading worded differently): start at the first row label
+    out: list[Item] = []
+    started = False
+    for x in stream:
+        if isinstance(x, Heading):
+            if started and x.section in ("四", "五", "六"):
+                break
+            continue
+        if not started and x.norm and match_row(x.norm) == "new_received":
+            started = True
+        if started:
+            out.append(x)
+    return out
+
+
+def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
+    """Text of the prose sections, one TextLine per source line (a crawler line cut into label
+    and run items is glued back together)."""
+    lines: list[TextLine] = []
+    current: str | None = None
+    buf: list[str] = []
+    key: tuple | None = None
+    for x in stream:
+        if isinstance(x, Heading):
+            current = x.section
+            continue
+        if current not in _PROSE_SECTIONS or x.in_table:
+            continue
+        k = (current, x.line)
+        if k != key and buf:
+            lines.append(TextLine("".join(buf), key[1] or 0, page))
+            buf = []
+        key, page = k, x.page
+        buf.append(x.text)
+    if buf:
+        lines.append(TextLine("".join(buf), key[1] or 0, page))
+    return lines
+
+
+def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
+    manifest = manifest or {}
+    warnings: list[str] = list(doc.warnings)
+    stream = build_stream(doc)
+    sections, seen = _sections(stream)
+    s3_items = _section3_items(stream, sections)
+    rows3 = read_section3(s3_items, warnings)
+    if not rows3 and not seen:
+        raise ReportError(doc.path, "not_a_report",
+                          "no table 三 rows and no section headings of an annual report found")
+
+    # identity ---------------------------------------------------------------------------
+    source: dict[str, str] = {}
+    head_lines = [doc.title] if doc.title else []
+    head_lines += [x.text for x in stream[:12] if isinstance(x, Item) and not x.in_table]
+    agency, year, title = title_identity(head_lines)
+    if agency:
+        source["agency"] = "title"
+    if year:
+        source["year"] = "title"
+    if not agency or not year:
+        prose_text = "\n".join(x.text for x in sections.get(None, [])[:40] + sections.get("一", [])[:20])
+        p_agency, p_year = prose_identity(prose_text)
+        if not agency and p_agency:
+            agency, source["agency"] = p_agency, "prose"
+        if not year and p_year:
+            year, source["year"] = p_year, "prose"
+    for k in ("agency", "year", "agency_id", "region_path", "level"):
+        if manifest.get(k) not in (None, ""):
+            source[k] = "manifest"
+    if manifest.get("agency"):
+        agency = str(manifest["agency"])
+    if manifest.get("year"):
+        year = int(manifest["year"])
+
+    # template: from what the tables print ------------------------------------------------
+    table_text = "".join(x.norm for x in sections.get("二", []) + s3_items)
+    template, _ = detect_template(table_text)
+    if template:
+        source["template"] = "tables"
+        w = template_warning(template, year)
+        if w:
+            warnings.append(w)
+    else:
+        template = template_for_year(year) if year else "2021"
+        source["template"] = "year" if year else "default"
+        warnings.append(f"template not recognisable from the tables; assumed {template}")
+
+    cells = section2_cells(sections.get("二", []), template, warnings)
+    cells += section3_cells(rows3, template, warnings)
+    cells += section4_cells(sections.get("四", []), warnings)
+    for number in ("二", "三", "四"):
+        if number not in seen:
+            warnings.append(f"section {number} heading not found")
+
+    prose = []
+    lines = _prose_lines(stream)
+    if lines:
+        try:
+            from etl.parse.prose import extract_figures
+        except ImportError:                      # the extractor ships separately
+            warnings.append("prose figures not extracted: etl.parse.prose unavailable")
+        else:
+            prose = extract_figures(lines)
+
+    return ParsedReport(file=doc.path, form=doc.form, agency=agency, year=year, template=template,
+                        cells=cells, prose=prose, warnings=warnings, identity_source=source,
+                        title=doc.title or title)

@@ -1,0 +1,233 @@
+"""The three tables: items of a section -> template cells (label-anchored, never by counting).
+
+Each table is read by the same small state machine: a label that names a row opens that row;
+the value tokens that follow (on the same line, or on the next lines for one-cell-per-line
+text) fill it in column order until it has as many cells as the template gives it.  A label
+that names no row (a wrapped label's tail, a vertical label's single characters, header words)
+changes nothing; a row label followed directly by another row label was a group heading
+(``(六)其他处理`` over its three sub-rows) and is replaced.  Runs of digits (crawler dumps) go to
+the digit solver with the table's identities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from etl.model import Cell
+from etl.parse.items import Item, Token
+from etl.parse.labels import GROUP6, is_bare_other, match_category, match_row
+from etl.parse.values import classify
+from etl.template import (
+    RESULT_ROW_KEYS,
+    SECTION2,
+    SECTION3_COLUMN_KEYS,
+    SECTION3_ROW_KEYS,
+    SECTION4_GROUPS,
+    SECTION4_KEYS,
+    SECTION4_OUTCOMES,
+    section3_rows_for,
+)
+
+N3 = len(SECTION3_COLUMN_KEYS)
+_RESULTS = frozenset(RESULT_ROW_KEYS)
+_GROUP6_ROWS = frozenset(("reject_confirm", "other_overdue_correction", "other_unpaid_fee"))
+
+
+@dataclass
+class RowRead:
+    key: str
+    label: str
+    source: str
+    tokens: list[Token] = field(default_factory=list)
+
+
+def _cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool = False) -> Cell:
+    if tok is None:
+        return Cell(section, row, col, None, "", "absent", "", "not printed")
+    value, state = classify(tok.raw, yuan=yuan)
+    return Cell(section, row, col, value, tok.raw.strip(), state, tok.source)
+
+
+def _split_cells(section: str, row: str, cols, split, run: Token) -> list[Cell]:
+    return [Cell(section, row, col, v, run.raw, st, run.source, split.note)
+            for col, v, st in zip(cols, split.values, split.states)]
+
+
+def _text_warnings(cells: list[Cell], warnings: list[str]) -> None:
+    for c in cells:
+        if c.state == "text":
+            warnings.append(f"section {c.section} {c.row}.{c.column}: text {c.raw!r} is not a number "
+                            f"({c.source})")
+
+
+# --------------------------------------------------------------------------------------------
+# Section 三
+# --------------------------------------------------------------------------------------------
+
+def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
+    rows: dict[str, RowRead] = {}
+    current: RowRead | None = None
+    results_started = False
+    group6 = False
+    last_key: str | None = None
+    for it in items:
+        if it.norm:
+            key = match_row(it.norm)
+            if GROUP6 in it.norm:
+                group6 = True
+            if key is None and results_started and is_bare_other(it.norm) and (
+                    group6 or last_key in _GROUP6_ROWS):
+                key = "other_other"
+            if key == "total" and not results_started:
+                key = None                       # 总计 in the column header, not the (七) row
+            if key is not None:
+                if key in rows and rows[key].tokens:
+                    # a row we already read: a repeated header after a page break, or a title
+                    current = None
+                else:
+                    if current is not None and not current.tokens:
+                        rows.pop(current.key, None)      # it was a group heading
+                    current = rows[key] = RowRead(key, it.label, it.source)
+                    last_key = key
+                    results_started = results_started or key in _RESULTS
+        if it.values:
+            for tok in it.values:
+                if current is not None and (tok.run and not current.tokens or
+                                            not tok.run and len(current.tokens) < N3
+                                            and not any(t.run for t in current.tokens)):
+                    current.tokens.append(tok)
+                elif results_started or current is not None:
+                    if tok.raw.strip():
+                        warnings.append(f"section 3: value {tok.raw!r} outside any row ({tok.source})")
+    return {k: r for k, r in rows.items() if r.tokens}
+
+
+def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) -> list[Cell]:
+    present = section3_rows_for(version)
+    runs = {k: r.tokens[0] for k, r in rows.items() if r.tokens and r.tokens[0].run}
+    splits = {}
+    if runs:
+        from etl.parse.digits import solve_section3
+
+        known = {}
+        for k, r in rows.items():
+            if k not in runs and len(r.tokens) == N3:
+                known[k] = [classify(t.raw)[0] for t in r.tokens]
+        table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
+        splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
+    cells: list[Cell] = []
+    for key in present:
+        r = rows.get(key)
+        if r is None:
+            cells.extend(_cell("3", key, col, None) for col in SECTION3_COLUMN_KEYS)
+            continue
+        if key in runs:
+            cells.extend(_split_cells("3", key, SECTION3_COLUMN_KEYS, splits[key], runs[key]))
+            continue
+        if len(r.tokens) != N3:
+            warnings.append(f"section 3 {key}: {len(r.tokens)} of {N3} cells printed; "
+                            f"their columns are unknown ({r.source})")
+            cells.extend(Cell("3", key, col, None, " ".join(t.raw for t in r.tokens), "unknown",
+                              r.source, f"{len(r.tokens)} values for {N3} columns")
+                         for col in SECTION3_COLUMN_KEYS)
+            continue
+        cells.extend(_cell("3", key, col, tok) for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens))
+    # rows the printed table has but this template version does not (2019 report with 2021 rows)
+    for key in rows:
+        if key not in present:
+            warnings.append(f"section 3: row {key} printed but not in the {version} template")
+    missing = [k for k in present if k not in rows]
+    if version == "2021" and "other_other" in rows and set(missing) >= {
+            "other_overdue_correction", "other_unpaid_fee"} and rows["other_other"].label and \
+            "其他处理" in rows["other_other"].label.replace(" ", ""):
+        warnings.append("section 3: the old single (六)其他处理 row is printed on a 2021-template "
+                        "report; stored under other_other")
+        missing = [k for k in missing if k not in ("other_overdue_correction", "other_unpaid_fee")]
+    if missing:
+        warnings.append("section 3: rows not found: " + ", ".join(missing))
+    _text_warnings(cells, warnings)
+    return cells
+
+
+# --------------------------------------------------------------------------------------------
+# Section 四 — 15 values in the template's order (the header prints the groups in that order)
+# --------------------------------------------------------------------------------------------
+
+_OUTCOMES = [o for o, _ in SECTION4_OUTCOMES]
+
+
+def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
+    tokens = [t for it in items for t in it.values]
+    runs = [t for t in tokens if t.run]
+    cells: list[Cell] = []
+    keys = [(g.prefix, o) for g in SECTION4_GROUPS for o in _OUTCOMES]
+    if runs:
+        from etl.parse.digits import solve_section4
+
+        run = Token(" ".join(t.raw for t in runs), runs[0].source, run=True)
+        split = solve_section4(run.raw)
+        for (g, o), v, st in zip(keys, split.values, split.states):
+            cells.append(Cell("4", g, o, v, run.raw, st, run.source, split.note))
+        return cells
+    if not tokens:
+        warnings.append("section 4: no values found")
+        return [Cell("4", g, o, None, "", "absent", "", "not printed") for g, o in keys]
+    if len(tokens) != len(keys):
+        warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; columns unknown")
+        raw = " ".join(t.raw for t in tokens)
+        return [Cell("4", g, o, None, raw, "unknown", tokens[0].source,
+                     f"{len(tokens)} values for {len(keys)} cells") for g, o in keys]
+    cells = [_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
+    _text_warnings(cells, warnings)
+    return cells
+
+
+# --------------------------------------------------------------------------------------------
+# Section 二 — small tables; the category label anchors the row, the template gives its metrics
+# --------------------------------------------------------------------------------------------
+
+def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list[Cell]:
+    metrics_of = {cat.key: table.metrics for table in SECTION2[version] for cat in table.categories}
+    rows: dict[str, RowRead] = {}
+    current: RowRead | None = None
+    for it in items:
+        if it.norm:
+            key = match_category(it.norm, version)
+            if key is not None and not (key in rows and rows[key].tokens):
+                current = rows[key] = RowRead(key, it.label, it.source)
+            elif key is not None:
+                current = None
+        for tok in it.values:
+            if current is None:
+                continue
+            n = len(metrics_of[current.key])
+            if tok.run and not current.tokens or not tok.run and len(current.tokens) < n and \
+                    not any(t.run for t in current.tokens):
+                current.tokens.append(tok)
+    cells: list[Cell] = []
+    for cat, metrics in metrics_of.items():
+        r = rows.get(cat)
+        n = len(metrics)
+        if r is None or not r.tokens:
+            cells.extend(_cell("2", cat, m.key, None) for m in metrics)
+            continue
+        if r.tokens[0].run:
+            from etl.parse.digits import solve_fixed
+
+            split = solve_fixed(r.tokens[0].raw, n)
+            cells.extend(_split_cells("2", cat, [m.key for m in metrics], split, r.tokens[0]))
+            continue
+        if len(r.tokens) != n:
+            warnings.append(f"section 2 {cat}: {len(r.tokens)} of {n} cells printed; their "
+                            f"columns are unknown ({r.source})")
+            raw = " ".join(t.raw for t in r.tokens)
+            cells.extend(Cell("2", cat, m.key, None, raw, "unknown", r.source,
+                              f"{len(r.tokens)} values for {n} columns") for m in metrics)
+            continue
+        cells.extend(_cell("2", cat, m.key, tok, yuan=(m.key == "amount"))
+                     for m, tok in zip(metrics, r.tokens))
+    missing = [c for c in metrics_of if c not in rows]
+    if missing and len(missing) < len(metrics_of):
+        warnings.append("section 2: categories not found: " + ", ".join(missing))
+    _text_warnings(cells, warnings)
+    return cells

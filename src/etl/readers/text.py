@@ -1,0 +1,144 @@
+"""Plain text in its several real shapes -> Document.
+
+Forms (``doc.form``), detected from the text itself:
+
+* ``crawler``     — a crawler's page dump: ``标题: …`` / ``发布时间: …`` / ``原文链接: …`` header, a
+  ``==== 正文 ====`` line, then the body (table cells run together);
+* ``markdown``    — PDF->Markdown / OCR output: ``#`` headings and ``| a | b |`` pipe tables
+  (each pipe table becomes a TableGrid; ``|---|`` rules are dropped);
+* ``layout_text`` — PDF layout text: form feeds between pages, columns aligned by runs of spaces;
+* ``flat_text``   — copied from a web page: one cell per line, blank lines between cells;
+* ``run_text``    — PDF text one run per line (no alignment, no blank lines).
+
+Page numbers printed as lines (``-3-``, ``第3页``, ``3/12``) are dropped; form feeds and page-number
+lines advance the page counter, so every TextLine knows its page where the source had pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.document import Document, TableGrid, TextLine
+
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
+    r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_BODY_MARK = re.compile(r"^\s*={3,}\s*正文\s*={3,}\s*$")
+_META_LINE = re.compile(r"^\s*([^:：\s]{1,8})\s*[:：]\s*(.*)$")
+_META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "url", "发布机构": "publisher",
+              "文号": "doc_number", "栏目": "column", "本地目录": "local_dir", "来源": "source",
+              "索引号": "index_number", "成文日期": "written"}
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ALIGNED = re.compile(r"\S {3,}\S")
+
+
+def detect_form(text: str) -> str:
+    head = text[:3000]
+    if _BODY_MARK.search(head.replace("\r", "")) is not None or (
+            "标题" in head[:200] and "原文链接" in head):
+        return "crawler"
+    lines = text.splitlines()
+    if not lines:
+        return "flat_text"
+    pipe = sum(1 for ln in lines if ln.lstrip().startswith("|"))
+    if pipe >= 3 and any(_PIPE_RULE.match(ln) for ln in lines):
+        return "markdown"
+    nonblank = [ln for ln in lines if ln.strip()]
+    aligned = sum(1 for ln in nonblank if _ALIGNED.search(ln.strip()))
+    if "\f" in text or (nonblank and aligned >= max(5, len(nonblank) // 10)):
+        return "layout_text"
+    blank = len(lines) - len(nonblank)
+    if blank >= len(nonblank) * 0.6:
+        return "flat_text"
+    return "run_text"
+
+
+def read_text(text: str, path: str) -> Document:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    form = detect_form(text)
+    doc = Document(path=path, form=form)
+    lines = text.split("\n")
+    first = 0
+    if form == "crawler":
+        first = _read_crawler_header(lines, doc)
+    if form == "markdown":
+        _read_markdown(lines, doc)
+    else:
+        _read_lines(lines, first, doc)
+    if doc.title is None and doc.meta.get("title"):
+        doc.title = doc.meta["title"]
+    return doc
+
+
+def _read_crawler_header(lines: list[str], doc: Document) -> int:
+    for i, ln in enumerate(lines[:60]):
+        if _BODY_MARK.match(ln):
+            return i + 1
+        m = _META_LINE.match(ln)
+        if m:
+            key = _META_KEYS.get(m.group(1), m.group(1))
+            if m.group(2).strip():
+                doc.meta[key] = m.group(2).strip()
+    return 0
+
+
+def _read_lines(lines: list[str], first: int, doc: Document) -> None:
+    page = 1
+    paged = False
+    for i in range(first, len(lines)):
+        raw = lines[i]
+        if "\f" in raw:
+            # a form feed starts a new page; text after it is on that page
+            page += raw.count("\f")
+            paged = True
+            raw = raw.replace("\f", "")
+        if not raw.strip():
+            continue
+        if _PAGE_NUMBER.match(raw):
+            if not paged:                # page-number lines are the only page marks here
+                page += 1
+            continue
+        doc.blocks.append(TextLine(raw.rstrip(), i + 1, page))
+    if page == 1:
+        # no page marks at all: don't claim page 1 for everything
+        doc.blocks[:] = [TextLine(b.text, b.line, None) for b in doc.blocks]
+
+
+def _split_pipe(line: str) -> list[str]:
+    s = line.strip()
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|"):
+        s = s[:-1]
+    return [c.strip() for c in s.split("|")]
+
+
+def _read_markdown(lines: list[str], doc: Document) -> None:
+    table: list[list[str]] = []
+    table_line = 0
+    n_tables = 0
+
+    def flush() -> None:
+        nonlocal table, n_tables
+        if table:
+            width = max(len(r) for r in table)
+            rows = [r + [""] * (width - len(r)) for r in table]
+            doc.blocks.append(TableGrid(rows=rows, index=n_tables, line=table_line))
+            n_tables += 1
+            table = []
+
+    for i, raw in enumerate(lines):
+        s = raw.strip()
+        if s.startswith("|"):
+            if not table:
+                table_line = i + 1
+            if not _PIPE_RULE.match(s):
+                table.append(_split_pipe(s))
+            continue
+        flush()
+        if not s or _PAGE_NUMBER.match(s):
+            continue
+        doc.blocks.append(TextLine(s.lstrip("#").strip(), i + 1, None))
+    flush()
