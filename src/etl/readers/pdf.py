@@ -1,0 +1,606 @@
+"""PDF (text layer) → Document, with table cells taken from the tables' ruling lines.
+
+Why pypdfium2 and not pdfplumber: on the two real 5-page reports pdfplumber needs ≈0.3 s per
+file (pdfminer parses content streams in Python); pdfium gives the same characters with boxes and
+the path objects for ruling lines in ≈0.03 s (see bench/bench_readers.py).  pdfplumber stays a
+dependency for anyone debugging a layout, not for this reader.
+
+Per page:
+1. characters with their loose (font) boxes; pdfium's generated spaces/newlines are skipped;
+2. ruling lines: stroked path segments, and filled paths thin enough to be a line.  Filled
+   rectangles are cell backgrounds (WPS draws a white rectangle behind every paragraph line and
+   table cell) and are ignored — they would otherwise turn prose into a one-column table;
+3. tables: connected groups of horizontal and vertical lines.  Their distinct x and y positions
+   give an elementary grid; a missing line segment between two elementary cells means one merged
+   cell (so row/col spans come from the geometry).  Characters are put into cells by their centre,
+   and a cell's lines are joined (Chinese without a space, see readers.grid.join_lines);
+4. everything else becomes TextLines, after dropping page numbers ("- 3 -", "第3页") and running
+   headers/footers (margin lines that repeat on several pages).
+
+A table whose last row runs to the page bottom and which is continued at the top of the next page
+(same left and right edges) is merged into one TableGrid: columns are laid on the union of both
+parts' column positions, a cell left open at the page break (no bottom/top ruling) is joined with
+its continuation (a vertical label such as 三、本年度办理结果 stays one cell), and header rows that
+repeat the first part's header rows exactly are dropped.
+
+Tables without ruling lines fall back to column alignment: a run of ≥ 3 lines that each split
+into ≥ 3 gap-separated fields becomes a table with columns at the fields' x positions.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from etl.document import Document, TableGrid, TextLine
+from etl.errors import ReportError
+from etl.readers.grid import clean_cell, join_lines
+
+TOL = 2.0                  # pt: two positions closer than this are one ruling position
+THIN = 2.5                 # pt: a filled path thinner than this is a drawn line
+MARGIN = 0.075             # share of the page height treated as header/footer zone
+_PAGE_NUMBER = re.compile(
+    r"^[-—–－_\s]*\d{1,3}[-—–－_\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
+    r"|^[-—–－]\s*[ivxIVX]+\s*[-—–－]$"
+)
+_NUMBER = re.compile(r"^[\d\s.,，%\-—/／无]*$")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+@dataclass
+class _Char:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class _Seg:
+    pos: float     # y of a horizontal line, x of a vertical one
+    a: float       # start along the line (a < b)
+    b: float
+
+
+@dataclass
+class _Part:
+    """One page's piece of a table: an elementary grid and the merged cells laid on it."""
+
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    xs: list[float]
+    ys: list[float]
+    cell_of: list[list[int]]          # [row][col] -> local cell id
+    texts: list[str]                  # local cell id -> text
+    top_open: list[bool]              # per column: no ruling line on the table's top edge
+    bottom_open: list[bool]
+
+
+@dataclass
+class _Table:
+    parts: list[_Part] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------- pdfium
+
+
+def _open(data: bytes, path: str) -> pdfium.PdfDocument:
+    if not data.rstrip().endswith(b"%%EOF") and b"%%EOF" not in data[-1024:]:
+        # pdfium would rebuild a cut file's xref and silently show only the first pages
+        raise ReportError(path, "truncated", "no %%EOF marker at the end: the PDF is cut short")
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise ReportError(path, "encrypted", "the PDF needs a password to open") from e
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise ReportError(path, "encrypted", "unsupported PDF security handler") from e
+        raise ReportError(path, "corrupt", f"pdfium cannot open it ({e})") from e
+
+
+def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
+    raw_tp = textpage.raw
+    n = pdfium_c.FPDFText_CountChars(raw_tp)
+    rect = pdfium_c.FS_RECTF()
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    loose_box = pdfium_c.FPDFText_GetLooseCharBox
+    ref = ctypes.byref(rect)
+    get_box = pdfium_c.FPDFText_GetCharBox
+    l, r, b, t = (ctypes.c_double() for _ in range(4))
+    chars: list[_Char] = []
+    for i in range(n):
+        code = get_unicode(raw_tp, i)
+        if code <= 32 or code in (0xA0, 0x3000, 0xFEFF, 0xFFFE) or is_generated(raw_tp, i):
+            continue
+        if not loose_box(raw_tp, i, ref):
+            continue
+        x0, x1, top, bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
+        if x1 - x0 > 40 or bottom - top > 40:
+            # pdfium's font box is sometimes absurd (≈200 pt for the one-char-per-line vertical
+            # label 三、本年度办理结果 in WPS output): fall back to the glyph's own box
+            get_box(raw_tp, i, ctypes.byref(l), ctypes.byref(r), ctypes.byref(b), ctypes.byref(t))
+            gw, gh = r.value - l.value, t.value - b.value
+            size = max(gw, gh, 1.0)
+            if max(x1 - x0, bottom - top) > 3 * size + 6:
+                cx, cy = (l.value + r.value) / 2, height - (t.value + b.value) / 2
+                x0, x1, top, bottom = cx - size / 2, cx + size / 2, cy - size / 2, cy + size / 2
+        if bottom - top <= 0:
+            continue
+        chars.append(_Char(chr(code), x0, top, x1, bottom))
+    return chars
+
+
+def _color_is_white(getter, obj) -> bool:
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    if not getter(obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)):
+        return False
+    return a.value == 0 or min(r.value, g.value, b.value) >= 245
+
+
+def _page_segments(page: pdfium.PdfPage, height: float) -> tuple[list[_Seg], list[_Seg]]:
+    """Horizontal and vertical ruling lines of a page, in top-down coordinates."""
+    hsegs: list[_Seg] = []
+    vsegs: list[_Seg] = []
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    l, b, r, t = (ctypes.c_float() for _ in range(4))
+    px, py = ctypes.c_float(), ctypes.c_float()
+    matrix = pdfium_c.FS_MATRIX()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        raw_obj = obj.raw
+        pdfium_c.FPDFPath_GetDrawMode(raw_obj, ctypes.byref(fill_mode), ctypes.byref(stroke))
+        pdfium_c.FPDFPageObj_GetBounds(raw_obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
+        w, h = r.value - l.value, t.value - b.value
+        if stroke.value and not _color_is_white(pdfium_c.FPDFPageObj_GetStrokeColor, raw_obj):
+            pdfium_c.FPDFPageObj_GetMatrix(raw_obj, ctypes.byref(matrix))
+            m = matrix
+            n = pdfium_c.FPDFPath_CountSegments(raw_obj)
+            start = prev = None
+            for i in range(n):
+                seg = pdfium_c.FPDFPath_GetPathSegment(raw_obj, i)
+                pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(px), ctypes.byref(py))
+                x = m.a * px.value + m.c * py.value + m.e
+                y = height - (m.b * px.value + m.d * py.value + m.f)
+                kind = pdfium_c.FPDFPathSegment_GetType(seg)
+                if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                    start = prev = (x, y)
+                    continue
+                if prev is not None and kind == pdfium_c.FPDF_SEGMENT_LINETO:
+                    _add_line(prev, (x, y), hsegs, vsegs)
+                prev = (x, y)
+                if pdfium_c.FPDFPathSegment_GetClose(seg) and start is not None:
+                    _add_line(prev, start, hsegs, vsegs)
+                    prev = start
+        elif fill_mode.value and min(w, h) <= THIN and max(w, h) > THIN \
+                and not _color_is_white(pdfium_c.FPDFPageObj_GetFillColor, raw_obj):
+            top, bottom = height - t.value, height - b.value
+            if w >= h:
+                hsegs.append(_Seg((top + bottom) / 2, l.value, r.value))
+            else:
+                vsegs.append(_Seg((l.value + r.value) / 2, top, bottom))
+    return hsegs, vsegs
+
+
+def _add_line(p: tuple[float, float], q: tuple[float, float], hsegs: list[_Seg], vsegs: list[_Seg]) -> None:
+    (x0, y0), (x1, y1) = p, q
+    if abs(y1 - y0) <= 0.5 and abs(x1 - x0) > THIN:
+        hsegs.append(_Seg((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+    elif abs(x1 - x0) <= 0.5 and abs(y1 - y0) > THIN:
+        vsegs.append(_Seg((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+
+
+# ------------------------------------------------------------------------------ geometry
+
+
+def _cluster(values: list[float], tol: float = TOL) -> list[float]:
+    """Sorted distinct positions; values closer than ``tol`` collapse to their mean."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _merge_segments(segs: list[_Seg]) -> list[_Seg]:
+    """Collinear pieces (a line drawn cell by cell) become one segment."""
+    merged: list[_Seg] = []
+    for s in sorted(segs, key=lambda s: (round(s.pos / TOL), s.a)):
+        last = merged[-1] if merged else None
+        if last is not None and abs(last.pos - s.pos) <= TOL and s.a <= last.b + TOL:
+            last.b = max(last.b, s.b)
+        else:
+            merged.append(_Seg(s.pos, s.a, s.b))
+    return merged
+
+
+def _components(hsegs: list[_Seg], vsegs: list[_Seg]) -> list[tuple[list[_Seg], list[_Seg]]]:
+    """Groups of horizontal and vertical lines that touch each other: one group per table."""
+    n_h = len(hsegs)
+    parent = list(range(n_h + len(vsegs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(hsegs):
+        for j, v in enumerate(vsegs):
+            if h.a - TOL <= v.pos <= h.b + TOL and v.a - TOL <= h.pos <= v.b + TOL:
+                parent[find(i)] = find(n_h + j)
+    groups: dict[int, tuple[list[_Seg], list[_Seg]]] = {}
+    for i, h in enumerate(hsegs):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vsegs):
+        groups.setdefault(find(n_h + j), ([], []))[1].append(v)
+    return [g for g in groups.values() if g[0] and g[1]]
+
+
+def _covered(segs: list[_Seg], pos: float, a: float, b: float) -> bool:
+    """Is there a ruling line at ``pos`` covering most of the interval a..b?"""
+    need = (b - a) * 0.5
+    for s in segs:
+        if abs(s.pos - pos) <= TOL and min(s.b, b) - max(s.a, a) >= need:
+            return True
+    return False
+
+
+def _lines_of(chars: list[_Char]) -> list[list[_Char]]:
+    """Group characters into visual lines (by vertical centre), each sorted left to right."""
+    if not chars:
+        return []
+    heights = sorted(c.bottom - c.top for c in chars)
+    tol = heights[len(heights) // 2] * 0.5
+    lines: list[list[_Char]] = []
+    centre = None
+    for ch in sorted(chars, key=lambda c: c.cy):
+        if lines and abs(ch.cy - centre) <= tol:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+            centre = ch.cy
+    for line in lines:
+        line.sort(key=lambda c: c.x0)
+    return lines
+
+
+def _line_text(line: list[_Char]) -> str:
+    """The characters of one line; a space only where two Latin/digit runs are visibly apart."""
+    out: list[str] = []
+    prev = None
+    for ch in line:
+        if prev is not None:
+            gap = ch.x0 - prev.x1
+            size = ch.bottom - ch.top
+            if gap > size * 0.6 and not (_CJK.match(ch.text) or _CJK.match(prev.text)):
+                out.append(" ")
+        out.append(ch.text)
+        prev = ch
+    return "".join(out)
+
+
+def _build_part(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg], chars: list[_Char]) -> _Part | None:
+    x0 = min(min(s.a for s in hsegs), min(s.pos for s in vsegs))
+    x1 = max(max(s.b for s in hsegs), max(s.pos for s in vsegs))
+    top = min(min(s.pos for s in hsegs), min(s.a for s in vsegs))
+    bottom = max(max(s.pos for s in hsegs), max(s.b for s in vsegs))
+    xs = _cluster([s.pos for s in vsegs] + [x0, x1])
+    ys = _cluster([s.pos for s in hsegs] + [top, bottom])
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 1 or n_cols < 1 or n_rows * n_cols < 2:
+        return None                                        # a rule or a box around text
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n_rows):
+        for j in range(n_cols):
+            if j + 1 < n_cols and not _covered(vsegs, xs[j + 1], ys[i], ys[i + 1]):
+                parent[find(i * n_cols + j + 1)] = find(i * n_cols + j)
+            if i + 1 < n_rows and not _covered(hsegs, ys[i + 1], xs[j], xs[j + 1]):
+                parent[find((i + 1) * n_cols + j)] = find(i * n_cols + j)
+    ids: dict[int, int] = {}
+    cell_of = [[ids.setdefault(find(i * n_cols + j), len(ids)) for j in range(n_cols)] for i in range(n_rows)]
+    if len(ids) < 2:
+        return None
+    in_cell: list[list[_Char]] = [[] for _ in ids]
+    for ch in chars:
+        i = bisect_right(ys, ch.cy) - 1
+        j = bisect_right(xs, ch.cx) - 1
+        if 0 <= i < n_rows and 0 <= j < n_cols:
+            in_cell[cell_of[i][j]].append(ch)
+    texts = [clean_cell(join_lines([_line_text(line) for line in _lines_of(cs)])) for cs in in_cell]
+    top_open = [not _covered(hsegs, ys[0], xs[j], xs[j + 1]) for j in range(n_cols)]
+    bottom_open = [not _covered(hsegs, ys[-1], xs[j], xs[j + 1]) for j in range(n_cols)]
+    return _Part(page_no, x0, top, x1, bottom, xs, ys, cell_of, texts, top_open, bottom_open)
+
+
+# -------------------------------------------------------------------------- borderless
+
+
+_FIELD_GAP = 1.8           # × character height: a gap this wide separates two columns
+
+
+def _fields(line: list[_Char]) -> list[list[_Char]]:
+    fields: list[list[_Char]] = [[line[0]]]
+    for prev, ch in zip(line, line[1:]):
+        if ch.x0 - prev.x1 > (ch.bottom - ch.top) * _FIELD_GAP:
+            fields.append([ch])
+        else:
+            fields[-1].append(ch)
+    return fields
+
+
+def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int, int, _Part]]:
+    """Runs of ≥ 3 lines with ≥ 3 aligned fields → (first line, end line, part)."""
+    out: list[tuple[int, int, _Part]] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and len(_fields(lines[j])) >= 3:
+            j += 1
+        if j - i >= 3:
+            run = lines[i:j]
+            starts = _cluster([f[0].x0 for line in run for f in _fields(line)], tol=6.0)
+            x0 = min(c.x0 for line in run for c in line) - 1
+            x1 = max(c.x1 for line in run for c in line) + 1
+            xs = [x0] + [s - 1 for s in starts[1:]] + [x1]
+            rows: list[list[str]] = []
+            for line in run:
+                row = [""] * (len(xs) - 1)
+                for f in _fields(line):
+                    col = max(0, bisect_right(xs, f[0].x0 + 1) - 1)
+                    col = min(col, len(row) - 1)
+                    row[col] = clean_cell(join_lines([row[col], _line_text(f)]))
+                rows.append(row)
+            n_cols = len(xs) - 1
+            cell_of = [[r * n_cols + c for c in range(n_cols)] for r in range(len(rows))]
+            ys = [run[0][0].top] + [line[0].bottom for line in run]
+            part = _Part(page_no, x0, ys[0], x1, ys[-1], xs, ys, cell_of,
+                         [t for row in rows for t in row], [False] * n_cols, [False] * n_cols)
+            out.append((i, j, part))
+            i = j
+        else:
+            i = j + 1 if j == i else j
+    return out
+
+
+# ---------------------------------------------------------------------------- assembly
+
+
+def _continues(prev: _Part, part: _Part) -> bool:
+    return abs(prev.x0 - part.x0) <= 3 * TOL and abs(prev.x1 - part.x1) <= 3 * TOL
+
+
+def _label_continues(prev: _Part, a: int, part: _Part, b: int) -> bool:
+    """A page break drawn as a closed border through a row label: WPS closes the vertical label
+    (三、本年度办理结果) and a group label ((四)无法提供) at the page foot and repeats them as empty
+    tall cells on the next page.  Join them when the new cell is empty, one of the two spans
+    several rows (data cells never do) and the old one is a label, not a number."""
+    if part.texts[b] or not prev.texts[a] or _NUMBER.match(prev.texts[a]):
+        return False
+    return _row_span(part, b) >= 2 or _row_span(prev, a) >= 2
+
+
+def _row_span(part: _Part, cell: int) -> int:
+    return sum(1 for row in part.cell_of if cell in row)
+
+
+def _grid(table: _Table, index: int, line: int) -> TableGrid:
+    parts = table.parts
+    union = _cluster([x for p in parts for x in p.xs])
+    n_cols = len(union) - 1
+    parent: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def find(k: tuple[int, int]) -> tuple[int, int]:
+        while parent.setdefault(k, k) != k:
+            k = parent[k]
+        return k
+
+    rows: list[list[tuple[int, int] | None]] = []        # (part, local id) per union column
+    row_pages: list[int] = []
+    first_header: list[list[str]] | None = None
+    prev_last: list[tuple[int, int] | None] | None = None
+    prev_part: _Part | None = None
+    for p_no, part in enumerate(parts):
+        col_map = []
+        for u in range(n_cols):
+            centre = (union[u] + union[u + 1]) / 2
+            k = bisect_right(part.xs, centre) - 1
+            col_map.append(k if 0 <= k < len(part.xs) - 1 else None)
+        part_rows = [[(p_no, part.cell_of[i][k]) if k is not None else None for k in col_map]
+                     for i in range(len(part.cell_of))]
+        if p_no == 0:
+            first_header = [[part.texts[c[1]] if c else "" for c in r] for r in part_rows[:3]]
+        else:
+            # drop rows that repeat the first part's header rows exactly
+            while part_rows and first_header:
+                texts = [parts[c[0]].texts[c[1]] if c else "" for c in part_rows[0]]
+                if texts in first_header and any(texts):
+                    part_rows.pop(0)
+                else:
+                    break
+            if part_rows and prev_last is not None and prev_part is not None:
+                prev_map = prev_col_map
+                for u in range(n_cols):
+                    a, b = prev_last[u], part_rows[0][u]
+                    ka, kb = prev_map[u], col_map[u]
+                    if a and b and ka is not None and kb is not None \
+                            and (prev_part.bottom_open[ka] and part.top_open[kb]
+                                 or _label_continues(prev_part, a[1], part, b[1])):
+                        parent[find(b)] = find(a)
+        rows.extend(part_rows)
+        row_pages.extend([part.page] * len(part_rows))
+        if part_rows:
+            prev_last, prev_part, prev_col_map = part_rows[-1], part, col_map
+    # texts of joined cells: in order of appearance, joined like wrapped lines
+    pieces: dict[tuple[int, int], list[str]] = {}
+    seen: set[tuple[int, int]] = set()
+    for r in rows:
+        for c in r:
+            if c is not None and c not in seen:
+                seen.add(c)
+                pieces.setdefault(find(c), []).append(parts[c[0]].texts[c[1]])
+    text_of = {root: clean_cell(join_lines(ps)) for root, ps in pieces.items()}
+    grid: list[list[str]] = []
+    origin: list[list[tuple[int, int]]] = []
+    anchor: dict[tuple[int, int], tuple[int, int]] = {}
+    for i, r in enumerate(rows):
+        grow, orow = [], []
+        for u, c in enumerate(r):
+            if c is None:
+                grow.append("")
+                orow.append((i, u))
+                continue
+            root = find(c)
+            grow.append(text_of[root])
+            orow.append(anchor.setdefault(root, (i, u)))
+        grid.append(grow)
+        origin.append(orow)
+    return TableGrid(rows=grid, index=index, page=parts[0].page, line=line, origin=origin,
+                     pages=row_pages if len(set(row_pages)) > 1 else None)
+
+
+# ------------------------------------------------------------------------------- reader
+
+
+def _is_furniture(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text))
+
+
+def read_pdf(data: bytes, path: str) -> Document:
+    """Read a text-layer PDF; raise ReportError for encrypted, corrupt, truncated or scanned files."""
+    pdf = _open(data, path)
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise ReportError(path, "empty", "the PDF has no pages")
+        # page items: (page, top, kind, payload); kinds: "text" (line chars) or "table" (_Part)
+        items: list[tuple[int, float, str, object]] = []
+        margin_texts: dict[str, set[int]] = {}
+        n_chars = n_images = 0
+        heading_lines: list[tuple[float, str]] = []
+        for p in range(n_pages):
+            page = pdf[p]
+            width, height = page.get_size()
+            try:
+                textpage = page.get_textpage()
+            except pdfium.PdfiumError as e:
+                raise ReportError(path, "corrupt", f"page {p + 1} cannot be read ({e})") from e
+            chars = _page_chars(textpage, height)
+            n_chars += len(chars)
+            if not chars:
+                n_images += sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+                continue
+            hsegs, vsegs = _page_segments(page, height)
+            hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
+            parts: list[_Part] = []
+            for hs, vs in _components(hsegs, vsegs):
+                part = _build_part(p + 1, hs, vs, chars)
+                if part is not None:
+                    parts.append(part)
+            rest = [c for c in chars if not any(
+                pt.x0 - TOL <= c.cx <= pt.x1 + TOL and pt.top - TOL <= c.cy <= pt.bottom + TOL for pt in parts)]
+            lines = _lines_of(rest)
+            used: set[int] = set()
+            for a, b, part in _borderless_tables(p + 1, lines):
+                parts.append(part)
+                used.update(range(a, b))
+            for pt in parts:
+                items.append((p + 1, pt.top, "table", pt))
+            for k, line in enumerate(lines):
+                if k in used:
+                    continue
+                text = _line_text(line)
+                top = min(c.top for c in line)
+                bottom = max(c.bottom for c in line)
+                in_margin = bottom < height * MARGIN or top > height * (1 - MARGIN)
+                if in_margin:
+                    if _is_furniture(text):
+                        continue
+                    margin_texts.setdefault(re.sub(r"\d+", "#", text), set()).add(p + 1)
+                items.append((p + 1, top, "text", (text, in_margin)))
+                if p == 0:
+                    heading_lines.append((max(c.bottom - c.top for c in line), text))
+        if n_chars == 0:
+            if n_images:
+                raise ReportError(path, "no_text_layer",
+                                  f"{n_pages} page(s) of images without text: a scan (needs OCR)")
+            raise ReportError(path, "empty", "the PDF has neither text nor images")
+        running = {k for k, pages in margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
+        items.sort(key=lambda it: (it[0], it[1]))
+        blocks: list[TextLine | TableGrid] = []
+        open_table: _Table | None = None
+        tables: list[tuple[_Table, int]] = []
+        for page_no, _top, kind, payload in items:
+            if kind == "text":
+                text, in_margin = payload  # type: ignore[misc]
+                if in_margin and re.sub(r"\d+", "#", text) in running:
+                    continue
+                blocks.append(TextLine(text=text, line=len(blocks) + 1, page=page_no))
+                open_table = None
+                continue
+            part: _Part = payload  # type: ignore[assignment]
+            if open_table is not None and open_table.parts[-1].page == page_no - 1 \
+                    and _continues(open_table.parts[-1], part):
+                open_table.parts.append(part)
+            else:
+                open_table = _Table([part])
+                tables.append((open_table, len(blocks)))
+                blocks.append(None)  # type: ignore[arg-type]   # placeholder, filled below
+        for idx, (table, pos) in enumerate(tables):
+            blocks[pos] = _grid(table, idx, pos + 1)
+        doc = Document(path=path, form="pdf", blocks=blocks)
+        doc.title = _title(heading_lines) or _meta_title(pdf)
+        doc.meta["pages"] = str(n_pages)
+        return doc
+    finally:
+        pdf.close()
+
+
+def _title(lines: list[tuple[float, str]]) -> str | None:
+    """The large-type lines at the top of page 1 (the title may wrap over two lines)."""
+    if not lines:
+        return None
+    sizes = sorted(h for h, _ in lines)
+    body = sizes[len(sizes) // 2]
+    title: list[str] = []
+    for h, text in lines:
+        if h >= body * 1.2:
+            title.append(text)
+        elif title:
+            break
+    text = join_lines(title)
+    return text if text else None
+
+
+def _meta_title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        title = (pdf.get_metadata_dict() or {}).get("Title") or ""
+    except Exception:        # noqa: BLE001  (metadata is a nicety; a broken Info dict is fine)
+        return None
+    return title.strip() if "报告" in title else None
