@@ -4,6 +4,7 @@ template version from what the tables print (never from the year)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 from etl.template import TEMPLATE_MARKERS, normalize_label, template_for_year
@@ -30,7 +31,7 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
     """(agency, year, title line) from a title such as 《…2023年政府信息公开工作年度报告》."""
     prev = ""
     for line in lines:
-        s = line.strip()
+        s = unicodedata.normalize("NFKC", line).strip()
         m = _TITLE.search(s) if len(s) <= 120 else None
         if m:
             agency = _clean_agency(m.group("post")) or _clean_agency(m.group("pre"))
@@ -43,6 +44,7 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
 
 
 def prose_identity(text: str) -> tuple[str | None, int | None]:
+    text = unicodedata.normalize("NFKC", text)
     m = _PROSE.search(text)
     if m:
         return m.group("agency"), int(m.group("year"))

@@ -36,6 +36,19 @@ def match_row(norm: str) -> str | None:
     return _ROW_OF[last.group()] if last else None
 
 
+def match_row_continued(carry: str, norm: str) -> str | None:
+    """The row named by a label broken over lines: ``carry`` (the label-only text just before)
+    + ``norm``, counting only a fragment that reaches into ``norm`` (so a header word left in
+    ``carry`` never names a row by itself)."""
+    joined = carry + norm
+    last = None
+    for m in _ROW_RE.finditer(joined):
+        last = m
+    if last is None or last.end() <= len(carry):
+        return None
+    return _ROW_OF[last.group()]
+
+
 def is_bare_other(norm: str) -> bool:
     return bool(_BARE_OTHER.match(norm))
 

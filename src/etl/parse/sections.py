@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from etl.model import Cell
 from etl.parse.items import Item, Token
-from etl.parse.labels import GROUP6, is_bare_other, match_category, match_row
+from etl.parse.labels import (GROUP6, is_bare_other, match_category, match_row,
+                              match_row_continued)
 from etl.parse.values import classify
 from etl.template import (
     RESULT_ROW_KEYS,
@@ -70,9 +71,22 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     results_started = False
     group6 = False
     last_key: str | None = None
+    carry = ""                                  # label-only text since the last values
     for it in items:
+        if (it.norm and not it.values and not it.in_table and current is not None
+                and 0 < len(current.tokens) < N3 and not current.tokens[0].run
+                and len(it.norm) <= 10 and " " not in it.label.strip()
+                and match_row_continued(carry, it.norm) is None):
+            # one cell per line and the row is half read: a short text here is a cell that
+            # printed words instead of a number (未统计), not a label
+            current.tokens.append(Token(it.label, it.source))
+            continue
         if it.norm:
             key = match_row(it.norm)
+            if key is None and carry:
+                # a label broken over lines with the fragment cut in two (6.属于四类过程 / 性信息)
+                key = match_row_continued(carry, it.norm)
+            carry = (carry + it.norm)[-40:] if key is None and not it.values else ""
             if GROUP6 in it.norm:
                 group6 = True
             if key is None and results_started and is_bare_other(it.norm) and (
@@ -91,6 +105,7 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     last_key = key
                     results_started = results_started or key in _RESULTS
         if it.values:
+            carry = ""
             for tok in it.values:
                 if current is not None and (tok.run and not current.tokens or
                                             not tok.run and len(current.tokens) < N3

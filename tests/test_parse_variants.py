@@ -1,0 +1,254 @@
+"""One small variant of a real report per difficulty the parser must cope with.
+
+Each variant is the seed (南星街道 2023, flattened text; truth in fixtures) changed in one way
+that real reports are printed; the expected cells follow from the seed's truth and the change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from etl.document import Document, TableGrid, TextLine
+from etl.errors import ReportError
+from etl.parse import PARSER_VERSION, parse_document, parse_path
+from etl.parse.items import find_heading
+from etl.readers.text import read_text
+
+FIX = Path(__file__).parent / "fixtures"
+SEED = FIX / "000_0ef24cf9c99c7ecf.txt"
+TRUTH = json.loads((FIX / "000_0ef24cf9c99c7ecf.truth.json").read_text(encoding="utf-8"))
+
+
+def seed_lines() -> list[str]:
+    return SEED.read_text(encoding="utf-8").split("\n")
+
+
+def parse_lines(lines: list[str], name: str = "variant.txt", manifest=None):
+    return parse_document(read_text("\n".join(lines), name), manifest)
+
+
+def index_of(lines: list[str], start: str, after: int = 0) -> int:
+    for i in range(after, len(lines)):
+        if lines[i].strip().startswith(start):
+            return i
+    raise AssertionError(start)
+
+
+def row_value_slots(lines: list[str], label: str) -> list[int]:
+    """Line indexes of the 7 values after a row label (skipping the blank separator lines)."""
+    i = index_of(lines, label)
+    out = []
+    j = i + 1
+    while len(out) < 7:
+        if lines[j].strip():
+            out.append(j)
+        j += 1
+    return out
+
+
+def assert_matches_truth(rep) -> None:
+    data = rep.to_json()
+    assert data["section3"] == TRUTH["section3"]
+    assert data["section4"] == TRUTH["section4"]
+    assert data["section2"] == TRUTH["section2"]
+
+
+def test_parser_version_is_a_string():
+    assert isinstance(PARSER_VERSION, str) and PARSER_VERSION
+
+
+def test_seed_parses_exactly():
+    rep = parse_path(SEED)
+    assert_matches_truth(rep)
+    assert (rep.agency, rep.year, rep.template) == ("南星街道", 2023, "2021")
+    assert rep.identity_source["agency"] == "prose"
+    assert not [w for w in rep.warnings if "not found" in w]
+
+
+def test_full_width_digits_and_brackets():
+    full = str.maketrans("0123456789()", "０１２３４５６７８９（）")
+    rep = parse_lines([ln.translate(full) for ln in seed_lines()])
+    assert_matches_truth(rep)
+    assert rep.year == 2023
+    assert rep.cell("3", "new_received", "natural_person").raw == "３"
+
+
+def test_dash_blank_and_text_cells():
+    lines = seed_lines()
+    slots = row_value_slots(lines, "二、上年结转")
+    for slot, raw in zip(slots, ["/", "—", "-", "无", "0", "／", "未统计"]):
+        lines[slot] = raw
+    rep = parse_lines(lines)
+    cells = [rep.cell("3", "carried_over", c) for c in
+             ("natural_person", "commercial", "research", "social_welfare", "legal_service",
+              "other_org", "total")]
+    assert [c.state for c in cells] == ["dash"] * 4 + ["number", "dash", "text"]
+    assert [c.value for c in cells] == [None] * 4 + [0, None, None]
+    assert cells[0].raw == "/" and cells[6].raw == "未统计"
+    assert any("未统计" in w for w in rep.warnings)
+    # the rows after it are still in place
+    assert rep.to_json()["section3"]["granted"] == TRUTH["section3"]["granted"]
+
+
+def test_2021_report_with_the_old_single_other_row():
+    lines = seed_lines()
+    start = index_of(lines, "(六)其他处理")
+    end = row_value_slots(lines, "3.其他")[-1]
+    lines[start:end + 1] = ["(六)其他处理", "", *sum((["1", ""] for _ in range(7)), [])]
+    lines[start + 2] = "2"                         # natural_person: a value the seed never has
+    rep = parse_lines(lines)
+    assert rep.template == "2021"
+    s3 = rep.to_json()["section3"]
+    assert s3["other_other"] == [2, 1, 1, 1, 1, 1, 1]
+    assert s3["other_overdue_correction"] == [None] * 7
+    assert rep.cell("3", "other_unpaid_fee", "total").state == "absent"
+    assert any("single (六)其他处理" in w for w in rep.warnings)
+
+
+def test_repeated_header_after_a_page_break():
+    lines = seed_lines()
+    at = row_value_slots(lines, "8.属于行政查询事项")[-1] + 1
+    header = ["-3-", "\f申请人情况", "自然人", "法人或其他组织", "总计", "商业", "企业", "科研",
+              "机构", "社会公益组织", "法律服务机构", "其他"]
+    lines[at:at] = header
+    rep = parse_lines(lines)
+    assert_matches_truth(rep)
+    # the rows after the break are on page 2 (the page number line and the form feed)
+    src = rep.cell("3", "unable_not_held", "natural_person").source
+    assert src.endswith("p2") or src.endswith("p3")
+
+
+def test_labels_broken_over_lines():
+    lines = seed_lines()
+    i = index_of(lines, "6.属于四类过程性信息")
+    lines[i:i + 1] = ["6.属于四类过程", "性信息"]           # no fragment in either half alone
+    i = index_of(lines, "5.要求行政机关确认或重新出具")
+    slots = row_value_slots(lines, "5.要求行政机关确认或重新出具")
+    lines[i] = "5.要求行政机关确认或重新出具"
+    lines.insert(slots[-1] + 1, "已获取信息")               # the label's tail after the numbers
+    i = index_of(lines, "(二)部分公开")
+    lines[i:i + 1] = ["(二)部分公开(区分处理的,只计这一情形,不", "计其他情形)"]
+    rep = parse_lines(lines)
+    assert_matches_truth(rep)
+
+
+def test_vertical_label_one_character_per_line():
+    lines = seed_lines()
+    chars = list("三、本年度办理结果")
+    anchors = ["1.属于国家秘密", "2.其他法律", "3.危及", "4.保护第三方", "5.属于三类", "6.属于四类",
+               "7.属于行政执法", "8.属于行政查询", "1.本机关不掌握"]
+    for ch, label in zip(chars, anchors):
+        i = index_of(lines, label)
+        lines.insert(i, ch)
+    rep = parse_lines(lines)
+    assert_matches_truth(rep)
+
+
+def test_carried_forward_row_is_not_section_four():
+    assert find_heading("四、结转下年度继续办理") is None
+    assert find_heading("四、 政府信息公开行政复议、行政诉讼情况")[2] == "四"
+    assert find_heading("（四）因政府信息公开工作被申请行政复议、提起行政诉讼情况")[2] == "四"
+    rep = parse_path(SEED)
+    assert rep.cell("3", "carried_forward", "total").state == "number"
+    assert rep.cell("4", "review", "total").state == "number"
+
+
+def test_template_from_tables_not_year():
+    lines = [ln.replace("2023年", "2020年") for ln in seed_lines()]
+    rep = parse_lines(lines)
+    assert rep.year == 2020
+    assert rep.template == "2021"                   # the tables print 本年制发件数 etc.
+    assert any(w.startswith("template_year") for w in rep.warnings)
+
+
+def test_manifest_overrides_identity():
+    rep = parse_lines(seed_lines(), manifest={"agency": "上城区南星街道办事处", "year": 2023,
+                                              "agency_id": "330102001"})
+    assert rep.agency == "上城区南星街道办事处"
+    assert rep.identity_source["agency"] == "manifest"
+    assert rep.identity_source["agency_id"] == "manifest"
+
+
+def test_crawler_dump_of_the_seed():
+    """All cells glued together: every run of table 三 has exactly 7 digits (one per cell)."""
+    body = "".join(ln.strip() for ln in seed_lines() if ln.strip())
+    text = ("标题: 南星街道2023年政府信息公开工作年度报告\n发布时间: 2024-01-20 10:00\n"
+            "原文链接: https://example.gov.cn/x.html\n==================== 正文 ====================\n"
+            + body + "\n")
+    doc = read_text(text, "crawler.txt")
+    assert doc.form == "crawler" and doc.meta["published"].startswith("2024-01-20")
+    rep = parse_document(doc)
+    assert_matches_truth(rep)
+    assert rep.cell("3", "new_received", "total").state == "inferred"
+    assert rep.identity_source["agency"] == "title"
+
+
+def test_not_a_report():
+    with pytest.raises(ReportError) as e:
+        parse_document(read_text("这是一份会议通知。\n\n请各单位准时参加。\n", "notice.txt"))
+    assert e.value.reason == "not_a_report"
+    assert "notice.txt" in str(e.value)
+
+
+def test_table_grid_colspan_misalignment_uses_source_cells():
+    """Header puts colspan=2 on 本年增/减, data rows put it on the first value: values are read
+    by distinct source cells, not by grid column."""
+    header = ["信息内容", "上一年项目数量", "本年增/减", "本年增/减", "处理决定数量"]
+    data = ["行政许可", "12", "12", "-3", "40"]
+    grid = TableGrid(rows=[header, data], index=0,
+                     origin=[[(0, 0), (0, 1), (0, 2), (0, 2), (0, 3)],
+                             [(1, 0), (1, 1), (1, 1), (1, 2), (1, 3)]])
+    lines = seed_lines()
+    s2 = index_of(lines, "二、主动公开政府信息情况")
+    s3 = index_of(lines, "三、收到和处理政府信息公开申请情况")
+    doc = read_text("\n".join(lines), "html-like.txt")
+    blocks = [b for b in doc.blocks if b.line <= s2 + 1]
+    blocks.append(TextLine("第二十条第(五)项 本年新制作数量", s2 + 2))     # a 2019-template marker
+    blocks.append(TextLine("对外公开总数量", s2 + 3))
+    blocks.append(grid)
+    blocks += [b for b in doc.blocks if b.line > s3]
+    rep = parse_document(Document("html-like.html", "html", blocks))
+    assert rep.template == "2019"
+    assert rep.to_json()["section2"]["admin_license"] == {"prev_items": 12, "change": -3,
+                                                          "decisions": 40}
+    assert rep.cell("2", "admin_license", "change").source.startswith("table 0 r1 c3")
+
+
+def test_markdown_generic_headers_and_bogus_header_row():
+    md = "\n".join([
+        "# 某某局2022年政府信息公开工作年度报告",
+        "## 三、收到和处理政府信息公开申请情况",
+        "| 类别 | 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 | 总计 |",
+        "|---|---|---|---|---|---|---|---|",
+        "| 本年新收政府信息公开申请数量 | 5 | 1 | 0 | 0 | 0 | 0 | 6 |",
+        "| 上年结转政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+        "### (一) 予以公开",
+        "| 类别 | 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 | 总计 |",
+        "|---|---|---|---|---|---|---|---|",
+        "| 予以公开 | 4 | 1 | 0 | 0 | 0 | 0 | 5 |",
+        "| 项目 | 本年新收件数 | 上年结转件数 | 予以公开 | 部分公开 | 不予公开 | 结转下年度 | 总计 |",
+        "|---|---|---|---|---|---|---|---|",
+        "| （七）总计 | 4 | 1 | 0 | 0 | 0 | 0 | 5 |",
+        "| 四、结转下年度继续办理 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |",
+        "## 四、政府信息公开行政复议、行政诉讼情况",
+        "| 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 |",
+        "|---|---|---|---|---|",
+        "| 1 | 0 | 0 | 0 | 1 |",
+        "| 0 | 0 | 0 | 0 | 0 |",
+        "| 0 | 0 | 0 | 2 | 2 |",
+    ])
+    doc = read_text(md, "x.md")
+    assert doc.form == "markdown"
+    rep = parse_document(doc)
+    s3 = rep.to_json()["section3"]
+    assert s3["new_received"] == [5, 1, 0, 0, 0, 0, 6]
+    assert s3["granted"] == [4, 1, 0, 0, 0, 0, 5]
+    assert s3["total"] == [4, 1, 0, 0, 0, 0, 5]
+    assert s3["carried_forward"] == [1, 0, 0, 0, 0, 0, 1]
+    assert s3["partial"] == [None] * 7
+    assert rep.to_json()["section4"]["suit_after_review_pending"] == 2
+    assert (rep.agency, rep.year) == ("某某局", 2022)
