@@ -112,3 +112,36 @@ def expand_spans(rows: list[list[SourceCell]], index: int, **where) -> TableGrid
                 t[c] = ""
                 o[c] = (r, c)
     return TableGrid(rows=texts, index=index, origin=origins, **where)  # type: ignore[arg-type]
+
+
+_NUMERIC = re.compile(r"^[\d\s.,%+\-—–/]+$")
+
+
+def absorb_blank_label_cells(grid: TableGrid) -> TableGrid:
+    """Join an empty cell to the row label on its left when its column never holds a number.
+
+    Some tables draw a stray rule through a label area: 洪泽区 2024 prints ``（六）其他处理`` and
+    ``（七）总计`` in one cell followed by an empty one where the other rows have their ``1.…``
+    sub-label.  The empty cell is not a value (its column holds no numbers anywhere), so it is
+    laid out as part of the label — a consumer that maps values by distinct cells then sees the
+    same number of cells as in the other rows.  Only one-row empty cells are absorbed; the change
+    shows in ``origin`` like any other span.
+    """
+    rows, origin = grid.rows, grid.origin
+    if origin is None or not rows:
+        return grid
+    n_rows, n_cols = len(rows), grid.n_cols
+    label_col = [
+        not any(_NUMERIC.match(rows[r][c]) for r in range(n_rows) if rows[r][c])
+        for c in range(n_cols)
+    ]
+    for r in range(n_rows):
+        for c in range(1, n_cols):
+            if rows[r][c] or not label_col[c] or not label_col[c - 1] or not rows[r][c - 1]:
+                continue
+            own = origin[r][c]
+            if (r > 0 and origin[r - 1][c] == own) or (r + 1 < n_rows and origin[r + 1][c] == own):
+                continue                                       # a tall empty cell: leave it
+            rows[r][c] = rows[r][c - 1]
+            origin[r][c] = origin[r][c - 1]
+    return grid

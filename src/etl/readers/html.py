@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from etl.document import Document, TableGrid, TextLine
 from etl.errors import ReportError
-from etl.readers.grid import SourceCell, clean_cell, clean_text, expand_spans
+from etl.readers.grid import SourceCell, absorb_blank_label_cells, clean_cell, clean_text, expand_spans
 
 # Tags whose content is never report text.
 _DROP_TAGS = frozenset({
@@ -152,7 +152,7 @@ class _Walker:
                 self.acc.parts.append(line)
                 self.flush()
             return
-        grid = expand_spans(rows, index=self.n_tables, line=len(self.blocks) + 1)
+        grid = absorb_blank_label_cells(expand_spans(rows, index=self.n_tables, line=len(self.blocks) + 1))
         self.n_tables += 1
         self.blocks.append(grid)
 

@@ -39,7 +39,7 @@ import pypdfium2.raw as pdfium_c
 
 from etl.document import Document, TableGrid, TextLine
 from etl.errors import ReportError
-from etl.readers.grid import clean_cell, join_lines
+from etl.readers.grid import absorb_blank_label_cells, clean_cell, join_lines
 
 TOL = 2.0                  # pt: two positions closer than this are one ruling position
 THIN = 2.5                 # pt: a filled path thinner than this is a drawn line
@@ -481,8 +481,9 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
             orow.append(anchor.setdefault(root, (i, u)))
         grid.append(grow)
         origin.append(orow)
-    return TableGrid(rows=grid, index=index, page=parts[0].page, line=line, origin=origin,
-                     pages=row_pages if len(set(row_pages)) > 1 else None)
+    return absorb_blank_label_cells(TableGrid(
+        rows=grid, index=index, page=parts[0].page, line=line, origin=origin,
+        pages=row_pages if len(set(row_pages)) > 1 else None))
 
 
 # ------------------------------------------------------------------------------- reader
