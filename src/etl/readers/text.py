@@ -86,13 +86,13 @@ def _read_crawler_header(lines: list[str], doc: Document) -> int:
 
 def _read_lines(lines: list[str], first: int, doc: Document) -> None:
     page = 1
-    paged = False
+    # with form feeds, those mark the pages and page-number lines are only dropped
+    paged = any("\f" in ln for ln in lines)
     for i in range(first, len(lines)):
         raw = lines[i]
         if "\f" in raw:
             # a form feed starts a new page; text after it is on that page
             page += raw.count("\f")
-            paged = True
             raw = raw.replace("\f", "")
         if not raw.strip():
             continue
