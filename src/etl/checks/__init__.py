@@ -1,0 +1,55 @@
+"""Validation as SQL over the warehouse views (one file per rule in ``rules/``) and a small runner.
+
+Every rule file returns *check instances* with the same columns::
+
+    report_id, rule, cells, formula, expected, actual, delta, status, reason, message
+
+``status`` is passed | failed | not_assessable (a blank/dash/unknown participant is never read
+as 0).  The runner turns the instances into ``validation_results`` (one row per report x rule:
+failed if any instance failed, else not_assessable if any instance — or every instance — could
+not be assessed, else passed) and ``validation_issues`` (the failed instances, with the rule's
+severity).  Cross-year instances carry the report of the later year t.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import duckdb
+import pyarrow as pa
+
+#: The order rules run in (also the order of the result tables' rule column when sorted by it).
+RULE_FILES: tuple[str, ...] = ("identity", "results_sum", "row_total", "review_sum",
+                               "prose_vs_table", "template_year", "carry_chain", "in_force_chain",
+                               "missing_section", "duplicate_report")
+
+
+def rule_sql(rule: str) -> str:
+    return resources.files("etl.checks").joinpath("rules", f"{rule}.sql").read_text("utf-8")
+
+
+def _sql(name: str) -> str:
+    return resources.files("etl.checks").joinpath(f"{name}.sql").read_text("utf-8")
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Helpers the rule files use (the views and template tables must exist already)."""
+    con.execute("CREATE OR REPLACE MACRO cv(v, s) AS coalesce(CAST(v AS VARCHAR), s)")
+    con.execute("CREATE OR REPLACE TEMP VIEW loaded_reports AS "
+                "SELECT * FROM reports WHERE status = 'loaded'")
+
+
+def check_instances(con: duckdb.DuckDBPyConnection, rules: tuple[str, ...] = RULE_FILES) -> None:
+    """Run the rule files into the temp table ``check_instances``."""
+    prepare(con)
+    union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM ({rule_sql(r).rstrip().rstrip(';')})" for r in rules)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE check_instances AS {union}")
+
+
+def run_checks(con: duckdb.DuckDBPyConnection,
+               rules: tuple[str, ...] = RULE_FILES) -> tuple[pa.Table, pa.Table]:
+    """(validation_results, validation_issues) as Arrow tables with a ``year`` column."""
+    check_instances(con, rules)
+    results = con.sql(_sql("results")).to_arrow_table()
+    issues = con.sql(_sql("issues")).to_arrow_table()
+    return results, issues

@@ -1,0 +1,1 @@
+"""One SQL file per validation rule (package only so that the files install with etl)."""
