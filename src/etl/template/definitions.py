@@ -320,6 +320,8 @@ PROSE_FIGURE_KEYS: dict[str, str] = {
     "carried_forward": "结转下年度 N 件",
     "review_total": "行政复议 N 件",
     "suit_total": "行政诉讼 N 件 (direct + after review)",
+    "review_suit_total": "复议诉讼案件 N 件: review and litigation counted together "
+                         "(review_total + suit_direct_total + suit_after_review_total)",
     "active_disclosed": "主动公开信息 N 条 (informational; no table cell)",
     "normative_in_force": "现行有效行政规范性文件 N 件 (section2 normative_documents.in_force)",
     "fees_charged_yuan": "收取信息处理费 N 元 (0 when 无收取)",

@@ -1,0 +1,240 @@
+"""Prose figures: the numbers the prose states (applications received, handled, carried forward,
+review and litigation counts, 主动公开 counts, fees charged) as structured facts for validation.
+
+Precision matters more than recall: a wrong figure makes a consistent report fail
+``prose_vs_table``.  So a figure is read only from a phrase that names it and puts the number
+right after (or, for ``收到70件申请`` / ``1件结转下年度``, right before) with nothing but filler in
+between, and it is skipped when the clause before it marks a sub-count (其中), a comparison with
+another year (去年, 上年, 同比 …) or the nearest year named in the sentence is not the report's
+year.  The first qualifying figure of each key is taken (the summary in 一、总体情况 comes
+first); later ones (other channels, departments) are left alone.
+
+The prose arrives as lines, and PDF text breaks sentences across them (``受理政府`` /
+``信息公开申请17件``), so lines are joined before matching; each figure keeps the line its
+number started on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections import Counter
+
+from etl.document import TextLine
+from etl.model import ProseFigure
+from etl.template import PROSE_FIGURE_KEYS
+
+# Sentence ends; a "\n" marks a hard break we insert ourselves (digits on both sides of a line
+# break must not merge into one number).
+# The text is not NFKC-normalized (that alone cost more than all the matching): patterns
+# accept the full-width forms too, and Python's \d matches full-width digits, which int() reads.
+_SENTENCE_END = "。;；!！?？\n"
+_CLAUSE_END = _SENTENCE_END + ",，:："
+
+# a whole number, never its tail (the look-behind sits after the first digit so that a pattern
+# starting with a number still gets the regex engine's fast first-character scan)
+NUM = r"(?P<num>\d(?<![\d.．]\d)\d*(?:[.．]\d+)?)"
+# filler allowed between a keyword and its number: no digit, no clause break, no %
+_GAP = r"[^\d,，。;；:：!！?？\n%％]"
+_AMOUNT = r"(?:共计|总计|合计|累计|共|计)?"
+
+# Each key: patterns tried on the joined text.  Word lists that must not appear in the gap are
+# given as lookaheads so that e.g. 受理行政复议申请 is never an application count.
+_NOT_REVIEW = r"(?!" + _GAP + r"*?(?:复议|诉讼|举报|投诉|信访))"
+# 复议诉讼案件74件 counts both: not a litigation count
+_NOT_AFTER_REVIEW = "".join(f"(?<!复议{j}{k}诉讼)" for j in ("", "、", "和", "及", "与")
+                            for k in ("", "行政"))
+_PATTERNS: dict[str, tuple[str, ...]] = {
+    "applications_received": (
+        # 共收到政府信息公开申请3件 / 受理政府信息公开申请 749 件 / 接收…各类政府信息公开申请共计81件
+        r"(?:收到|受理|接收|新收)" + _NOT_REVIEW + _GAP + r"{0,30}?申请(?:数量|数)?" + _AMOUNT + NUM + r"件",
+        # 共收到70件申请
+        r"(?:收到|受理|接收)" + _AMOUNT + NUM + r"件(?:政府信息公开|依申请公开)?申请",
+    ),
+    "applications_handled": (
+        # 办结69件 / 办结依申请公开81件 / 共办理 718 件 / 答复政府信息公开申请805件
+        r"(?:办结|办理|答复)(?:了)?(?:政府信息公开申请|依申请公开申请|依申请公开|各类申请|申请)?"
+        + _AMOUNT + NUM + r"件(?!次)",
+    ),
+    "carried_forward": (
+        # 1件结转下年度继续办理 / 另有72件申请按照《条例》顺延到下年度答复
+        NUM + r"件(?:申请)?" + _GAP + r"{0,14}?(?:结转|转入|顺延)(?:至|到)?下(?:一)?年",
+        # 结转下一年 31 件 / 结转下年度继续办理申请2件
+        r"(?:结转|转入|顺延)(?:至|到)?下(?:一)?年(?:度)?(?:继续办理|办理)?(?:的)?(?:申请)?" + _AMOUNT + NUM + r"件",
+    ),
+    "review_total": (
+        # 行政复议7件 / 复议2件 / 行政复议案件2件 / 行政复议申请件0件 (sic, the seed)
+        r"复议(?<!未经复议)(?:申请|案件)?(?:件)?" + _AMOUNT + NUM + r"(?:件|起|宗)",
+    ),
+    "suit_total": (
+        # 诉讼9件 / 行政诉讼案件7件
+        r"诉讼" + _NOT_AFTER_REVIEW + r"(?:案件)?" + _AMOUNT + NUM + r"(?:件|起|宗)",
+    ),
+    "review_suit_total": (
+        # 复议诉讼案件74件 / 行政复议、行政诉讼案件…共办理相关案件 74 件
+        r"复议[、和及与]?(?:行政)?诉讼(?:相关)?案件" + _AMOUNT + NUM + r"件",
+        r"复议[、和及与]?(?:行政)?诉讼案件[^\d。;；!！?？\n%％]{0,30}?相关案件" + _AMOUNT + NUM + r"件",
+    ),
+    "active_disclosed": (
+        # 主动公开信息95条 / 主动公开我区各级单位政府信息2645条 / 主动发布各类政府信息2428条
+        # (not 应主动公开…: a category of what should be disclosed)
+        r"主动(?<!应主动)(?:公开|发布)(?!" + _GAP + r"*?(?:解读|文件))" + _GAP + r"{0,16}?信息" + _AMOUNT
+        + NUM + r"(?P<unit>万)?条",
+    ),
+    "normative_in_force": (
+        # 集中发布现行有效行政规范性文件393件
+        r"现行有效(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
+    ),
+    "fees_charged_yuan": (
+        # 收取信息处理费共计380元 / 全年收取政府信息公开信息处理费0元
+        r"收取" + _GAP + r"{0,12}?处理费" + _AMOUNT + NUM + r"(?P<unit>万元|元)",
+        # 无收取信息处理费情况 / 2023年度无收取政府信息处理费情况 / 未收取信息处理费
+        r"(?:无|未|没有|不存在)" + _GAP + r"{0,4}?收取" + _GAP + r"{0,12}?处理费(?P<zero>)",
+    ),
+}
+assert set(_PATTERNS) <= set(PROSE_FIGURE_KEYS), set(_PATTERNS) - set(PROSE_FIGURE_KEYS)
+_COMPILED = {key: tuple(re.compile(p) for p in pats) for key, pats in _PATTERNS.items()}
+
+# A clause (up to the number) with one of these states a comparison or a part, not the figure.
+_SKIP_WORDS = ("去年", "上年", "上一年", "前年", "往年", "同比", "较上", "比上", "环比")
+# …and once a sentence has said 其中 / 包括, what follows in it are parts of a total
+_PART_WORDS = ("其中", "包括")
+_YEAR = re.compile(r"(20\d\d)年")
+_TEXT_MAX = 160
+
+
+def extract_figures(lines: list[TextLine], year: int | None = None) -> list[ProseFigure]:
+    """The figures the prose states, at most one per key (the first that qualifies), in the
+    order they appear.  ``year`` is the report year when the caller knows it; otherwise it is
+    the year the prose names most often."""
+    text, where = _join(lines)
+    if year is None:
+        year = _main_year(text)
+    found: list[tuple[int, ProseFigure]] = []
+    for key, patterns in _COMPILED.items():
+        best: tuple[int, ProseFigure] | None = None
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if best is not None and m.start() >= best[0]:
+                    break
+                value = _value(m)
+                if value is None or not _qualifies(text, m, year):
+                    continue
+                start = m.start("num") if m.groupdict().get("num") is not None else m.start()
+                fig = ProseFigure(key, value, _sentence(text, m), f"line {_line_at(where, start)}")
+                best = (m.start(), fig)
+                break
+        if best is not None:
+            found.append(best)
+    found.sort(key=lambda f: f[0])
+    return [f for _, f in found]
+
+
+_HEADING = re.compile(r"\s*(?:#+|[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）])")
+
+
+_WS_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+_WS = re.compile(r"\s+")
+
+
+def _join(lines: list[TextLine]) -> tuple[str, list[tuple[int, int]]]:
+    """One string of all lines, and (offset, line number) where each line starts.
+
+    Whitespace is dropped (``受理政府信息公开申请 749 件``, NBSP and ideographic spaces too) and lines are glued (PDF wraps mid-sentence), except that a
+    break between two digits becomes a hard break so two numbers never merge, and a heading
+    (``六、其他需要报告的事项``) is kept apart from the paragraphs around it."""
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []
+    size = 0
+    after_heading = False
+    prev = ""
+    for tl in lines:
+        text = tl.text
+        if _WS.search(text):
+            text = _WS.sub("", _WS_DIGITS.sub("\n", text))
+        if not text:
+            continue
+        heading = _HEADING.match(text) is not None
+        if parts and (heading or after_heading or (prev[-1].isdigit() and text[0].isdigit())):
+            parts.append("\n")
+            size += 1
+        after_heading = heading and len(text) <= 30
+        starts.append((size, tl.line))
+        parts.append(text)
+        size += len(text)
+        prev = text
+    return "".join(parts), starts
+
+
+def _line_at(starts: list[tuple[int, int]], offset: int) -> int:
+    i = bisect_right(starts, (offset, float("inf"))) - 1
+    return starts[max(i, 0)][1]
+
+
+def _main_year(text: str) -> int | None:
+    """The year the prose names most often; -1 (matching no year) when two years tie, so that
+    no figure in a sentence naming a year is taken."""
+    top = Counter(int(y) for y in _YEAR.findall(text)).most_common(2)
+    if not top:
+        return None
+    if len(top) == 2 and top[0][1] == top[1][1]:
+        return -1
+    return top[0][0]
+
+
+def _value(m: re.Match) -> int | float | None:
+    groups = m.groupdict()
+    if groups.get("zero") is not None:
+        return 0
+    raw = groups.get("num")
+    if raw is None:
+        return None
+    value: float = float(unicodedata.normalize("NFKC", raw))
+    if groups.get("unit") in ("万", "万元"):
+        value *= 10_000
+    value = round(value, 6)
+    return int(value) if value == int(value) else value
+
+
+def _qualifies(text: str, m: re.Match, year: int | None) -> bool:
+    end = m.end()
+    clause_start = _last_break(text, m.start(), _CLAUSE_END)
+    prefix = text[clause_start:end]
+    if any(w in prefix for w in _SKIP_WORDS):
+        return False
+    sentence_start = _last_break(text, m.start(), _SENTENCE_END)
+    before = text[sentence_start:m.start()]
+    if any(w in before for w in _PART_WORDS):
+        return False
+    # a percentage or ratio right after the number is not a count
+    if text[end:end + 1] in ("%", "％", "‰"):
+        return False
+    if year is not None:
+        named = _YEAR.findall(text, sentence_start, end)
+        if named and int(named[-1]) != year:
+            return False
+    return True
+
+
+def _last_break(text: str, pos: int, breaks: str) -> int:
+    i = pos - 1
+    while i >= 0 and text[i] not in breaks:
+        i -= 1
+    return i + 1
+
+
+def _sentence(text: str, m: re.Match) -> str:
+    """The sentence the figure was read from (the clause, when the sentence is long)."""
+    start = _last_break(text, m.start(), _SENTENCE_END)
+    end = m.end()
+    while end < len(text) and text[end] not in _SENTENCE_END:
+        end += 1
+    sentence = text[start:end]
+    if len(sentence) <= _TEXT_MAX:
+        return sentence
+    c_start = _last_break(text, m.start(), _CLAUSE_END)
+    c_end = m.end()
+    while c_end < len(text) and text[c_end] not in _CLAUSE_END:
+        c_end += 1
+    return text[c_start:c_end][:_TEXT_MAX]
