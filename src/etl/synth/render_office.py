@@ -1,0 +1,201 @@
+"""DOCX (python-docx, merged header and label cells) and PDF (reportlab, the built-in
+STSong-Light CID font so CJK text extracts without font files; ruled tables; table 三 split
+across pages).  Both are much slower than the text forms (tens of ms per report).
+
+Both outputs are byte-deterministic: the DOCX zip entries get a fixed timestamp and the PDF is
+written with reportlab's ``invariant`` mode (no creation date, fixed document id).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+
+from etl.synth.report import (
+    APPLICANT_HEADER,
+    CONTENT_HEADER,
+    LEGAL_PERSON_HEADER,
+    RESULTS_GROUP,
+    SynthReport,
+)
+from etl.synth.render_text import _section_order
+
+_FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+    """Table 三 as a 10-column grid plus merges (r0, c0, r1, c1): three label columns
+    (三、本年度办理结果 | group | row label) then the seven cells."""
+    cols = r.column_labels()
+    grid = [[r.identity_note(), "", "", APPLICANT_HEADER] + [""] * 6,
+            ["", "", "", cols[0], LEGAL_PERSON_HEADER, "", "", "", "", cols[6]],
+            ["", "", "", ""] + cols[1:6] + [""]]
+    merges = [(0, 0, 2, 2), (0, 3, 0, 9), (1, 3, 2, 3), (1, 4, 1, 8), (1, 9, 2, 9)]
+    rows = [row for row in r.table3_rows() if row[0] is not None]
+    start_results = None
+    group_rows: dict[str, list[int]] = {}
+    for row_key, group, label, cells in rows:
+        i = len(grid)
+        in_results = group is not None or row_key == "total"
+        if in_results and start_results is None:
+            start_results = i
+        lead = RESULTS_GROUP if i == start_results else ""
+        if group and group != RESULTS_GROUP:
+            first = group not in group_rows
+            group_rows.setdefault(group, []).append(i)
+            grid.append([lead, group if first else "", label] + cells)
+        elif in_results:
+            grid.append([lead, label, ""] + cells)
+            merges.append((i, 1, i, 2))
+        else:
+            grid.append([label, "", ""] + cells)
+            merges.append((i, 0, i, 2))
+        if row_key == "total" and start_results is not None:
+            merges.append((start_results, 0, i, 0))
+    merges += [(idx[0], 1, idx[-1], 1) for idx in group_rows.values() if len(idx) > 1]
+    return grid, merges
+
+
+def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+    groups, outcomes = r.section4_groups(), r.section4_outcomes()
+    grid = [[groups[0]] + [""] * 4 + ["行政诉讼"] + [""] * 9,
+            outcomes + [groups[1]] + [""] * 4 + [groups[2]] + [""] * 4,
+            [""] * 5 + outcomes * 2,
+            r.section4_cells()]
+    merges = [(0, 0, 0, 4), (0, 5, 0, 14), (1, 5, 1, 9), (1, 10, 1, 14)] + \
+             [(1, c, 2, c) for c in range(5)]
+    return grid, merges
+
+
+# ------------------------------------------------------------------------------------------------
+# DOCX
+# ------------------------------------------------------------------------------------------------
+
+def render_docx(r: SynthReport, rng: random.Random) -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(r.title())
+
+    def table(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
+        t = d.add_table(rows=len(grid), cols=len(grid[0]))
+        t.style = "Table Grid"
+        for i, row in enumerate(grid):
+            cells = t.rows[i].cells
+            for j, text in enumerate(row):
+                if text:
+                    cells[j].text = text
+        for r0, c0, r1, c1 in merges:
+            t.cell(r0, c0).merge(t.cell(r1, c1))
+
+    d.add_paragraph(r.prose.intro)
+    for key in _section_order(r):
+        d.add_paragraph(r.heading(key))
+        if key == "overview":
+            for p in r.prose.overview:
+                d.add_paragraph(p)
+        elif key == "problems":
+            for p in r.prose.problems:
+                d.add_paragraph(p)
+        elif key == "other_matters":
+            for p in r.prose.other:
+                d.add_paragraph(p)
+        elif key == "active_disclosure":
+            for item, metrics, rows in r.section2_tables():
+                n = len(metrics) + 1
+                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid += [[label] + cells for label, cells in rows]
+                table(grid, [(0, 0, 0, n - 1)])
+        elif key == "applications":
+            table(*_table3_grid(r))
+        elif key == "review_litigation":
+            table(*_section4_grid(r))
+    buf = io.BytesIO()
+    d.save(buf)
+    return _fix_zip_times(buf.getvalue())
+
+
+def _fix_zip_times(data: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, _FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, src.read(info.filename))
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------
+# PDF
+# ------------------------------------------------------------------------------------------------
+
+_FONT = "STSong-Light"
+_registered = False
+
+
+def _register() -> None:
+    global _registered
+    if not _registered:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+        _registered = True
+
+
+def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    _register()
+    body = ParagraphStyle("body", fontName=_FONT, fontSize=11, leading=17, wordWrap="CJK",
+                          firstLineIndent=22)
+    title = ParagraphStyle("title", fontName=_FONT, fontSize=16, leading=24, alignment=1)
+    cell = ParagraphStyle("cell", fontName=_FONT, fontSize=8, leading=10, wordWrap="CJK")
+    story: list = [Paragraph(r.agency.name, title),
+                   Paragraph(f"{r.year}年政府信息公开工作年度报告", title), Spacer(1, 8)]
+
+    def table(grid: list[list[str]], merges, widths, repeat: int = 0) -> Table:
+        data = [[Paragraph(c, cell) if len(c) > 3 else c for c in row] for row in grid]
+        style = [("FONTNAME", (0, 0), (-1, -1), _FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
+                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (3, 3), (-1, -1), "CENTER")]
+        style += [("SPAN", (c0, r0), (c1, r1)) for r0, c0, r1, c1 in merges]
+        return Table(data, colWidths=widths, style=TableStyle(style), repeatRows=repeat)
+
+    story.append(Paragraph(r.prose.intro, body))
+    for key in _section_order(r):
+        if key == "active_disclosure":
+            story.append(PageBreak())     # so that table 三 starts mid-page and runs over a break
+        story.append(Paragraph(r.heading(key), body))
+        if key == "overview":
+            story += [Paragraph(p, body) for p in r.prose.overview]
+        elif key == "problems":
+            story += [Paragraph(p, body) for p in r.prose.problems]
+        elif key == "other_matters":
+            story += [Paragraph(p, body) for p in r.prose.other]
+        elif key == "active_disclosure":
+            for item, metrics, rows in r.section2_tables():
+                n = len(metrics) + 1
+                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid += [[label] + cells for label, cells in rows]
+                story.append(table(grid, [(0, 0, 0, n - 1)], [130] + [300 / (n - 1)] * (n - 1)))
+                story.append(Spacer(1, 6))
+        elif key == "applications":
+            grid, merges = _table3_grid(r)
+            # merges that cross the page split confuse extraction less without the tall
+            # 三、本年度办理结果 span: real PDFs repeat nothing, so keep only row-local merges
+            merges = [m for m in merges if m[0] == m[2] or m[0] < 3]
+            story.append(table(grid, merges, [22, 60, 150] + [38] * 7))
+        elif key == "review_litigation":
+            grid, merges = _section4_grid(r)
+            story.append(table(grid, merges, [30] * 15))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, invariant=1, title=r.title(), author="",
+                            creator="synth", producer="synth")
+    doc.build(story)
+    return buf.getvalue()
