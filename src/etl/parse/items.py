@@ -30,14 +30,14 @@ from etl.template import SECTIONS, normalize_label
 _NUMERALS = "一二三四五六"
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     raw: str
     source: str
     run: bool = False               # digits of several cells run together (crawler dumps)
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     label: str                      # the label as printed ("" when the line holds only values)
     norm: str                       # normalize_label(label)
@@ -49,14 +49,14 @@ class Item:
     in_table: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Heading:
     section: str                    # "一".."六"
     text: str
     source: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Stream:
     items: list[Item | Heading] = field(default_factory=list)
 
@@ -79,9 +79,12 @@ _HEADING = _heading_regex()
 _FRAG_SECTION = {normalize_label(f): s.number for s in SECTIONS for f in s.fragments}
 
 
+_HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，)）]")
+
+
 def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``."""
-    if not any(n in text for n in _NUMERALS):
+    if not _HAS_NUMERAL.search(text):
         return None
     for m in _HEADING.finditer(text):
         number = m.group("n1") or m.group("n2")
@@ -97,9 +100,29 @@ def _src_line(line: int, page: int | None) -> str:
     return f"line {line}" + (f" p{page}" if page else "")
 
 
+_norm_cache: dict[str, str] = {}
+
+
+def norm(label: str) -> str:
+    """normalize_label, memoised: the template's labels repeat across every report."""
+    n = _norm_cache.get(label)
+    if n is None:
+        n = normalize_label(label)
+        if len(_norm_cache) < 50_000:
+            _norm_cache[label] = n
+    return n
+
+
 def _line_item(tl: TextLine) -> Item:
     text = tl.text
     source = _src_line(tl.line, tl.page)
+    stripped = text.strip()
+    if " " not in stripped and "\t" not in stripped and "\u3000" not in stripped \
+            and "\xa0" not in stripped:
+        # one cell per line (flattened text): a value or a label, nothing to split
+        if is_value_token(stripped):
+            return Item("", "", [Token(stripped, source)], source, text, tl.line, tl.page)
+        return Item(stripped, norm(stripped), [], source, text, tl.line, tl.page)
     parts = text.split()
     k = len(parts)
     while k > 0 and is_value_token(parts[k - 1]):
@@ -109,7 +132,7 @@ def _line_item(tl: TextLine) -> Item:
     else:
         label = " ".join(parts[:k])
         values = [Token(p, source) for p in parts[k:]]
-    return Item(label, normalize_label(label), values, source, text, tl.line, tl.page)
+    return Item(label, norm(label), values, source, text, tl.line, tl.page)
 
 
 # Crawler runs: digits with spaces between them; a dot only inside a decimal number.
@@ -186,7 +209,7 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
     label = item.label
     offset = 0
     changed = False
-    while True:
+    while label:
         found = find_heading(label[offset:])
         if not found:
             break
@@ -223,5 +246,8 @@ def build_stream(doc: Document) -> list[Item | Heading]:
         else:
             items = _table_items(b)
         for it in items:
-            _split_headings(it, out, current)
+            if it.label and current[0] < 5:
+                _split_headings(it, out, current)
+            else:
+                out.append(it)
     return out

@@ -23,13 +23,14 @@ from etl.document import Document, TableGrid, TextLine
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
     r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_PAGE_START = frozenset("-－—–第0123456789")
 _BODY_MARK = re.compile(r"^\s*={3,}\s*正文\s*={3,}\s*$")
 _META_LINE = re.compile(r"^\s*([^:：\s]{1,8})\s*[:：]\s*(.*)$")
 _META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "url", "发布机构": "publisher",
               "文号": "doc_number", "栏目": "column", "本地目录": "local_dir", "来源": "source",
               "索引号": "index_number", "成文日期": "written"}
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_ALIGNED = re.compile(r"\S {3,}\S")
+_ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
 
 def detect_form(text: str) -> str:
@@ -40,11 +41,11 @@ def detect_form(text: str) -> str:
     lines = text.splitlines()
     if not lines:
         return "flat_text"
-    pipe = sum(1 for ln in lines if ln.lstrip().startswith("|"))
-    if pipe >= 3 and any(_PIPE_RULE.match(ln) for ln in lines):
+    pipe = text.count("\n|") + text.count("\n |")
+    if pipe >= 3 and any(_PIPE_RULE.match(ln) for ln in lines if "--" in ln):
         return "markdown"
-    nonblank = [ln for ln in lines if ln.strip()]
-    aligned = sum(1 for ln in nonblank if _ALIGNED.search(ln.strip()))
+    nonblank = [ln for ln in lines if ln and not ln.isspace()]
+    aligned = len(_ALIGNED_ANY.findall(text))
     if "\f" in text or (nonblank and aligned >= max(5, len(nonblank) // 10)):
         return "layout_text"
     blank = len(lines) - len(nonblank)
@@ -85,25 +86,29 @@ def _read_crawler_header(lines: list[str], doc: Document) -> int:
 
 
 def _read_lines(lines: list[str], first: int, doc: Document) -> None:
-    page = 1
     # with form feeds, those mark the pages and page-number lines are only dropped
-    paged = any("\f" in ln for ln in lines)
+    paged = any("\f" in ln for ln in lines if "\f" in ln)
+    if not paged and not any(len(s) <= 16 and _PAGE_NUMBER.match(s) for s in
+                             (ln.strip() for ln in lines[first:]) if s and s[0] in _PAGE_START):
+        # no page marks at all (copied web text): every non-blank line, page unknown
+        doc.blocks.extend(TextLine(raw.rstrip(), i + 1, None)
+                          for i, raw in enumerate(lines[first:], first) if raw and not raw.isspace())
+        return
+    page = 1
     for i in range(first, len(lines)):
         raw = lines[i]
         if "\f" in raw:
             # a form feed starts a new page; text after it is on that page
             page += raw.count("\f")
             raw = raw.replace("\f", "")
-        if not raw.strip():
+        s = raw.strip()
+        if not s:
             continue
-        if _PAGE_NUMBER.match(raw):
+        if len(s) <= 16 and _PAGE_NUMBER.match(s):
             if not paged:                # page-number lines are the only page marks here
                 page += 1
             continue
         doc.blocks.append(TextLine(raw.rstrip(), i + 1, page))
-    if page == 1:
-        # no page marks at all: don't claim page 1 for everything
-        doc.blocks[:] = [TextLine(b.text, b.line, None) for b in doc.blocks]
 
 
 def _split_pipe(line: str) -> list[str]:
