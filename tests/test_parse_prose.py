@@ -174,5 +174,21 @@ def test_normative_in_force():
         "normative_in_force": 393}
 
 
+def test_more_phrasings():
+    got = figures(lines("本年度新收政府信息公开申请21件，上年结转3件，办结22件，结转下年度继续办理2件。"))
+    assert got == {"applications_received": 21, "applications_handled": 22, "carried_forward": 2}
+    assert figures(lines("全年共受理依申请公开12件。")) == {"applications_received": 12}
+    assert figures(lines("被申请行政复议1次，被提起行政诉讼2起。")) == {"review_total": 1, "suit_total": 2}
+    assert figures(lines("全年累计主动公开1136条信息。")) == {"active_disclosed": 1136}
+    assert figures(lines("本年度未产生信息处理费。")) == {"fees_charged_yuan": 0}
+    assert figures(lines("信息处理费收入120元。")) == {"fees_charged_yuan": 120}
+    # not applications (review requests, letters, a deadline); and reviews the agency 受理s as
+    # the review body are not reviews against it
+    assert figures(lines("受理行政复议申请3件，受理群众来信12件，收到申请后5个工作日内答复。")) == {}
+    assert figures(lines("审理行政诉讼案件4件。")) == {}
+    # not the handled total: a result group, other business
+    assert figures(lines("不予处理1件，其他处理2件，办理人大代表建议15件。")) == {}
+
+
 def test_no_lines_no_figures():
     assert extract_figures([]) == []

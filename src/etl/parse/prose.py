@@ -48,7 +48,9 @@ _NOT_AFTER_REVIEW = "".join(f"(?<!复议{j}{k}诉讼)" for j in ("", "、", "和
 _PATTERNS: dict[str, tuple[str, ...]] = {
     "applications_received": (
         # 共收到政府信息公开申请3件 / 受理政府信息公开申请 749 件 / 接收…各类政府信息公开申请共计81件
-        r"(?:收到|受理|接收|新收)" + _NOT_REVIEW + _GAP + r"{0,30}?申请(?:数量|数)?" + _AMOUNT + NUM + r"件",
+        # 受理依申请公开 12 件
+        r"(?:收到|受理|接收|新收)" + _NOT_REVIEW + _GAP + r"{0,30}?申请(?:公开)?(?:数量|数|事项)?" + _AMOUNT
+        + NUM + r"件",
         # 共收到70件申请
         r"(?:收到|受理|接收)" + _AMOUNT + NUM + r"件(?:政府信息公开|依申请公开)?申请",
     ),
@@ -65,11 +67,11 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "review_total": (
         # 行政复议7件 / 复议2件 / 行政复议案件2件 / 行政复议申请件0件 (sic, the seed)
-        r"复议(?<!未经复议)(?:申请|案件)?(?:件)?" + _AMOUNT + NUM + r"(?:件|起|宗)",
+        r"复议(?<!未经复议)(?:申请|案件)?(?:件)?" + _AMOUNT + NUM + r"(?:件|起|宗|次)",
     ),
     "suit_total": (
         # 诉讼9件 / 行政诉讼案件7件
-        r"诉讼" + _NOT_AFTER_REVIEW + r"(?:案件)?" + _AMOUNT + NUM + r"(?:件|起|宗)",
+        r"诉讼" + _NOT_AFTER_REVIEW + r"(?:案件)?" + _AMOUNT + NUM + r"(?:件|起|宗|次)",
     ),
     "review_suit_total": (
         # 复议诉讼案件74件 / 行政复议、行政诉讼案件…共办理相关案件 74 件
@@ -81,6 +83,8 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         # (not 应主动公开…: a category of what should be disclosed)
         r"主动(?<!应主动)(?:公开|发布)(?!" + _GAP + r"*?(?:解读|文件))" + _GAP + r"{0,16}?信息" + _AMOUNT
         + NUM + r"(?P<unit>万)?条",
+        # 累计主动公开 1136 条信息
+        r"主动(?<!应主动)(?:公开|发布)" + _AMOUNT + NUM + r"(?P<unit>万)?条(?:政府)?信息",
     ),
     "normative_in_force": (
         # 集中发布现行有效行政规范性文件393件
@@ -90,7 +94,10 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         # 收取信息处理费共计380元 / 全年收取政府信息公开信息处理费0元
         r"收取" + _GAP + r"{0,12}?处理费" + _AMOUNT + NUM + r"(?P<unit>万元|元)",
         # 无收取信息处理费情况 / 2023年度无收取政府信息处理费情况 / 未收取信息处理费
-        r"(?:无|未|没有|不存在)" + _GAP + r"{0,4}?收取" + _GAP + r"{0,12}?处理费(?P<zero>)",
+        # 本年度未产生信息处理费
+        r"(?:无|未|没有|不存在)" + _GAP + r"{0,4}?(?:收取|产生|发生|征收)" + _GAP + r"{0,12}?处理费(?P<zero>)",
+        # 信息处理费收入 120 元
+        r"处理费(?:收入|总额|金额)" + _AMOUNT + NUM + r"(?P<unit>万元|元)",
     ),
 }
 assert set(_PATTERNS) <= set(PROSE_FIGURE_KEYS), set(_PATTERNS) - set(PROSE_FIGURE_KEYS)
@@ -98,6 +105,10 @@ _COMPILED = {key: tuple(re.compile(p) for p in pats) for key, pats in _PATTERNS.
 
 # A clause (up to the number) with one of these states a comparison or a part, not the figure.
 _SKIP_WORDS = ("去年", "上年", "上一年", "前年", "往年", "同比", "较上", "比上", "环比")
+# Review/litigation an agency 受理s or 审理s is one it decides as the review body (a county
+# government reviews its departments), not one brought against it: skip those clauses.
+_KEY_SKIP = {"review_total": ("受理", "审理", "办理", "收到", "处理"),
+             "suit_total": ("受理", "审理", "办理", "收到", "处理")}
 # …and once a sentence has said 其中 / 包括, what follows in it are parts of a total
 _PART_WORDS = ("其中", "包括")
 _YEAR = re.compile(r"(20\d\d)年")
@@ -119,7 +130,7 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
                 if best is not None and m.start() >= best[0]:
                     break
                 value = _value(m)
-                if value is None or not _qualifies(text, m, year):
+                if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ())):
                     continue
                 start = m.start("num") if m.groupdict().get("num") is not None else m.start()
                 fig = ProseFigure(key, value, _sentence(text, m), f"line {_line_at(where, start)}")
@@ -197,11 +208,13 @@ def _value(m: re.Match) -> int | float | None:
     return int(value) if value == int(value) else value
 
 
-def _qualifies(text: str, m: re.Match, year: int | None) -> bool:
+def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = ()) -> bool:
     end = m.end()
     clause_start = _last_break(text, m.start(), _CLAUSE_END)
     prefix = text[clause_start:end]
     if any(w in prefix for w in _SKIP_WORDS):
+        return False
+    if any(w in text[clause_start:m.start()] for w in key_skip):
         return False
     sentence_start = _last_break(text, m.start(), _SENTENCE_END)
     before = text[sentence_start:m.start()]
