@@ -438,10 +438,12 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
             first_header = [[part.texts[c[1]] if c else "" for c in r] for r in part_rows[:3]]
         else:
             # drop rows that repeat the first part's header rows exactly
+            dropped_header = False
             while part_rows and first_header:
                 texts = [parts[c[0]].texts[c[1]] if c else "" for c in part_rows[0]]
                 if texts in first_header and any(texts):
                     part_rows.pop(0)
+                    dropped_header = True
                 else:
                     break
             if part_rows and prev_last is not None and prev_part is not None:
@@ -449,9 +451,17 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
                 for u in range(n_cols):
                     a, b = prev_last[u], part_rows[0][u]
                     ka, kb = prev_map[u], col_map[u]
-                    if a and b and ka is not None and kb is not None \
-                            and (prev_part.bottom_open[ka] and part.top_open[kb]
-                                 or _label_continues(prev_part, a[1], part, b[1])):
+                    if not (a and b and ka is not None and kb is not None):
+                        continue
+                    same_columns = [x == a for x in prev_last] == [x == b for x in part_rows[0]]
+                    ta, tb = prev_part.texts[a[1]], part.texts[b[1]]
+                    if not same_columns or _NUMBER.fullmatch(ta) and ta or _NUMBER.fullmatch(tb) and tb:
+                        continue                    # numbers never run on over a page break
+                    # both sides open; below repeated header rows the top is always closed, so
+                    # there the page-foot side decides
+                    top_open = part.top_open[kb] or dropped_header
+                    if prev_part.bottom_open[ka] and top_open \
+                            or _label_continues(prev_part, a[1], part, b[1]):
                         parent[find(b)] = find(a)
         rows.extend(part_rows)
         row_pages.extend([part.page] * len(part_rows))
