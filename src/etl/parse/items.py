@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from etl.document import Document, TableGrid, TextLine
+from etl.parse.values import _is_value as _is_value_cache
 from etl.parse.values import is_value_token
 from etl.template import SECTIONS, normalize_label
 
@@ -236,18 +237,31 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
 
 def build_stream(doc: Document) -> list[Item | Heading]:
     out: list[Item | Heading] = []
+    append = out.append
     current = [-1]                                       # index of the current section numeral
     crawler = doc.form == "crawler"
     for b in doc.blocks:
-        if isinstance(b, TextLine):
-            if not b.text.strip():
-                continue
-            items = _run_items(b) if crawler else [_line_item(b)]
+        if type(b) is TextLine:
+            text = b.text
+            if not crawler:
+                s = text.strip()
+                if not s:
+                    continue
+                # hot path (one cell per line): a bare value needs no label work at all
+                if _is_value_cache.get(s) and " " not in s:
+                    src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
+                    append(Item("", "", [Token(s, src)], src, text, b.line, b.page))
+                    continue
+                items = [_line_item(b)]
+            else:
+                if not text.strip():
+                    continue
+                items = _run_items(b)
         else:
             items = _table_items(b)
         for it in items:
             if it.label and current[0] < 5:
                 _split_headings(it, out, current)
             else:
-                out.append(it)
+                append(it)
     return out

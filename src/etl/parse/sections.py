@@ -107,9 +107,10 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
         if it.values:
             carry = ""
             for tok in it.values:
+                # a run is a whole row (crawler); plain tokens fill a row one cell at a time
                 if current is not None and (tok.run and not current.tokens or
                                             not tok.run and len(current.tokens) < N3
-                                            and not any(t.run for t in current.tokens)):
+                                            and not (current.tokens and current.tokens[0].run)):
                     current.tokens.append(tok)
                 elif results_started or current is not None:
                     if tok.raw.strip():
@@ -217,7 +218,7 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
                 continue
             n = len(metrics_of[current.key])
             if tok.run and not current.tokens or not tok.run and len(current.tokens) < n and \
-                    not any(t.run for t in current.tokens):
+                    not (current.tokens and current.tokens[0].run):
                 current.tokens.append(tok)
     cells: list[Cell] = []
     for cat, metrics in metrics_of.items():

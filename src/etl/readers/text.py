@@ -23,7 +23,8 @@ from etl.document import Document, TableGrid, TextLine
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
     r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
-_PAGE_START = frozenset("-－—–第0123456789")
+_PAGE_NUMBER_LINE = re.compile(r"^[ \t\u3000]*(?:[-－—–][ \t]*\d{1,3}[ \t]*[-－—–]|第[ \t]*\d{1,3}[ \t]*页"
+                               r"|\d{1,3}[ \t]*/[ \t]*\d{1,3})", re.M)
 _BODY_MARK = re.compile(r"^\s*={3,}\s*正文\s*={3,}\s*$")
 _META_LINE = re.compile(r"^\s*([^:：\s]{1,8})\s*[:：]\s*(.*)$")
 _META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "url", "发布机构": "publisher",
@@ -88,8 +89,7 @@ def _read_crawler_header(lines: list[str], doc: Document) -> int:
 def _read_lines(lines: list[str], first: int, doc: Document) -> None:
     # with form feeds, those mark the pages and page-number lines are only dropped
     paged = any("\f" in ln for ln in lines if "\f" in ln)
-    if not paged and not any(len(s) <= 16 and _PAGE_NUMBER.match(s) for s in
-                             (ln.strip() for ln in lines[first:]) if s and s[0] in _PAGE_START):
+    if not paged and not _PAGE_NUMBER_LINE.search("\n".join(lines[first:])):
         # no page marks at all (copied web text): every non-blank line, page unknown
         doc.blocks.extend(TextLine(raw.rstrip(), i + 1, None)
                           for i, raw in enumerate(lines[first:], first) if raw and not raw.isspace())
