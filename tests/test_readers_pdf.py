@@ -1,0 +1,147 @@
+"""PDF reader: the two real 洪泽区 reports, generated layouts and broken files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from etl.document import TableGrid
+from etl.errors import REASONS, ReportError
+from etl.readers import read_path
+from etl.readers.pdf import read_pdf
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL = FIXTURES / "realdata"
+PDF = FIXTURES / "pdf"
+REAL_PDFS = ["006_huaian_hongze_district_2023", "007_huaian_hongze_district_2024"]
+
+
+@pytest.fixture(scope="module", params=REAL_PDFS)
+def real(request):
+    name = request.param
+    truth = json.loads((REAL / "truth" / f"{name}.json").read_text(encoding="utf-8"))
+    return read_path(REAL / f"{name}.pdf"), truth
+
+
+def _table_with(doc, text: str) -> TableGrid:
+    return next(t for t in doc.tables() if any(text in c for row in t.rows for c in row))
+
+
+def _row(table: TableGrid, label: str) -> list[str]:
+    return next(r for r in table.rows if any(c.startswith(label) for c in r))
+
+
+def test_real_table3_is_one_grid_over_two_pages(real):
+    doc, truth = real
+    t3 = _table_with(doc, "本年新收政府信息公开申请数量")
+    assert (t3.n_rows, t3.n_cols) == (26, 10)
+    assert t3.page == 3 and t3.pages is not None and set(t3.pages) == {3, 4}
+    assert len(t3.pages) == t3.n_rows
+    # the vertical label, printed one character per line and cut by the page break, is one cell
+    granted = next(i for i, r in enumerate(t3.rows) if r[1] == "（一）予以公开")
+    total = next(i for i, r in enumerate(t3.rows) if r[1] == "（七）总计")
+    assert {t3.rows[i][0] for i in range(granted, total + 1)} == {"三、本年度办理结果"}
+    assert {t3.origin[i][0] for i in range(granted, total + 1)} == {(granted, 0)}
+    # a two-line label cell is joined without a space
+    assert "（二）部分公开（区分处理的，只计这一情形，不计其他情形）" in t3.rows[granted + 1]
+    # data cells: the truth file's numbers, column by column
+    new_received = [int(v) for v in _row(t3, "一、本年新收")[3:]]
+    assert new_received == truth["section3"]["new_received"]
+    not_held = [int(v) for v in _row(t3, "1.本机关不掌握")[3:]]
+    assert not_held == truth["section3"]["unable_not_held"]
+
+
+def test_real_section4_row(real):
+    doc, truth = real
+    t4 = _table_with(doc, "行政复议")
+    assert t4.n_cols == 15
+    values = [int(v) for v in t4.rows[-1]]
+    assert values == list(truth["section4"].values())
+
+
+def test_real_text_lines_drop_page_numbers_and_keep_order(real):
+    doc, _ = real
+    texts = [b.text for b in doc.text_lines()]
+    assert not any(t.strip("-— ").isdigit() for t in texts)          # "- 3 -" is gone
+    assert texts.index("一、总体情况") < texts.index("五、存在的主要问题及改进情况")
+    kinds = [type(b).__name__ for b in doc.blocks]
+    i3 = texts.index("三、收到和处理政府信息公开申请情况")
+    block = doc.blocks.index(doc.text_lines()[i3])
+    assert kinds[block + 1] == "TableGrid"
+    assert [b.line for b in doc.blocks] == list(range(1, len(doc.blocks) + 1))
+    assert doc.title.endswith("2023年政府信息公开工作年度报告") or doc.title.endswith("2024年政府信息公开工作年度报告")
+    assert all(b.page in range(1, 6) for b in doc.text_lines())
+
+
+def test_real_pdfs_parse_to_truth(real):
+    parse = pytest.importorskip("etl.parse")
+    doc, truth = real
+    report = parse.parse_document(doc)
+    section3 = report.section3()
+    # the truth lists the rows the report prints (no 2021-only sub-rows of （六） here)
+    assert {k: section3[k] for k in truth["section3"]} == truth["section3"]
+    assert report.section4() == truth["section4"]
+    section2 = report.section2()
+    assert {k: section2.get(k) for k in truth["section2"]} == truth["section2"]
+
+
+def test_generated_split_table_merged_with_repeated_header_dropped():
+    doc = read_path(PDF / "split_table.pdf")
+    tables = doc.tables()
+    assert len(tables) == 1
+    t3 = tables[0]
+    assert t3.n_rows == 28                              # 3 header rows + 25, the repeat dropped
+    assert sum(1 for r in t3.rows if r[3] == "自然人") == 2      # header rows 1-2 only, once
+    assert t3.pages.count(1) == 15 and t3.pages.count(2) == 13
+    label_rows = [r[0] for r in t3.rows[5:27]]
+    assert set(label_rows) == {"三、本年度办理结果"}          # "三、本年度" + "办理结果" over the cut
+    # the group cell closed at the page foot is not joined with the next page's group
+    assert _row(t3, "（三）不予公开")[1] == "（三）不予公开"
+    assert [r[1] for r in t3.rows if r[2] == "1.本机关不掌握相关政府信息"] == ["（四）无法提供"]
+    long_label = "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+    assert any(r[2] == long_label for r in t3.rows)     # a five-line cell in one string
+    texts = [b.text for b in doc.text_lines()]
+    assert "某某街道办事处政务公开专栏" not in texts       # running header on both pages
+    assert not any(t.startswith("-") for t in texts)
+    assert doc.title == "某某街道2023年政府信息公开工作年度报告"
+
+
+def test_borderless_columns_fall_back_to_alignment():
+    doc = read_path(PDF / "borderless.pdf")
+    (table,) = doc.tables()
+    assert table.n_cols == 15
+    assert table.rows[-1] == ["2", "0", "1", "0", "3", "0", "0", "0", "1", "1", "4", "0", "0", "0", "4"]
+    assert table.rows[0][:5] == ["结果", "结果", "其他", "尚未", "总计"]
+    texts = [b.text for b in doc.text_lines()]
+    assert texts == ["四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "无。"]
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("encrypted.pdf", "encrypted"),
+    ("corrupt.pdf", "corrupt"),
+    ("truncated.pdf", "truncated"),
+    ("image_only.pdf", "no_text_layer"),
+    ("blank.pdf", "empty"),
+])
+def test_broken_pdfs_get_their_own_reason(name, reason):
+    with pytest.raises(ReportError) as err:
+        read_path(PDF / name)
+    assert err.value.reason == reason
+    assert reason in REASONS
+    assert name in str(err.value)
+
+
+def test_pdf_bytes_under_a_wrong_extension_are_still_read():
+    data = (PDF / "split_table.pdf").read_bytes()
+    from etl.readers import read_bytes
+
+    doc = read_bytes(data, "report.html")
+    assert doc.form == "pdf" and len(doc.tables()) == 1
+
+
+def test_garbage_after_pdf_magic_is_corrupt_not_a_crash():
+    with pytest.raises(ReportError) as err:
+        read_pdf(b"%PDF-1.4\n%%EOF\n", "tiny.pdf")
+    assert err.value.reason == "corrupt"
