@@ -189,12 +189,17 @@ def parse_chunk(files: list[SourceFile], staging: str, name: str, parser_version
         add_report(rows, src, rid, result, parser_version)
         counts["files"] += 1
         counts["parsed" if not isinstance(result, Exception) else "failed"] += 1
+    write_staging(rows, staging, name)
+    return counts
+
+
+def write_staging(rows: Rows, staging, name: str) -> None:
+    """One staging Parquet file per table for a chunk of reports (read back by normalize)."""
     for table, tbl in rows.tables().items():
         if tbl.num_rows:
             folder = Path(staging) / table
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(tbl, folder / f"{name}.parquet")
-    return counts
 
 
 _pool: Optional[ProcessPoolExecutor] = None
