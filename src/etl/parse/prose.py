@@ -145,27 +145,30 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
 _HEADING = re.compile(r"\s*(?:#+|[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）])")
 
 
-_WS_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
-_WS = re.compile(r"\s+")
-
-
 def _join(lines: list[TextLine]) -> tuple[str, list[tuple[int, int]]]:
     """One string of all lines, and (offset, line number) where each line starts.
 
-    Whitespace is dropped (``受理政府信息公开申请 749 件``, NBSP and ideographic spaces too) and lines are glued (PDF wraps mid-sentence), except that a
-    break between two digits becomes a hard break so two numbers never merge, and a heading
-    (``六、其他需要报告的事项``) is kept apart from the paragraphs around it."""
+    Whitespace is dropped (``受理政府信息公开申请 749 件``, NBSP and ideographic spaces too)
+    and lines are glued (PDF wraps mid-sentence), except that a break between two digits
+    becomes a hard break so two numbers never merge, and a heading (``六、其他需要报告的事项``)
+    is kept apart from the paragraphs around it."""
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     size = 0
     after_heading = False
     prev = ""
     for tl in lines:
-        text = tl.text
-        if _WS.search(text):
-            text = _WS.sub("", _WS_DIGITS.sub("\n", text))
-        if not text:
+        pieces = tl.text.split()            # str.split: far cheaper than a regex here
+        if not pieces:
             continue
+        text = pieces[0]
+        if len(pieces) > 1:
+            glued = [text]
+            for piece in pieces[1:]:
+                if glued[-1][-1].isdigit() and piece[0].isdigit():
+                    glued.append("\n")
+                glued.append(piece)
+            text = "".join(glued)
         heading = _HEADING.match(text) is not None
         if parts and (heading or after_heading or (prev[-1].isdigit() and text[0].isdigit())):
             parts.append("\n")
