@@ -136,6 +136,19 @@ def test_labels_broken_over_lines():
     assert_matches_truth(rep)
 
 
+def test_numbers_between_the_halves_of_a_label():
+    """The first half names no row; the row is named by the half printed after the numbers."""
+    lines = seed_lines()
+    i = index_of(lines, "5.要求行政机关确认或重新出具")
+    slots = row_value_slots(lines, "5.要求行政机关确认或重新出具")
+    lines[i] = "5.要求行政机关确认或"
+    lines.insert(slots[-1] + 1, "重新出具已获取信息")
+    lines[slots[0]] = "7"                                   # make the row recognisable
+    rep = parse_lines(lines)
+    assert rep.to_json()["section3"]["reject_confirm"] == [7, 0, 0, 0, 0, 0, 0]
+    assert rep.to_json()["section3"]["other_overdue_correction"] == [0] * 7
+
+
 def test_vertical_label_one_character_per_line():
     lines = seed_lines()
     chars = list("三、本年度办理结果")

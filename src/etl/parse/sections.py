@@ -72,6 +72,8 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     group6 = False
     last_key: str | None = None
     carry = ""                                  # label-only text since the last values
+    orphans: list[Token] = []                   # values no open row took (label after them?)
+    orphan_carry = ""
     for it in items:
         if (it.norm and not it.values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
@@ -86,6 +88,20 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
             if key is None and carry:
                 # a label broken over lines with the fragment cut in two (6.属于四类过程 / 性信息)
                 key = match_row_continued(carry, it.norm)
+            if key is None and orphans:
+                key = match_row_continued(orphan_carry, it.norm)
+            if orphans:
+                if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run):
+                    # the numbers sat between the two halves of a label whose first half named
+                    # no row (5.要求行政机关确认或 / numbers / 重新出具已获取信息)
+                    rows[key] = RowRead(key, orphan_carry + it.label, it.source, orphans)
+                    current, last_key = rows[key], key
+                    results_started = results_started or key in _RESULTS
+                    orphans, carry = [], ""
+                    continue
+                warnings.append(f"section 3: {len(orphans)} value(s) outside any row "
+                                f"({orphans[0].source})")
+                orphans = []
             carry = (carry + it.norm)[-40:] if key is None and not it.values else ""
             if GROUP6 in it.norm:
                 group6 = True
@@ -105,16 +121,25 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     last_key = key
                     results_started = results_started or key in _RESULTS
         if it.values:
-            carry = ""
             for tok in it.values:
                 # a run is a whole row (crawler); plain tokens fill a row one cell at a time
                 if current is not None and (tok.run and not current.tokens or
                                             not tok.run and len(current.tokens) < N3
                                             and not (current.tokens and current.tokens[0].run)):
                     current.tokens.append(tok)
+                elif orphans or (carry and rows):
+                    # values after label text that named no row: hold them, the label's tail
+                    # may follow
+                    if not orphans:
+                        orphan_carry = carry
+                    orphans.append(tok)
+                    current = None
                 elif results_started or current is not None:
                     if tok.raw.strip():
                         warnings.append(f"section 3: value {tok.raw!r} outside any row ({tok.source})")
+            carry = ""
+    if orphans:
+        warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
     return {k: r for k, r in rows.items() if r.tokens}
 
 
