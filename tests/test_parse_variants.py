@@ -265,3 +265,30 @@ def test_markdown_generic_headers_and_bogus_header_row():
     assert s3["partial"] == [None] * 7
     assert rep.to_json()["section4"]["suit_after_review_pending"] == 2
     assert (rep.agency, rep.year) == ("某某局", 2022)
+
+
+def test_section4_small_tables_in_any_order_and_column_order():
+    md = "\n".join([
+        "# 某某局2022年政府信息公开工作年度报告",
+        "## 三、收到和处理政府信息公开申请情况",
+        "| 本年新收政府信息公开申请数量 | 5 | 1 | 0 | 0 | 0 | 0 | 6 |",
+        "|---|---|---|---|---|---|---|---|",
+        "## 四、政府信息公开行政复议、行政诉讼情况",
+        "### 行政诉讼（复议后起诉）",
+        "| 总计 | 结果维持 | 结果纠正 | 其他结果 | 尚未审结 |",
+        "|---|---|---|---|---|",
+        "| 3 | 1 | 0 | 0 | 2 |",
+        "### 行政复议",
+        "| 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 |",
+        "|---|---|---|---|---|",
+        "| 4 | 0 | 0 | 0 | 4 |",
+        "### 行政诉讼（未经复议直接起诉）",
+        "| 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 |",
+        "|---|---|---|---|---|",
+        "| 0 | 1 | 0 | 0 | 1 |",
+    ])
+    s4 = parse_document(read_text(md, "x.md")).to_json()["section4"]
+    assert (s4["review_upheld"], s4["review_total"]) == (4, 4)
+    assert (s4["suit_direct_corrected"], s4["suit_direct_total"]) == (1, 1)
+    assert (s4["suit_after_review_total"], s4["suit_after_review_upheld"],
+            s4["suit_after_review_pending"]) == (3, 1, 2)

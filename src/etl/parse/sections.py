@@ -11,11 +11,12 @@ the digit solver with the table's identities.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from etl.model import Cell
 from etl.parse.items import Item, Token
-from etl.parse.labels import (GROUP6, is_bare_other, match_category, match_row,
+from etl.parse.labels import (GROUP6, is_bare_other, match_category, match_group4, match_row,
                               match_row_continued)
 from etl.parse.values import classify
 from etl.template import (
@@ -26,6 +27,7 @@ from etl.template import (
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    normalize_label,
     section3_rows_for,
 )
 
@@ -218,9 +220,44 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
         raw = " ".join(t.raw for t in tokens)
         return [Cell("4", g, o, None, raw, "unknown", tokens[0].source,
                      f"{len(tokens)} values for {len(keys)} cells") for g, o in keys]
-    cells = [_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
+    by_group = _section4_by_group(items)
+    if by_group:
+        # one small table per group (行政复议 / 直接起诉 / 复议后起诉), each under its own heading
+        cells = [_cell("4", g.prefix, o, by_group[g.prefix].get(o)) for g in SECTION4_GROUPS
+                 for o in _OUTCOMES]
+    else:
+        cells = [_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
     _text_warnings(cells, warnings)
     return cells
+
+
+_OUTCOME_RE = re.compile("|".join(re.escape(normalize_label(lab)) for _, lab in SECTION4_OUTCOMES))
+_OUTCOME_OF = {normalize_label(lab): o for o, lab in SECTION4_OUTCOMES}
+
+
+def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
+    """{group: {outcome: token}} when the values come in batches of five, each after exactly
+    one group label (and, where printed, a header naming the five outcomes in its order)."""
+    out: dict[str, dict[str, Token]] = {}
+    groups_seen: list[str] = []
+    header: list[str] | None = None
+    for it in items:
+        if it.norm and not it.values:
+            g = match_group4(it.norm)
+            if g:
+                groups_seen.append(g)
+            names = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(it.norm)]
+            if len(names) == len(_OUTCOMES) and len(set(names)) == len(_OUTCOMES):
+                header = names
+            continue
+        if not it.values:
+            continue
+        if len(it.values) != len(_OUTCOMES) or len(set(groups_seen)) != 1 or groups_seen[-1] in out:
+            return None
+        order = header or _OUTCOMES
+        out[groups_seen[-1]] = dict(zip(order, it.values))
+        groups_seen, header = [], None
+    return out if len(out) == len(SECTION4_GROUPS) else None
 
 
 # --------------------------------------------------------------------------------------------
