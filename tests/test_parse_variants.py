@@ -292,3 +292,25 @@ def test_section4_small_tables_in_any_order_and_column_order():
     assert (s4["suit_direct_corrected"], s4["suit_direct_total"]) == (1, 1)
     assert (s4["suit_after_review_total"], s4["suit_after_review_upheld"],
             s4["suit_after_review_pending"]) == (3, 1, 2)
+
+
+def test_section2_metrics_mapped_by_header_and_amount_in_wan():
+    text = "\n".join([
+        "某某区2019年政府信息公开工作年度报告",
+        "二、主动公开政府信息情况",
+        "第二十条第(一)项",
+        "信息内容   对外公开总数量   本年新制作数量   本年新公开数量",
+        "规章        10   1   1",
+        "规范性文件   30   4   3",
+        "第二十条第(九)项",
+        "信息内容   采购项目数量   采购总金额（万元）",
+        "政府集中采购   6   25.1",
+        "三、收到和处理政府信息公开申请情况",
+        "一、本年新收政府信息公开申请数量   1 0 0 0 0 0 1",
+    ])
+    rep = parse_document(read_text(text, "x.txt"))
+    s2 = rep.to_json()["section2"]
+    assert rep.template == "2019"
+    assert s2["regulations"] == {"new_made": 1, "new_published": 1, "total_published": 10}
+    assert s2["normative_documents"] == {"new_made": 4, "new_published": 3, "total_published": 30}
+    assert s2["gov_procurement"] == {"projects": 6, "amount": 251000}

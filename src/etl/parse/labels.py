@@ -77,3 +77,21 @@ def match_group4(norm: str) -> str | None:
     for m in _GROUP4_RE.finditer(norm):
         last = m
     return _GROUP4_OF[last.group()] if last else None
+
+
+_METRIC = {
+    version: _alternation([(lab, m.key) for table in tables for m in table.metrics
+                           for lab in (m.label, *m.aliases)])
+    for version, tables in SECTION2.items()
+}
+
+
+def find_metrics(norm: str, version: str) -> list[str]:
+    """The section-二 metric keys a header text names, in printed order."""
+    rx, of = _METRIC[version]
+    out: list[str] = []
+    for m in rx.finditer(norm):
+        key = of[m.group()]
+        if key not in out:
+            out.append(key)
+    return out

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from etl.model import Cell
 from etl.parse.items import Item, Token
-from etl.parse.labels import (GROUP6, is_bare_other, match_category, match_group4, match_row,
-                              match_row_continued)
+from etl.parse.labels import (GROUP6, find_metrics, is_bare_other, match_category, match_group4,
+                              match_row, match_row_continued)
 from etl.parse.values import classify
 from etl.template import (
     RESULT_ROW_KEYS,
@@ -267,12 +267,31 @@ def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
 def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list[Cell]:
     metrics_of = {cat.key: table.metrics for table in SECTION2[version] for cat in table.categories}
     rows: dict[str, RowRead] = {}
+    order_of: dict[str, list[str]] = {}         # metric order from the printed header
+    wan_of: dict[str, bool] = {}                # header says the amount is in 万元
     current: RowRead | None = None
+    header: list[str] = []
+    header_wan = False
+    header_done = False                          # a row was read since the header was printed
     for it in items:
         if it.norm:
             key = match_category(it.norm, version)
+            names = find_metrics(it.norm, version)
+            if names:
+                if header_done:
+                    header, header_wan, header_done = [], False, False
+                header += [n for n in names if n not in header]
+                header_wan = header_wan or "万元" in it.norm
             if key is not None and not (key in rows and rows[key].tokens):
                 current = rows[key] = RowRead(key, it.label, it.source)
+                expected = [m.key for m in metrics_of[key]]
+                if sorted(header) == sorted(expected):
+                    order_of[key] = header
+                elif header and len(expected) > 1:
+                    warnings.append(f"section 2 {key}: header {header} is not this table's; "
+                                    f"template order used ({it.source})")
+                wan_of[key] = header_wan
+                header_done = True
             elif key is not None:
                 current = None
         for tok in it.values:
@@ -302,8 +321,17 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
             cells.extend(Cell("2", cat, m.key, None, raw, "unknown", r.source,
                               f"{len(r.tokens)} values for {n} columns") for m in metrics)
             continue
-        cells.extend(_cell("2", cat, m.key, tok, yuan=(m.key == "amount"))
-                     for m, tok in zip(metrics, r.tokens))
+        order = order_of.get(cat) or [m.key for m in metrics]
+        by_key = dict(zip(order, r.tokens))
+        for m in metrics:
+            c = _cell("2", cat, m.key, by_key[m.key], yuan=(m.key == "amount"))
+            if m.key == "amount" and wan_of.get(cat) and c.state == "number" and \
+                    "元" not in c.raw:
+                # 采购总金额（万元） with a bare number: stored in 元
+                c.value = round(c.value * 10000, 6)
+                c.value = int(c.value) if float(c.value).is_integer() else c.value
+                c.note = "printed in 万元 (header); stored in 元"
+            cells.append(c)
     missing = [c for c in metrics_of if c not in rows]
     if missing and len(missing) < len(metrics_of):
         warnings.append("section 2: categories not found: " + ", ".join(missing))
