@@ -103,11 +103,18 @@ def test_sentence_wrapped_over_lines_keeps_the_number_line():
     assert [(f.key, f.value, f.source) for f in found] == [("applications_received", 17, "line 24")]
 
 
-def test_digits_split_over_lines_never_merge():
-    # "1" / "7件" could be 17 or a page number and 7: take nothing rather than guess
-    got = figures([TextLine("全年受理政府信息公开申请1", 1), TextLine("7件。", 2)])
-    assert got.get("applications_received") != 17
-    assert got.get("applications_received") in (None, 7)
+def test_number_wrapped_over_lines():
+    # a PDF wraps inside a number: glue it
+    got = extract_figures([TextLine("2019年,我省通过政务公开专栏主动公开政府信息25", 8),
+                           TextLine("93条。", 9)])
+    assert [(f.key, f.value) for f in got] == [("active_disclosed", 2593)]
+    # a page number between the halves is not part of it: take nothing rather than guess
+    got = figures([TextLine("全年受理政府信息公开申请1", 1), TextLine("3", 2), TextLine("7件。", 3)])
+    assert got == {}
+    # a heading on a line of its own stays apart; a paragraph starting with one does not
+    got = figures([TextLine("(一)主动公开情况。2019年,我省通过政务公开专栏主动", 8),
+                   TextLine("公开政府信息2593条。", 9)])
+    assert got == {"active_disclosed": 2593}
 
 
 def test_fees():

@@ -150,7 +150,7 @@ def _join(lines: list[TextLine]) -> tuple[str, list[tuple[int, int]]]:
 
     Whitespace is dropped (``受理政府信息公开申请 749 件``, NBSP and ideographic spaces too)
     and lines are glued (PDF wraps mid-sentence), except that a break between two digits
-    becomes a hard break so two numbers never merge, and a heading (``六、其他需要报告的事项``)
+    becomes a hard break when it is not a wrapped number (see _apart), and a heading (``六、其他需要报告的事项``)
     is kept apart from the paragraphs around it."""
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
@@ -170,15 +170,28 @@ def _join(lines: list[TextLine]) -> tuple[str, list[tuple[int, int]]]:
                 glued.append(piece)
             text = "".join(glued)
         heading = _HEADING.match(text) is not None
-        if parts and (heading or after_heading or (prev[-1].isdigit() and text[0].isdigit())):
+        if parts and (heading or after_heading or _apart(prev, text)):
             parts.append("\n")
             size += 1
-        after_heading = heading and len(text) <= 30
+        # a heading by itself (一、总体情况), not a paragraph that starts with one
+        after_heading = heading and len(text) <= 30 and not any(c in text for c in "。,，;；")
         starts.append((size, tl.line))
         parts.append(text)
         size += len(text)
         prev = text
     return "".join(parts), starts
+
+
+def _apart(prev: str, text: str) -> bool:
+    """Digits at the end of one line and the start of the next are one number wrapped by the
+    PDF (``主动公开政府信息25`` / ``93条``) unless either line is a bare number (a page number)
+    or the next starts a numbered item (``2.``)."""
+    if not (prev[-1].isdigit() and text[0].isdigit()):
+        return False
+    return prev.isdigit() or text.isdigit() or _ITEM.match(text) is not None
+
+
+_ITEM = re.compile(r"\d+[.、)）]")
 
 
 def _line_at(starts: list[tuple[int, int]], offset: int) -> int:
