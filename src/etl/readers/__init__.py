@@ -15,10 +15,13 @@ from etl.errors import ReportError
 #: Extensions we recognise but cannot read (yet): a clear quarantine reason, not a crash.
 UNSUPPORTED = {
     ".doc": "legacy Word .doc (binary); save as .docx",
-    ".wps": "WPS Office document; save as .docx or PDF",
+    ".wps": "WPS Office document in its binary format; save as .docx or PDF",
     ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".jpg": "image", ".jpeg": "image",
     ".png": "image", ".gif": "image", ".zip": "archive", ".rar": "archive",
 }
+DOCX_EXTENSIONS = {".docx", ".docm", ".dotx", ".wps"}   # WPS Office also saves OOXML as .wps
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 TEXT_EXTENSIONS = {".txt", ".md", ".markdown", ".text", ""}
 HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml", ".jsp", ".php", ".asp", ".aspx"}
 
@@ -40,15 +43,23 @@ def read_bytes(data: bytes, path: str) -> Document:
         from etl.readers.pdf import read_pdf
 
         return read_pdf(data, path)
-    if data.startswith(b"PK\x03\x04") and suffix in (".docx", ".zip", ""):
+    if data.startswith(b"PK\x03\x04") and (suffix in DOCX_EXTENSIONS or b"word/document" in data):
         from etl.readers.docx import read_docx
 
         return read_docx(data, path)
-    if suffix == ".docx":
-        raise ReportError(path, "corrupt", "not a ZIP container, so not a valid .docx")
-    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in UNSUPPORTED:
+    if data.startswith(OLE2_MAGIC):
+        # A password-protected .docx is not a ZIP: Office wraps the encrypted package in an OLE2
+        # compound file with an "EncryptedPackage" stream, the same container as a legacy .doc.
+        if ENCRYPTED_PACKAGE in data:
+            raise ReportError(path, "encrypted", "a password-protected Office document")
         what = UNSUPPORTED.get(suffix, "OLE2 compound file (legacy .doc/.wps/.xls)")
+        if suffix in DOCX_EXTENSIONS:
+            what = "legacy binary Word (.doc) saved under a .docx name; save as .docx"
         raise ReportError(path, "unsupported_format", what)
+    if suffix in DOCX_EXTENSIONS:
+        raise ReportError(path, "corrupt", "not a ZIP container, so not a readable .docx")
+    if suffix in UNSUPPORTED:
+        raise ReportError(path, "unsupported_format", UNSUPPORTED[suffix])
     from etl.readers.encoding import decode_bytes
 
     text, encoding = decode_bytes(data, path)
