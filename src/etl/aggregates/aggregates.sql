@@ -8,12 +8,11 @@ WITH loaded AS (
            coalesce(level, '(unknown)') AS level
     FROM reports WHERE status = 'loaded'
 ), s3 AS (
-    -- one value per report x row: the printed 总计, else the sum of the six applicant columns
-    -- when they are all numbers (some reports leave the 总计 column blank)
+    -- one value per report x row: the printed 总计, else the sum of the applicant columns that
+    -- print a number (some reports leave the 总计 column blank; a blank adds nothing)
     SELECT a.report_id, a.row_key,
         coalesce(max(a.value) FILTER (a.applicant = 'total'),
-                 CASE WHEN count(a.value) FILTER (c.is_applicant) = count(*) FILTER (c.is_applicant)
-                      THEN sum(a.value) FILTER (c.is_applicant) END) AS value
+                 sum(a.value) FILTER (c.is_applicant)) AS value
     FROM applications a JOIN template_section3_columns c ON c.column_key = a.applicant
     WHERE a.status = 'loaded' AND a.state <> 'absent'
     GROUP BY a.report_id, a.row_key
