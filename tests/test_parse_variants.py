@@ -314,3 +314,39 @@ def test_section2_metrics_mapped_by_header_and_amount_in_wan():
     assert s2["regulations"] == {"new_made": 1, "new_published": 1, "total_published": 10}
     assert s2["normative_documents"] == {"new_made": 4, "new_published": 3, "total_published": 30}
     assert s2["gov_procurement"] == {"projects": 6, "amount": 251000}
+
+
+def test_tab_separated_rows_keep_blank_cells():
+    """Text copied from a web table: one tab between cells, empty cells are blank (not 0)."""
+    lines = seed_lines()
+    i = index_of(lines, "(一)予以公开")
+    slots = row_value_slots(lines, "(一)予以公开")
+    lines[i] = "(一)予以公开\t2\t\t\t\t\t\t2"
+    for s in reversed(slots):
+        del lines[s]
+    lines[index_of(lines, "(七)总计")] = "(七)合计"            # 合计 for 总计
+    rep = parse_lines(lines)
+    assert rep.to_json()["section3"]["granted"] == [2, None, None, None, None, None, 2]
+    assert rep.cell("3", "granted", "commercial").state == "blank"
+    assert rep.to_json()["section3"]["total"] == TRUTH["section3"]["total"]
+
+
+@pytest.mark.parametrize("text, number", [
+    ("四、政府信息公开行政复议、行政诉讼情况", "四"),
+    ("四 政府信息公开行政复议、行政诉讼情况", "四"),
+    ("（四）因政府信息公开工作被申请行政复议、提起行政诉讼情况", "四"),
+    ("政府信息公开行政复议、行政诉讼情况", "四"),               # numeral missing
+    ("三、收到和处理政府信息公开申请情况", "三"),
+    ("五、政府信息公开工作存在的主要问题及改进情况", "五"),
+])
+def test_section_heading_variants(text, number):
+    assert find_heading(text)[2] == number
+
+
+@pytest.mark.parametrize("text", [
+    "四、结转下年度继续办理",
+    "本报告包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况等六个部分",
+    "三、本年度办理结果",
+])
+def test_not_section_headings(text):
+    assert find_heading(text) is None

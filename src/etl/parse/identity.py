@@ -15,16 +15,22 @@ _TITLE = re.compile(
     r"(?P<pre>[^\d，,。:：]{0,40}?)\s*(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*"
     r"(?P<post>[^\d，,。:：]{0,40}?)\s*(?:政府)?信息公开(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
 # "2023年,南星街道在区委、区政府的正确领导下…"
+# "某某局政府信息公开工作年度报告（2023年）" — the year after the title words
+_TITLE_YEAR_AFTER = re.compile(
+    r"(?P<pre>[^\d，,。:：]{2,40}?)\s*(?:政府)?信息公开(?:工作)?\s*(?:年度)?\s*(?:报告|年报)\s*"
+    r"[（(]\s*(?P<year>(?:19|20)\d{2})\s*年?度?\s*[)）]")
 _PROSE = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*年度?\s*[,，]\s*(?P<agency>[^\s,，。、;；:：“”\"]{2,25}?)"
     r"(?:在|坚持|深入|认真|围绕|以|按照|始终|紧紧|严格|高度|全面|紧扣|聚焦|持续|进一步|依法)")
 _PERIOD = re.compile(r"(?:统计期限|统计时限|统计期间)[^。]{0,12}?(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _AGENCY_SUFFIX = re.compile(r"(政府|办公厅|办公室|局|委员会|委|办|街道|街道办事处|镇|乡|管委会|中心|院|厅|所|署|区|县|市)$")
+_LEADING = re.compile(r"^关于")
 _STRIP = re.compile(r"^[#\s《》<>\"“”]+|[#\s《》<>\"“”]+$")
 
 
 def _clean_agency(s: str) -> str:
-    return _STRIP.sub("", s).replace(" ", "").replace("\u3000", "")
+    s = _STRIP.sub("", s).replace(" ", "").replace("\u3000", "")
+    return _LEADING.sub("", s)
 
 
 def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None]:
@@ -32,9 +38,10 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
     prev = ""
     for line in lines:
         s = unicodedata.normalize("NFKC", line).strip()
-        m = _TITLE.search(s) if len(s) <= 120 else None
+        m = (_TITLE.search(s) or _TITLE_YEAR_AFTER.search(s)) if len(s) <= 120 else None
         if m:
-            agency = _clean_agency(m.group("post")) or _clean_agency(m.group("pre"))
+            post = m.groupdict().get("post") or ""
+            agency = _clean_agency(post) or _clean_agency(m.group("pre"))
             if not agency and prev and len(prev) <= 40 and _AGENCY_SUFFIX.search(prev):
                 agency = _clean_agency(prev)         # agency on the line above the title
             return agency or None, int(m.group("year")), s

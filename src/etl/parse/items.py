@@ -62,37 +62,40 @@ class Stream:
     items: list[Item | Heading] = field(default_factory=list)
 
 
-# A section heading: a numeral + 、 (or （四）), at most a short prefix, then one of the section's
-# fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
-# "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
-def _heading_regex() -> re.Pattern[str]:
+def _fragments_re() -> str:
     alts = []
     for s in SECTIONS:
         for frag in s.fragments:
             alts.append(re.escape(frag).replace("、", "[、,，]"))
-    frag_re = "|".join(sorted(alts, key=len, reverse=True))
-    return re.compile(
-        r"(?:(?P<n1>[一二三四五六])\s*[、.．,，]|[（(]\s*(?P<n2>[一二三四五六])\s*[)）])\s*"
-        r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + frag_re + ")")
+    return "|".join(sorted(alts, key=len, reverse=True))
 
 
-_HEADING = _heading_regex()
+_FRAGS = _fragments_re()
+# A section heading: a numeral and 、 (or a space, or （四）), at most a short prefix, then one of
+# the section's fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
+# "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
+_HEADING = re.compile(
+    r"(?:(?P<n1>[一二三四五六])\s*(?:[、.．,，:：]|[ \t\u3000]+)|[（(]\s*(?P<n2>[一二三四五六])\s*[)）])\s*"
+    r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + _FRAGS + ")")
+# A heading printed without its numeral: a short line that is little more than the fragment.
+_BARE_HEADING = re.compile(r"^\s*[^\d、。；;:：,，\n]{0,10}?(?P<frag>" + _FRAGS + r")[^\d。；;]{0,6}$")
 _FRAG_SECTION = {normalize_label(f): s.number for s in SECTIONS for f in s.fragments}
-
-
-_HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，)）]")
+_HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 
 def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``."""
-    if not _HAS_NUMERAL.search(text):
-        return None
-    for m in _HEADING.finditer(text):
-        number = m.group("n1") or m.group("n2")
-        frag = normalize_label(m.group("frag"))
-        if _FRAG_SECTION.get(frag) == number:
-            return m.start(), m.end(), number
+    if _HAS_NUMERAL.search(text):
+        for m in _HEADING.finditer(text):
+            number = m.group("n1") or m.group("n2")
+            if _FRAG_SECTION.get(normalize_label(m.group("frag"))) == number:
+                return m.start(), m.end(), number
+    if len(text) <= 40:
+        m = _BARE_HEADING.match(text)
+        if m:
+            return m.start(), m.end(), _FRAG_SECTION[normalize_label(m.group("frag"))]
     return None
+
 
 
 # ---- text lines ------------------------------------------------------------------------------
@@ -124,6 +127,8 @@ def _line_item(tl: TextLine) -> Item:
         if is_value_token(stripped):
             return Item("", "", [Token(stripped, source)], source, text, tl.line, tl.page)
         return Item(stripped, norm(stripped), [], source, text, tl.line, tl.page)
+    if "\t" in stripped:
+        return _tab_item(tl, stripped, source)
     parts = text.split()
     k = len(parts)
     while k > 0 and is_value_token(parts[k - 1]):
@@ -134,6 +139,23 @@ def _line_item(tl: TextLine) -> Item:
         label = " ".join(parts[:k])
         values = [Token(p, source) for p in parts[k:]]
     return Item(label, norm(label), values, source, text, tl.line, tl.page)
+
+
+def _tab_item(tl: TextLine, stripped: str, source: str) -> Item:
+    """A table row copied with one tab between cells: an empty field is a blank cell (kept),
+    except at the end of the line, where a trailing tab proves nothing."""
+    fields = [f.strip() for f in stripped.split("\t")]
+    k = len(fields)
+    while k > 0 and (not fields[k - 1] or is_value_token(fields[k - 1].replace(" ", ""))):
+        k -= 1
+    values = fields[k:]
+    while values and not values[-1]:
+        values.pop()
+    if not any(values):
+        values = []
+    label = " ".join(f for f in fields[:k] if f)
+    return Item(label, norm(label), [Token(v, source) for v in values], source, tl.text,
+                tl.line, tl.page)
 
 
 # Crawler runs: digits with spaces between them; a dot only inside a decimal number.

@@ -112,7 +112,7 @@ SECTION3_ROWS: tuple[Row, ...] = (
     # 2021: the sub-row "3.其他"; 2019 (and 2021 reports printed on the old form): the single
     # row "(六)其他处理".  Either way the cells are stored under other_other.
     Row("other_other", "3.其他", "(六)", ("其他处理",), is_result=True),
-    Row("total", "(七)总计", "(七)", ("总计",)),
+    Row("total", "(七)总计", "(七)", ("总计", "合计")),
     # Beware: printed as 四、结转下年度继续办理 — a row of table 三, not the heading of section 四.
     Row("carried_forward", "四、结转下年度继续办理", "四", ("结转下年度",)),
 )
