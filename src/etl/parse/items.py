@@ -80,6 +80,8 @@ _HEADING = re.compile(
 # A heading printed without its numeral: a short line that is little more than the fragment.
 _BARE_HEADING = re.compile(r"^\s*[^\d、。；;:：,，\n]{0,10}?(?P<frag>" + _FRAGS + r")[^\d。；;]{0,6}$")
 _FRAG_SECTION = {normalize_label(f): s.number for s in SECTIONS for f in s.fragments}
+# a cheap pre-check: two characters of every fragment (情况, 事项, 问题, 复议)
+_ANCHOR = re.compile("|".join(sorted({f[-2:] for s in SECTIONS for f in s.fragments})))
 _HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 
@@ -90,7 +92,7 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
             number = m.group("n1") or m.group("n2")
             if _FRAG_SECTION.get(normalize_label(m.group("frag"))) == number:
                 return m.start(), m.end(), number
-    if len(text) <= 40:
+    if len(text) <= 40 and _ANCHOR.search(text):
         m = _BARE_HEADING.match(text)
         if m:
             return m.start(), m.end(), _FRAG_SECTION[normalize_label(m.group("frag"))]

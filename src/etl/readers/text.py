@@ -88,8 +88,9 @@ def _read_crawler_header(lines: list[str], doc: Document) -> int:
 
 def _read_lines(lines: list[str], first: int, doc: Document) -> None:
     # with form feeds, those mark the pages and page-number lines are only dropped
-    paged = any("\f" in ln for ln in lines if "\f" in ln)
-    if not paged and not _PAGE_NUMBER_LINE.search("\n".join(lines[first:])):
+    body = "\n".join(lines[first:])
+    paged = "\f" in body
+    if not paged and not _PAGE_NUMBER_LINE.search(body):
         # no page marks at all (copied web text): every non-blank line, page unknown
         doc.blocks.extend(TextLine(raw.rstrip(), i + 1, None)
                           for i, raw in enumerate(lines[first:], first) if raw and not raw.isspace())
