@@ -30,12 +30,14 @@ into ≥ 3 gap-separated fields becomes a table with columns at the fields' x po
 from __future__ import annotations
 
 import ctypes
+import io
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+import pypdfium2_raw.bindings as pypdfium2_raw_bindings
 
 from etl.document import Document, TableGrid, TextLine
 from etl.errors import ReportError
@@ -100,6 +102,16 @@ class _Table:
 
 # ----------------------------------------------------------------------------------- pdfium
 
+# Our own prototypes of three pdfium calls that return object handles as plain ints: comparing
+# pypdfium2's pointer objects needs a ctypes.cast per call, which would cost more than the scan.
+_LIB = pypdfium2_raw_bindings._libs["pdfium"]
+_obj_at = _LIB["FPDFPage_GetObject"]
+_obj_at.argtypes, _obj_at.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_void_p
+_obj_type = _LIB["FPDFPageObj_GetType"]
+_obj_type.argtypes, _obj_type.restype = [ctypes.c_void_p], ctypes.c_int
+_char_obj = _LIB["FPDFText_GetTextObject"]
+_char_obj.argtypes, _char_obj.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_void_p
+
 
 def _open(data: bytes, path: str) -> pdfium.PdfDocument:
     if not data.rstrip().endswith(b"%%EOF") and b"%%EOF" not in data[-1024:]:
@@ -116,9 +128,12 @@ def _open(data: bytes, path: str) -> pdfium.PdfDocument:
         raise ReportError(path, "corrupt", f"pdfium cannot open it ({e})") from e
 
 
-def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
+def _page_chars(textpage: pdfium.PdfTextPage, height: float, seen: set[int] | None = None) -> list[_Char]:
+    """The page's characters; ``seen`` collects the handles of the text objects they come from."""
     raw_tp = textpage.raw
     n = pdfium_c.FPDFText_CountChars(raw_tp)
+    if seen is not None:
+        seen.update(_char_obj(raw_tp, i) for i in range(n))
     rect = pdfium_c.FS_RECTF()
     get_unicode = pdfium_c.FPDFText_GetUnicode
     is_generated = pdfium_c.FPDFText_IsGenerated
@@ -149,6 +164,23 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
     return chars
 
 
+def _pdfminer_chars(data: bytes, page_index: int, cache: dict) -> list[_Char]:
+    """The page's characters as pdfminer (via pdfplumber) decodes them.
+
+    Used only for pages where pdfium drops whole text objects: reportlab (and iText) write a
+    one-character string in a non-embedded CID font (STSong-Light, UniGB-UCS2-H) that pdfium
+    decodes to nothing — a table of single-digit cells then reads as empty.  pdfminer gets them
+    right but is ~10x slower, so it is the exception, not the path."""
+    if "pdf" not in cache:                          # parsed once per document, closed by read_pdf
+        import pdfplumber
+
+        cache["pdf"] = pdfplumber.open(io.BytesIO(data))
+    page = cache["pdf"].pages[page_index]
+    chars = [_Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.chars if c["text"].strip()]
+    page.close()
+    return chars
+
+
 def _color_is_white(getter, obj) -> bool:
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
     if not getter(obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)):
@@ -156,16 +188,44 @@ def _color_is_white(getter, obj) -> bool:
     return a.value == 0 or min(r.value, g.value, b.value) >= 245
 
 
-def _page_segments(page: pdfium.PdfPage, height: float) -> tuple[list[_Seg], list[_Seg]]:
-    """Horizontal and vertical ruling lines of a page, in top-down coordinates."""
+def _page_objects(page: pdfium.PdfPage) -> tuple[list, set[int], int]:
+    """(path objects, text object handles, image count) of a page, with one cheap loop.
+
+    Form XObjects are opened through pypdfium2 (rare in these reports; their paths then come
+    with the form's own coordinates, as pdfium reports them)."""
+    raw_page = page.raw
+    paths: list = []
+    texts: set[int] = set()
+    images = 0
+    for i in range(pdfium_c.FPDFPage_CountObjects(raw_page)):
+        kind = _obj_type(_obj_at(raw_page, i))
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            texts.add(_obj_at(raw_page, i))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            paths.append(pdfium_c.FPDFPage_GetObject(raw_page, i))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            images += 1
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            form = pdfium_c.FPDFPage_GetObject(raw_page, i)
+            for j in range(pdfium_c.FPDFFormObj_CountObjects(form)):
+                sub = pdfium_c.FPDFFormObj_GetObject(form, j)
+                sub_kind = pdfium_c.FPDFPageObj_GetType(sub)
+                if sub_kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                    paths.append(sub)
+                elif sub_kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                    images += 1
+    return paths, texts, images
+
+
+def _page_segments(paths: list, height: float) -> tuple[list[_Seg], list[_Seg]]:
+    """Horizontal and vertical ruling lines from a page's path objects, in top-down coordinates."""
     hsegs: list[_Seg] = []
     vsegs: list[_Seg] = []
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
     l, b, r, t = (ctypes.c_float() for _ in range(4))
     px, py = ctypes.c_float(), ctypes.c_float()
     matrix = pdfium_c.FS_MATRIX()
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
-        raw_obj = obj.raw
+    for raw_obj in paths:
         pdfium_c.FPDFPath_GetDrawMode(raw_obj, ctypes.byref(fill_mode), ctypes.byref(stroke))
         pdfium_c.FPDFPageObj_GetBounds(raw_obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
         w, h = r.value - l.value, t.value - b.value
@@ -515,6 +575,8 @@ def read_pdf(data: bytes, path: str) -> Document:
         margin_texts: dict[str, set[int]] = {}
         n_chars = n_images = 0
         heading_lines: list[tuple[float, str]] = []
+        doc_warnings: list[str] = []
+        pdfminer: dict = {}
         for p in range(n_pages):
             page = pdf[p]
             width, height = page.get_size()
@@ -522,12 +584,18 @@ def read_pdf(data: bytes, path: str) -> Document:
                 textpage = page.get_textpage()
             except pdfium.PdfiumError as e:
                 raise ReportError(path, "corrupt", f"page {p + 1} cannot be read ({e})") from e
-            chars = _page_chars(textpage, height)
+            paths, text_objects, images = _page_objects(page)
+            seen: set[int] = set()
+            chars = _page_chars(textpage, height, seen)
+            if text_objects - seen:
+                chars = _pdfminer_chars(data, p, pdfminer)
+                doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
+                                    "object(s); characters read with pdfminer")
             n_chars += len(chars)
             if not chars:
-                n_images += sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+                n_images += images
                 continue
-            hsegs, vsegs = _page_segments(page, height)
+            hsegs, vsegs = _page_segments(paths, height)
             hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
             parts: list[_Part] = []
             for hs, vs in _components(hsegs, vsegs):
@@ -585,12 +653,14 @@ def read_pdf(data: bytes, path: str) -> Document:
                 blocks.append(None)  # type: ignore[arg-type]   # placeholder, filled below
         for idx, (table, pos) in enumerate(tables):
             blocks[pos] = _grid(table, idx, pos + 1)
-        doc = Document(path=path, form="pdf", blocks=blocks)
+        doc = Document(path=path, form="pdf", blocks=blocks, warnings=doc_warnings)
         doc.title = _title(heading_lines) or _meta_title(pdf)
         doc.meta["pages"] = str(n_pages)
         return doc
     finally:
         pdf.close()
+        if "pdfminer" in locals() and "pdf" in pdfminer:
+            pdfminer["pdf"].close()
 
 
 def _title(lines: list[tuple[float, str]]) -> str | None:
