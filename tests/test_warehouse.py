@@ -16,45 +16,12 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FIXTURES, REALDATA, query
+from conftest import FIXTURES, make_raw, query
 from etl import pipeline
 from etl.warehouse.discover import discover
 from etl.warehouse.query import ReadOnlyError, check_read_only, connect_readonly, run_query
 from etl.warehouse.schemas import SCHEMAS, TABLES
 from etl.warehouse.store import Layout
-
-MANIFEST = """file,agency_id,agency,region_path,level,year,format,source_url,published
-000_0ef24cf9c99c7ecf.txt,nanxing,南星街道,浙江省/杭州市/上城区/南星街道,street,2023,flat_text,,
-006_huaian_hongze_district_2023.txt,hongze,淮安市洪泽区人民政府,江苏省/淮安市/洪泽区,district,2023,,,
-007_huaian_hongze_district_2024.txt,hongze,淮安市洪泽区人民政府,江苏省/淮安市/洪泽区,district,2024,,,
-sub/011_pingtan_2021.txt,pingtan,平潭综合实验区（管委会）,福建省/平潭综合实验区,city,2021,,,
-"""
-
-
-def make_raw(root: Path) -> Path:
-    """A small raw tree: a manifest at the top (one row for a file in a sub-folder), a deeper
-    manifest in deep/, a broken file of each kind, a truth JSON that must be ignored."""
-    raw = root / "raw"
-    (raw / "sub").mkdir(parents=True)
-    (raw / "deep" / "er").mkdir(parents=True)
-    shutil.copy(FIXTURES / "000_0ef24cf9c99c7ecf.txt", raw)
-    shutil.copy(REALDATA / "006_huaian_hongze_district_2023.txt", raw)
-    shutil.copy(REALDATA / "007_huaian_hongze_district_2024.txt", raw)
-    shutil.copy(REALDATA / "011_pingtan_2021.txt", raw / "sub")
-    shutil.copy(REALDATA / "013_pingtan_2023.txt", raw / "deep" / "er")
-    (raw / "manifest.csv").write_text(MANIFEST, encoding="utf-8")
-    (raw / "deep" / "manifest.csv").write_text(
-        "file,agency_id,agency,region_path,level,year\n"
-        "er/013_pingtan_2023.txt,pingtan,平潭综合实验区（管委会）,福建省/平潭综合实验区,city,2023\n",
-        encoding="utf-8")
-    (raw / "broken").mkdir()
-    (raw / "broken" / "empty.txt").write_bytes(b"")
-    (raw / "broken" / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
-    (raw / "broken" / "notes.txt").write_text("这不是一份年度报告。\n只是一段文字。\n", encoding="utf-8")
-    (raw / "truth").mkdir()
-    (raw / "truth" / "x.json").write_text("{}", encoding="utf-8")
-    return raw
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
