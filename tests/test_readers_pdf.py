@@ -145,3 +145,15 @@ def test_garbage_after_pdf_magic_is_corrupt_not_a_crash():
     with pytest.raises(ReportError) as err:
         read_pdf(b"%PDF-1.4\n%%EOF\n", "tiny.pdf")
     assert err.value.reason == "corrupt"
+
+
+def test_text_pdfium_loses_is_read_with_pdfminer():
+    doc = read_path(PDF / "lone_chars.pdf")
+    (table,) = doc.tables()
+    assert table.rows[1] == list("２０１０３０００１１４０００４")
+    assert any("pdfminer" in w for w in doc.warnings)
+
+
+def test_clean_pdf_does_not_take_the_slow_path(real):
+    doc, _ = real
+    assert not any("pdfminer" in w for w in doc.warnings)
