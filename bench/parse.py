@@ -80,12 +80,35 @@ def _parse(p: Path) -> None:
         pass
 
 
+def synth_by_form(tmp: Path, n: int) -> dict[str, list[Path]]:
+    """Seed-sized synthetic reports of each text form and HTML (when etl.synth is there)."""
+    try:
+        from etl.synth.command import generate
+    except ImportError:
+        return {}
+    forms = ("flat_text", "html", "layout_text", "run_text", "crawler")
+    generate(tmp, reports=n * len(forms), forms=forms, fault_rate=0.0, seed=7, workers=1)
+    out: dict[str, list[Path]] = {}
+    import csv
+    with open(tmp / "manifest.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["format"], []).append(tmp / row["file"])
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--profile", default=None, help="profile one form instead")
+    ap.add_argument("--synth", type=int, default=20, help="synthetic reports per form (0: none)")
     args = ap.parse_args()
     forms = fixtures_by_form()
+    if args.synth:
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
+        for form, paths in synth_by_form(tmp, args.synth).items():
+            forms[f"synth:{form}"] = paths
     if args.profile:
         paths = forms[args.profile]
         prof = cProfile.Profile()
@@ -94,16 +117,18 @@ def main() -> None:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
         return
-    print(f"{'form':<12} {'files':>5} {'KB/file':>8} {'reports/s':>10}  files")
-    for form in ("flat_text", "html", "layout_text", "run_text", "markdown", "crawler", "pdf", "docx"):
+    print(f"{'form':<17} {'files':>5} {'KB/file':>8} {'reports/s':>10}  files", flush=True)
+    order = ["flat_text", "html", "layout_text", "run_text", "markdown", "crawler", "pdf", "docx"]
+    order += sorted(f for f in forms if f.startswith("synth:"))
+    for form in order:
         paths = forms.get(form)
         if not paths:
-            print(f"{form:<12} {'-':>5}")
+            print(f"{form:<17} {'-':>5}")
             continue
         kb = sum(p.stat().st_size for p in paths) / len(paths) / 1024
         rate, n, ok = bench(paths, args.seconds)
         names = ", ".join(p.name for p in paths)
-        print(f"{form:<12} {len(paths):>5} {kb:>8.1f} {rate:>10,.0f}  {names[:70]}")
+        print(f"{form:<17} {len(paths):>5} {kb:>8.1f} {rate:>10,.0f}  {names[:60]}", flush=True)
 
 
 if __name__ == "__main__":
