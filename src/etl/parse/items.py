@@ -198,31 +198,35 @@ def _run_items(tl: TextLine) -> list[Item]:
 
 def _table_items(t: TableGrid) -> list[Item]:
     out: list[Item] = []
+    origin = t.origin
+    pages = t.pages
     for r, row in enumerate(t.rows):
-        page = t.pages[r] if t.pages and r < len(t.pages) else t.page
-        seen: set = set()
-        cells: list[tuple[int, str]] = []
-        for c, cell in enumerate(row):
-            key = t.origin[r][c] if t.origin and r < len(t.origin) and c < len(t.origin[r]) else (r, c)
-            if key in seen:
-                continue
-            seen.add(key)
-            cells.append((c, cell))
+        page = pages[r] if pages and r < len(pages) else t.page
+        # distinct source cells: a span repeated over grid columns is one cell
+        if origin and r < len(origin) and len(origin[r]) == len(row):
+            seen: set = set()
+            cells = []
+            for c, (cell, key) in enumerate(zip(row, origin[r])):
+                if key not in seen:
+                    seen.add(key)
+                    cells.append((c, cell.strip()))
+        else:
+            cells = [(c, cell.strip()) for c, cell in enumerate(row)]
         # the label ends at the last cell that is text (not a number, a dash or blank)
         last_text = -1
         for i, (_, cell) in enumerate(cells):
-            s = cell.strip()
-            if s and not is_value_token(s.replace(" ", "")):
+            if cell and not is_value_token(cell if " " not in cell else cell.replace(" ", "")):
                 last_text = i
-        label_parts = [cell.strip() for _, cell in cells[:last_text + 1] if cell.strip()]
-        label = " ".join(label_parts)
+        label = " ".join([cell for _, cell in cells[:last_text + 1] if cell])
+        rest = cells[last_text + 1:]
+        if not label and not any([cell for _, cell in rest]):
+            continue                                    # an empty row
         src_row = f"table {t.index} r{r}"
         pg = f" p{page}" if page else ""
-        values = [Token(cell, f"{src_row} c{c}{pg}") for c, cell in cells[last_text + 1:]]
-        if not label and not any(v.raw.strip() for v in values):
-            continue                                    # an empty row
-        out.append(Item(label, normalize_label(label), values, src_row + pg,
-                        " ".join(cell for _, cell in cells), t.line, page, in_table=True))
+        values = [Token(cell, f"{src_row} c{c}{pg}") for c, cell in rest]
+        # (text: table cells are never prose, so the label stands for the row's text)
+        out.append(Item(label, norm(label), values, src_row + pg, label, t.line, page,
+                        in_table=True))
     return out
 
 
