@@ -269,3 +269,15 @@ def test_duplicate_keeps_latest_published(tmp_path):
     # the superseded copy is not validated by the other rules
     assert query(wh, "SELECT DISTINCT rule FROM validation_results "
                      "WHERE source_file = 'z_first.txt'") == [("duplicate_report",)]
+
+
+def test_prose_review_and_suits_counted_together(tmp_path):
+    """沭阳 2025: 复议诉讼案件74件 = 复议 61 + 直接起诉 3 + 复议后起诉 10."""
+    ok = add_prose(truth_report("002_shuyang_county_2025"), "review_suit_total", 74)
+    bad = add_prose(truth_report("002_shuyang_county_2025"), "review_suit_total", 61)
+    wh = build_warehouse(tmp_path, [real_item("002_shuyang_county_2025", ok),
+                                    real_item("002_shuyang_county_2025", bad, file="b.txt",
+                                              agency_id="other")])
+    rows = query(wh, "SELECT agency_id, expected, actual, delta FROM validation_issues "
+                     "WHERE rule = 'prose_vs_table'")
+    assert rows == [("other", 74, 61, -13)]

@@ -160,7 +160,9 @@ def parse_one(src: SourceFile):
     try:
         data = Path(src.path).read_bytes()
     except OSError as e:
-        return content_id(b""), ReportError(src.rel, "unreadable", e.strerror or str(e))
+        # no bytes, no content hash: an id from the path keeps unreadable files apart
+        return content_id(b"unreadable:" + src.rel.encode()), \
+            ReportError(src.rel, "unreadable", e.strerror or str(e))
     rid = content_id(data)
     try:
         from etl.parse import parse_path

@@ -5,6 +5,7 @@
 --   carried_forward       = carried_forward.total
 --   review_total          = review_total
 --   suit_total            = suit_direct_total + suit_after_review_total
+--   review_suit_total     = review_total + suit_direct_total + suit_after_review_total (复议诉讼案件 N 件)
 --   normative_in_force    = section 二 normative_documents.in_force
 WITH t3 AS (
     SELECT report_id,
@@ -31,6 +32,7 @@ WITH t3 AS (
             WHEN 'carried_forward'      THEN t3.cf
             WHEN 'review_total'         THEN t4.rv
             WHEN 'suit_total'           THEN t4.sd + t4.sa
+            WHEN 'review_suit_total'    THEN t4.rv + t4.sd + t4.sa
             WHEN 'normative_in_force'   THEN t2.inf
         END AS table_value,
         CASE p.key
@@ -41,12 +43,13 @@ WITH t3 AS (
             WHEN 'carried_forward'      THEN 'carried_forward.total'
             WHEN 'review_total'         THEN 'review_total'
             WHEN 'suit_total'           THEN 'suit_direct_total + suit_after_review_total'
+            WHEN 'review_suit_total'    THEN 'review_total + suit_direct_total + suit_after_review_total'
             WHEN 'normative_in_force'   THEN 'section2 normative_documents.in_force'
         END AS cell_expr
     FROM prose_figures p JOIN loaded_reports USING (report_id)
     LEFT JOIN t3 USING (report_id) LEFT JOIN t4 USING (report_id) LEFT JOIN t2 USING (report_id)
     WHERE p.key IN ('applications_received', 'applications_handled', 'carried_forward',
-                    'review_total', 'suit_total', 'normative_in_force')
+                    'review_total', 'suit_total', 'review_suit_total', 'normative_in_force')
 )
 SELECT report_id, 'prose_vs_table' AS rule,
     format('prose {}={} ("{}", {}); table {}={}', key, said, text, coalesce(source, ''),
