@@ -350,3 +350,47 @@ def test_section_heading_variants(text, number):
 ])
 def test_not_section_headings(text):
     assert find_heading(text) is None
+
+
+def test_nbsp_line_in_flattened_text_is_a_blank_cell():
+    """A copied &nbsp; cell is a line holding only U+00A0: blank (null), not skipped — else the
+    row's later values would slide one column left."""
+    lines = seed_lines()
+    slots = row_value_slots(lines, "一、本年新收")
+    lines[slots[1]] = "\u00a0"
+    rep = parse_lines(lines)
+    assert rep.cell("3", "new_received", "commercial").state == "blank"
+    assert rep.to_json()["section3"]["new_received"] == [3, None, 0, 0, 0, 0, 3]
+
+
+def _crawler(body: str) -> str:
+    return ("标题: 某某局2019年政府信息公开工作年度报告\n==================== 正文 ====================\n"
+            + body + "\n")
+
+
+def test_crawler_blank_cells_never_become_wrong_digits():
+    """258|12|_|_|1|1|_ crawled reads 2581211: seven digits, but not one per cell.  The only
+    one-digit split breaks the row's sum, so those cells are unknown, not 2|5|8|1|2|1|1."""
+    body = ("三、收到和处理政府信息公开申请情况申请人情况自然人法人或其他组织总计商业企业科研机构"
+            "社会公益组织法律服务机构其他一、本年新收政府信息公开申请数量1000001"
+            "二、上年结转政府信息公开申请数量0000000三、本年度办理结果（一）予以公开2581211"
+            "（二）部分公开（区分处理的，只计这一情形，不计其他情形）1000001"
+            "四、政府信息公开行政复议、行政诉讼情况结果维持000000000000000")
+    rep = parse_document(read_text(_crawler(body), "c.txt"))
+    granted = [rep.cell("3", "granted", c) for c in ("natural_person", "total")]
+    assert [c.state for c in granted] == ["unknown", "unknown"]
+    assert all(c.value is None for c in granted) and "blank" in granted[0].note
+    assert rep.to_json()["section3"]["partial"] == [1, 0, 0, 0, 0, 0, 1]
+
+
+def test_crawler_signed_values_stay_in_their_run():
+    body = ("二、主动公开政府信息情况第二十条第（五）项信息内容上一年项目数量本年增/减处理决定数量"
+            "行政许可3-10其他对外管理服务事项5 0 7"
+            "三、收到和处理政府信息公开申请情况一、本年新收政府信息公开申请数量1000001")
+    rep = parse_document(read_text(_crawler(body), "c.txt"))
+    lic = [rep.cell("2", "admin_license", m) for m in ("prev_items", "change", "decisions")]
+    # "3-10": 3|-1|0 or 3|-10|… — never the digits 3|1|0 with the sign dropped
+    assert all(c.value is None or (c.value, c.state) != (1, "inferred") for c in lic)
+    assert all(c.raw == "3-10" for c in lic)
+    assert rep.to_json()["section2"]["other_mgmt_services"] == {"prev_items": 5, "change": 0,
+                                                                "decisions": 7}

@@ -161,7 +161,7 @@ def _tab_item(tl: TextLine, stripped: str, source: str) -> Item:
 
 
 # Crawler runs: digits with spaces between them; a dot only inside a decimal number.
-_RUN = re.compile(r"[0-9０-９](?:[0-9０-９ \t\u00a0\u3000]|[.．](?=[0-9０-９]))*")
+_RUN = re.compile(r"[-－]?[0-9０-９](?:[0-9０-９ \t\u00a0\u3000]|[.．](?=[0-9０-９])|[-－](?=[0-9０-９]))*")
 _LABEL_NUMBER_AFTER = re.compile(r"[.．、][^\d\s.．]")
 
 
@@ -274,6 +274,9 @@ def build_stream(doc: Document) -> list[Item | Heading]:
             if not crawler:
                 s = text.strip()
                 if not s:
+                    if text:                       # the reader's blank-cell line (&nbsp;)
+                        src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
+                        append(Item("", "", [Token("", src)], src, text, b.line, b.page))
                     continue
                 # hot path (one cell per line): a bare value needs no label work at all
                 if _is_value_cache.get(s) and " " not in s:

@@ -124,12 +124,17 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     results_started = results_started or key in _RESULTS
         if it.values:
             for tok in it.values:
+                if tok.run and current is not None and current.tokens and current.tokens[0].run:
+                    # text inside a row's run (a dash, a word): one run, so the solver sees it
+                    first = current.tokens[0]
+                    current.tokens[0] = Token(first.raw + it.label + tok.raw, first.source, run=True)
+                    continue
                 # a run is a whole row (crawler); plain tokens fill a row one cell at a time
                 if current is not None and (tok.run and not current.tokens or
                                             not tok.run and len(current.tokens) < N3
                                             and not (current.tokens and current.tokens[0].run)):
                     current.tokens.append(tok)
-                elif orphans or (carry and rows):
+                elif not tok.run and (orphans or (carry and rows)):
                     # values after label text that named no row: hold them, the label's tail
                     # may follow
                     if not orphans:
@@ -158,6 +163,8 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
                 known[k] = [classify(t.raw)[0] for t in r.tokens]
         table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
         splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
+        for k, split in splits.items():
+            _distrust_one_digit_split(split, [(0, 6, 6)], runs[k].raw)
     cells: list[Cell] = []
     for key in present:
         r = rows.get(key)
@@ -192,6 +199,25 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
     return cells
 
 
+def _distrust_one_digit_split(split, groups: list[tuple[int, int, int]], raw: str) -> None:
+    """A run with exactly one digit per cell has only one split, but a blank cell prints no
+    digit at all, so when that split breaks the table's own sum the cells are not known: a
+    crawled 258|12|_|_|1|1|_ reads "2581211", which is not 2|5|8|1|2|1|1.  Those cells become
+    unknown instead of wrong numbers (the solver keeps the split; this is the parser's doubt
+    about what the run holds)."""
+    digits = sum(ch.isdigit() for ch in raw)
+    if digits != len(split.values) or any(s != "inferred" for s in split.states):
+        return
+    for start, end, total in groups:
+        parts = split.values[start:end]
+        if sum(parts) != split.values[total]:
+            for i in range(start, total + 1):
+                split.values[i] = None
+                split.states[i] = "unknown"
+            split.note = (f"one digit per cell breaks the row/group sum: blank cells may be "
+                          f"missing from the run {raw.strip()!r}")
+
+
 # --------------------------------------------------------------------------------------------
 # Section 四 — 15 values in the template's order (the header prints the groups in that order)
 # --------------------------------------------------------------------------------------------
@@ -209,6 +235,7 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
 
         run = Token(" ".join(t.raw for t in runs), runs[0].source, run=True)
         split = solve_section4(run.raw)
+        _distrust_one_digit_split(split, [(0, 4, 4), (5, 9, 9), (10, 14, 14)], run.raw)
         for (g, o), v, st in zip(keys, split.values, split.states):
             cells.append(Cell("4", g, o, v, run.raw, st, run.source, split.note))
         return cells
@@ -296,6 +323,10 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
                 current = None
         for tok in it.values:
             if current is None:
+                continue
+            if tok.run and current.tokens and current.tokens[0].run:
+                first = current.tokens[0]
+                current.tokens[0] = Token(first.raw + it.label + tok.raw, first.source, run=True)
                 continue
             n = len(metrics_of[current.key])
             if tok.run and not current.tokens or not tok.run and len(current.tokens) < n and \

@@ -25,7 +25,11 @@ _PAGE_NUMBER = re.compile(
     r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _PAGE_NUMBER_LINE = re.compile(r"^[ \t\u3000]*(?:[-－—–][ \t]*\d{1,3}[ \t]*[-－—–]|第[ \t]*\d{1,3}[ \t]*页"
                                r"|\d{1,3}[ \t]*/[ \t]*\d{1,3})", re.M)
+#: The text of a TextLine that stands for a blank table cell (a copied &nbsp; cell).
+BLANK_CELL = "\u00a0"
+_BLANK_CELL = re.compile(r"^[\u00a0\u3000]+[ \t]*$")
 _BODY_MARK = re.compile(r"^\s*={3,}\s*正文\s*={3,}\s*$")
+_BODY_MARK_ANY = re.compile(r"^[ \t]*={3,}[ \t]*正文[ \t]*={3,}[ \t]*\r?$", re.M)
 _META_LINE = re.compile(r"^\s*([^:：\s]{1,8})\s*[:：]\s*(.*)$")
 _META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "url", "发布机构": "publisher",
               "文号": "doc_number", "栏目": "column", "本地目录": "local_dir", "来源": "source",
@@ -36,7 +40,7 @@ _ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
 def detect_form(text: str) -> str:
     head = text[:3000]
-    if _BODY_MARK.search(head.replace("\r", "")) is not None or (
+    if _BODY_MARK_ANY.search(head) is not None or (
             "标题" in head[:200] and "原文链接" in head):
         return "crawler"
     lines = text.splitlines()
@@ -92,8 +96,14 @@ def _read_lines(lines: list[str], first: int, doc: Document) -> None:
     paged = "\f" in body
     if not paged and not _PAGE_NUMBER_LINE.search(body):
         # no page marks at all (copied web text): every non-blank line, page unknown
-        doc.blocks.extend(TextLine(raw.rstrip(), i + 1, None)
-                          for i, raw in enumerate(lines[first:], first) if raw and not raw.isspace())
+        for i in range(first, len(lines)):
+            raw = lines[i]
+            if raw and not raw.isspace():
+                doc.blocks.append(TextLine(raw.rstrip(), i + 1, None))
+            elif raw and _BLANK_CELL.match(raw):
+                # a line holding only a no-break space is a table cell copied from &nbsp;:
+                # a blank cell, kept as such (empty separator lines are dropped)
+                doc.blocks.append(TextLine(BLANK_CELL, i + 1, None))
         return
     page = 1
     for i in range(first, len(lines)):
@@ -104,6 +114,8 @@ def _read_lines(lines: list[str], first: int, doc: Document) -> None:
             raw = raw.replace("\f", "")
         s = raw.strip()
         if not s:
+            if raw and _BLANK_CELL.match(raw):
+                doc.blocks.append(TextLine(BLANK_CELL, i + 1, page))
             continue
         if len(s) <= 16 and _PAGE_NUMBER.match(s):
             if not paged:                # page-number lines are the only page marks here
