@@ -117,14 +117,15 @@ def apply_blank_cells(n: Numbers, rng: random.Random) -> str:
             if vals is None:
                 continue
             for i, v in enumerate(vals):
-                if v == 0:
+                # (七)总计 总计 stays printed: a table of nothing but blanks is a missing section
+                if v == 0 and not (key == "total" and i == TOTAL):
                     vals[i] = None
                     count += 1
         if count:
             return f"{count} zero cells of table 三 printed blank"
     if style == "section4" and any(v == 0 for v in n.section4.values()):
         for k, v in n.section4.items():
-            if v == 0:
+            if v == 0 and k != "review_total":      # keep one cell printed (see above)
                 n.section4[k] = None
         return "zero cells of section 四 printed blank"
     rows = [k for k in RESULT_ROW_KEYS if n.section3[k] is not None]

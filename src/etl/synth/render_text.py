@@ -131,9 +131,6 @@ class _Pages:
         return "\n".join(self.lines) + "\n" + ("\f" if self.form_feed else "")
 
 
-def _cells_line(cells: list[str], col: int, step: int) -> str:
-    return "".join(c.rjust(step) if i else c.rjust(3) for i, c in enumerate(cells)).rjust(col)
-
 
 def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
     """layout=True: columns aligned by spaces, form feeds (006); False: one run per line (007)."""
@@ -225,7 +222,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 if row_key in ("new_received", "carried_over", "carried_forward") and layout:
                     lab_ind = ind
                 if layout:
-                    line_cells = "".join(c.rjust(4) for c in cells)
+                    line_cells = "".join(" " + c.rjust(3) for c in cells)
                 wrap_at = {"partial": 20, "reject_confirm": 15}.get(row_key)
                 if wrap_at and len(label) > wrap_at:
                     add(lab_ind + label[:wrap_at])
@@ -257,7 +254,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(ind + "维持  纠正   结果  审结       结果  结果  其他  尚未        结果  结果 其他  尚未")
                 add(" " * 63 + "总 计" + " " * 24 + "总计")
                 add(" " * 42 + "维持  纠正  结果  审结        维持  纠正 结果  审结")
-                add(" " * 14 + "".join(c.rjust(4) for c in cells))
+                add(" " * 14 + "".join(" " + c.rjust(3) for c in cells))
             else:
                 for line in (groups[0], "行政诉讼", groups[1], groups[2], "结果结果", "其他尚未", "总计",
                              "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
