@@ -33,6 +33,7 @@ from etl.template import (
 
 N3 = len(SECTION3_COLUMN_KEYS)
 _RESULTS = frozenset(RESULT_ROW_KEYS)
+_WORD_CELL = re.compile(r"^(?:未统计|不适用|暂无|无数据|暂缺|不详|未填报?|未知|空|N/?A)$", re.I)
 _GROUP6_ROWS = frozenset(("reject_confirm", "other_overdue_correction", "other_unpaid_fee"))
 
 
@@ -79,10 +80,10 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     for it in items:
         if (it.norm and not it.values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
-                and len(it.norm) <= 10 and " " not in it.label.strip()
-                and match_row_continued(carry, it.norm) is None):
-            # one cell per line and the row is half read: a short text here is a cell that
-            # printed words instead of a number (未统计), not a label
+                and _WORD_CELL.match(it.norm)):
+            # one cell per line and the row is half read: a word that reports print instead of
+            # a number (未统计).  Only known words: a label's tail or a vertical label's
+            # character must never slide the row's numbers into the wrong columns.
             current.tokens.append(Token(it.label, it.source))
             continue
         if it.norm:
