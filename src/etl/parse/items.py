@@ -21,7 +21,7 @@ may be cut in two at a heading.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from etl.document import Document, TableGrid, TextLine
 from etl.parse.values import _is_value as _is_value_cache
@@ -55,11 +55,6 @@ class Heading:
     section: str                    # "一".."六"
     text: str
     source: str
-
-
-@dataclass(slots=True)
-class Stream:
-    items: list[Item | Heading] = field(default_factory=list)
 
 
 def _fragments_re() -> str:
