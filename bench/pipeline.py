@@ -89,6 +89,8 @@ def main() -> None:
             print(f"{n:>8} {summary['files']:>7} {summary['loaded']:>7} {summary['quarantined']:>6} "
                   f"{summary['issues']:>7} {secs:>7.1f} {summary['files'] / secs:>7.0f} "
                   f"{tasks:>6} {me:>8.0f} {kids:>10.0f}", flush=True)
+            print(f"{'':>8} stages (s): " + ", ".join(f"{k} {v}" for k, v in summary["seconds"].items())
+                  + f"; parse batches {summary['parse_batches']}", flush=True)
             if not args.keep:
                 shutil.rmtree(raw, ignore_errors=True)
                 shutil.rmtree(wh, ignore_errors=True)

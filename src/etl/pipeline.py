@@ -493,18 +493,30 @@ def run_pipeline(raw, warehouse, year: Optional[int] = None, stages: Stages = PL
     leaves the published warehouse exactly as it was."""
     ctx = new_context(raw, warehouse, year)
     layout = ctx.layout
+    seconds: dict[str, float] = {}
+
+    def timed(name, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            seconds[name] = round(time.perf_counter() - t0, 2)
+
     with store.writer_lock(layout):
         try:
-            files = stages.call(discover_files, ctx)
+            files = timed("discover", stages.call, discover_files, ctx)
             _report("parse", 0, len(files))
             batches = plan_batches(files, min_batch)
-            stages.parse_batches(ctx, batches)
-            reports = stages.call(normalize, ctx)
-            years = stages.call(write_facts, ctx, reports)
-            by_rule = stages.call(validate, ctx, years)
-            stages.call(aggregate, ctx, years)
-            stages.call(publish_warehouse, ctx)
-            return stages.call(summarize, ctx, by_rule)
+            timed("parse", stages.parse_batches, ctx, batches)
+            reports = timed("normalize", stages.call, normalize, ctx)
+            years = timed("write", stages.call, write_facts, ctx, reports)
+            by_rule = timed("validate", stages.call, validate, ctx, years)
+            timed("aggregate", stages.call, aggregate, ctx, years)
+            timed("publish", stages.call, publish_warehouse, ctx)
+            summary = stages.call(summarize, ctx, by_rule)
+            summary["seconds"] = seconds
+            summary["parse_batches"] = len(batches)
+            return summary
         except BaseException as e:
             store.discard(layout, ctx.run_id)
             try:
