@@ -394,3 +394,23 @@ def test_crawler_signed_values_stay_in_their_run():
     assert all(c.raw == "3-10" for c in lic)
     assert rep.to_json()["section2"]["other_mgmt_services"] == {"prev_items": 5, "change": 0,
                                                                 "decisions": 7}
+
+
+def test_labels_listed_apart_from_their_numbers_are_never_misplaced():
+    """Column-major extraction (all labels, then all numbers): the numbers cannot be placed, so
+    no row gets another row's values."""
+    text = "\n".join([
+        "某某局2022年政府信息公开工作年度报告",
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项",
+        "信息内容", "本年制发件数", "本年废止件数", "现行有效件数",
+        "规章", "行政规范性文件", "0", "0", "0", "0", "5", "5",
+        "三、收到和处理政府信息公开申请情况",
+        "一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量",
+        *["1", "0", "0", "0", "0", "0", "1"] * 2,
+    ])
+    rep = parse_document(read_text(text, "x.txt"))
+    assert rep.cell("2", "normative_documents", "in_force").state == "unknown"
+    assert rep.cell("2", "regulations", "issued").value is None
+    assert rep.cell("3", "carried_over", "total").state == "unknown"
+    assert rep.cell("3", "new_received", "total").value is None

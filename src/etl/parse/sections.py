@@ -43,6 +43,8 @@ class RowRead:
     label: str
     source: str
     tokens: list[Token] = field(default_factory=list)
+    extra: int = 0                  # values that followed a full row without a label between
+    last_item: int = -1             # index of the item that gave the last token
 
 
 def _cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool = False) -> Cell:
@@ -77,7 +79,7 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     carry = ""                                  # label-only text since the last values
     orphans: list[Token] = []                   # values no open row took (label after them?)
     orphan_carry = ""
-    for it in items:
+    for idx, it in enumerate(items):
         if (it.norm and not it.values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
                 and _WORD_CELL.match(it.norm)):
@@ -135,6 +137,14 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                                             not tok.run and len(current.tokens) < N3
                                             and not (current.tokens and current.tokens[0].run)):
                     current.tokens.append(tok)
+                    current.last_item = idx
+                elif (current is not None and not tok.run and current.tokens
+                      and idx - current.last_item <= 1 and not current.tokens[0].run):
+                    # more numbers than columns straight after one label: not a row of this
+                    # table as printed (labels listed apart from their numbers, an extra
+                    # column) — its cells cannot be placed
+                    current.extra += 1
+                    current.last_item = idx
                 elif not tok.run and (orphans or (carry and rows)):
                     # values after label text that named no row: hold them, the label's tail
                     # may follow
@@ -174,6 +184,13 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
             continue
         if key in runs:
             cells.extend(_split_cells("3", key, SECTION3_COLUMN_KEYS, splits[key], runs[key]))
+            continue
+        if r.extra:
+            warnings.append(f"section 3 {key}: {len(r.tokens) + r.extra} values follow the label "
+                            f"for {N3} columns; its cells are unknown ({r.source})")
+            cells.extend(Cell("3", key, col, None, " ".join(t.raw for t in r.tokens), "unknown",
+                              r.source, f"{len(r.tokens) + r.extra} values for {N3} columns")
+                         for col in SECTION3_COLUMN_KEYS)
             continue
         if len(r.tokens) != N3:
             warnings.append(f"section 3 {key}: {len(r.tokens)} of {N3} cells printed; "
@@ -301,7 +318,7 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
     header: list[str] = []
     header_wan = False
     header_done = False                          # a row was read since the header was printed
-    for it in items:
+    for idx, it in enumerate(items):
         if it.norm:
             key = match_category(it.norm, version)
             names = find_metrics(it.norm, version)
@@ -333,6 +350,10 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
             if tok.run and not current.tokens or not tok.run and len(current.tokens) < n and \
                     not (current.tokens and current.tokens[0].run):
                 current.tokens.append(tok)
+                current.last_item = idx
+            elif not tok.run and current.tokens and idx - current.last_item <= 1:
+                current.extra += 1                  # more numbers than this table has columns
+                current.last_item = idx
     cells: list[Cell] = []
     for cat, metrics in metrics_of.items():
         r = rows.get(cat)
@@ -346,12 +367,12 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
             split = solve_fixed(r.tokens[0].raw, n)
             cells.extend(_split_cells("2", cat, [m.key for m in metrics], split, r.tokens[0]))
             continue
-        if len(r.tokens) != n:
-            warnings.append(f"section 2 {cat}: {len(r.tokens)} of {n} cells printed; their "
+        if len(r.tokens) != n or r.extra:
+            warnings.append(f"section 2 {cat}: {len(r.tokens) + r.extra} values for {n} cells; their "
                             f"columns are unknown ({r.source})")
             raw = " ".join(t.raw for t in r.tokens)
             cells.extend(Cell("2", cat, m.key, None, raw, "unknown", r.source,
-                              f"{len(r.tokens)} values for {n} columns") for m in metrics)
+                              f"{len(r.tokens) + r.extra} values for {n} columns") for m in metrics)
             continue
         order = order_of.get(cat) or [m.key for m in metrics]
         by_key = dict(zip(order, r.tokens))
