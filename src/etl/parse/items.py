@@ -273,10 +273,16 @@ def build_stream(doc: Document) -> list[Item | Heading]:
                         src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
                         append(Item("", "", [Token("", src)], src, text, b.line, b.page))
                     continue
-                # hot path (one cell per line): a bare value needs no label work at all
+                # hot path (one cell per line): a bare value needs no label work at all; the
+                # values of consecutive lines join one item (they are one row's cells)
                 if _is_value_cache.get(s) and " " not in s:
                     src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
-                    append(Item("", "", [Token(s, src)], src, text, b.line, b.page))
+                    last = out[-1] if out else None
+                    if type(last) is Item and not last.label and not last.in_table \
+                            and last.page == b.page:
+                        last.values.append(Token(s, src))
+                    else:
+                        append(Item("", "", [Token(s, src)], src, text, b.line, b.page))
                     continue
                 items = [_line_item(b)]
             else:
