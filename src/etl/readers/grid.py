@@ -60,58 +60,81 @@ def join_lines(parts: list[str]) -> str:
     return out
 
 
-def expand_spans(rows: list[list[SourceCell]], index: int, **where) -> TableGrid:
+def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> TableGrid:
     """Lay out spanning cells in the HTML table model and return a rectangular TableGrid.
 
-    A spanned cell's text is repeated in every position it covers.  Spans that run past the
-    table's last row are cut there (as browsers do); short rows are padded with blank cells whose
-    origin is their own position.
+    A plain ``str`` is a 1×1 cell.  A spanned cell's text is repeated in every position it
+    covers.  Spans that run past the table's last row are cut there (as browsers do); short rows
+    are padded with blank cells whose origin is their own position.  (Hot path for HTML: one
+    append per grid position, rowspans carried in a small dict.)
     """
     n_rows = len(rows)
-    texts: list[list[str | None]] = [[] for _ in range(n_rows)]
-    origins: list[list[tuple[int, int] | None]] = [[] for _ in range(n_rows)]
+    if all(type(c) is str for row in rows for c in row):
+        # no spans at all: the rows are the grid (the common small table)
+        n_cols = max((len(r) for r in rows), default=0)
+        grid = [r + [""] * (n_cols - len(r)) if len(r) < n_cols else list(r) for r in rows]
+        origin = [[(r, c) for c in range(n_cols)] for r in range(n_rows)]
+        return TableGrid(rows=grid, index=index, origin=origin, **where)
+    grid: list[list[str]] = []
+    origin: list[list[tuple[int, int]]] = []
+    carry: dict[int, list] = {}                  # column -> [rows still to fill, text, anchor]
     for r, row in enumerate(rows):
-        trow = texts[r]
+        trow: list[str] = []
+        orow: list[tuple[int, int]] = []
         c = 0
         for cell in row:
-            while c < len(trow) and trow[c] is not None:
+            while c in carry:
+                held = carry[c]
+                trow.append(held[1])
+                orow.append(held[2])
+                held[0] -= 1
+                if not held[0]:
+                    del carry[c]
                 c += 1
-            if cell.rowspan == 1 and cell.colspan == 1:     # the common case, kept cheap
-                if c == len(trow):
-                    trow.append(cell.text)
-                    origins[r].append((r, c))
-                else:
-                    trow[c] = cell.text
-                    origins[r][c] = (r, c)
+            if type(cell) is str:
+                trow.append(cell)
+                orow.append((r, c))
                 c += 1
                 continue
             rs = cell.rowspan if cell.rowspan > 0 else n_rows - r   # rowspan=0: to the end
             rs = max(1, min(rs, n_rows - r))
             cs = max(1, cell.colspan)
             anchor = (r, c)
-            for rr in range(r, r + rs):
-                t, o = texts[rr], origins[rr]
-                if len(t) < c + cs:
-                    pad = c + cs - len(t)
-                    t.extend([None] * pad)
-                    o.extend([None] * pad)
-                for cc in range(c, c + cs):
-                    if t[cc] is None:           # an earlier rowspan keeps its place
-                        t[cc] = cell.text
-                        o[cc] = anchor
-            c += cs
-    n_cols = max((len(t) for t in texts), default=0)
+            for _ in range(cs):
+                held = carry.get(c)
+                if held is not None:              # overlapping spans: the earlier cell keeps it
+                    trow.append(held[1])
+                    orow.append(held[2])
+                    held[0] -= 1
+                    if not held[0]:
+                        del carry[c]
+                else:
+                    trow.append(cell.text)
+                    orow.append(anchor)
+                    if rs > 1:
+                        carry[c] = [rs - 1, cell.text, anchor]
+                c += 1
+        while carry and c <= max(carry):          # rowspans reaching past this row's last cell
+            held = carry.get(c)
+            if held is None:
+                trow.append("")
+                orow.append((r, c))
+            else:
+                trow.append(held[1])
+                orow.append(held[2])
+                held[0] -= 1
+                if not held[0]:
+                    del carry[c]
+            c += 1
+        grid.append(trow)
+        origin.append(orow)
+    n_cols = max(len(t) for t in grid)
     for r in range(n_rows):
-        t, o = texts[r], origins[r]
-        if len(t) < n_cols:
-            pad = n_cols - len(t)
-            t.extend([None] * pad)
-            o.extend([None] * pad)
-        for c in range(n_cols):
-            if t[c] is None:
-                t[c] = ""
-                o[c] = (r, c)
-    return TableGrid(rows=texts, index=index, origin=origins, **where)  # type: ignore[arg-type]
+        trow, orow = grid[r], origin[r]
+        for c in range(len(trow), n_cols):
+            trow.append("")
+            orow.append((r, c))
+    return TableGrid(rows=grid, index=index, origin=origin, **where)
 
 
 _NUMERIC = re.compile(r"^[\d\s.,%+\-—–/]+$")
@@ -131,13 +154,19 @@ def absorb_blank_label_cells(grid: TableGrid) -> TableGrid:
     if origin is None or not rows:
         return grid
     n_rows, n_cols = len(rows), grid.n_cols
-    label_col = [
-        not any(_NUMERIC.match(rows[r][c]) for r in range(n_rows) if rows[r][c])
-        for c in range(n_cols)
-    ]
-    for r in range(n_rows):
+    # rows with an empty cell right of a filled one; the usual table has none
+    candidate_rows = [r for r in range(n_rows)
+                      if any(not rows[r][c] and rows[r][c - 1] for c in range(1, n_cols))]
+    label_col: dict[int, bool] = {}
+
+    def is_label_col(c: int) -> bool:
+        if c not in label_col:
+            label_col[c] = not any(rows[r][c] and _NUMERIC.match(rows[r][c]) for r in range(n_rows))
+        return label_col[c]
+
+    for r in candidate_rows:
         for c in range(1, n_cols):
-            if rows[r][c] or not label_col[c] or not label_col[c - 1] or not rows[r][c - 1]:
+            if rows[r][c] or not rows[r][c - 1] or not is_label_col(c) or not is_label_col(c - 1):
                 continue
             own = origin[r][c]
             if (r > 0 and origin[r - 1][c] == own) or (r + 1 < n_rows and origin[r + 1][c] == own):
