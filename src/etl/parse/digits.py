@@ -36,7 +36,8 @@ Value = int | float | None
 
 #: Work caps: past these we report "too many candidate splits" instead of hanging.
 MAX_ROW_CANDIDATES = 2_000      # row_total-consistent splits of one row
-MAX_SEARCH_NODES = 200_000      # backtracking nodes of one joint search
+MAX_ROW_NODES = 20_000          # search steps to find them (a real row needs a few hundred)
+MAX_SEARCH_NODES = 50_000       # backtracking nodes of one joint search (and of section 四)
 MAX_SOLUTIONS = 2_000           # joint solutions enumerated per connected group of rows
 _SHOW = 3                       # alternatives quoted in a note
 
@@ -126,24 +127,29 @@ def _row_total_splits(d: str, n: int = N3) -> tuple[tuple[int, ...], ...] | None
     """
     L = len(d)
     out: list[tuple[int, ...]] = []
+    budget = [MAX_ROW_NODES]
     for k in range(1, L - n + 2):
         tail = d[L - k:]
         if k > 1 and tail[0] == "0":
             continue
         total = int(tail)
-        if not _prefix_sums(d, 0, L - k, n - 1, total, [], out, k):
+        if not _prefix_sums(d, 0, L - k, n - 1, total, [], out, k, budget):
             return None
     return tuple(out)
 
 
 def _prefix_sums(d: str, pos: int, end: int, left: int, rest: int, acc: list[int],
-                 out: list[tuple[int, ...]], maxlen: int) -> bool:
-    """Split d[pos:end] into ``left`` cells summing to ``rest``; False when over the cap.
+                 out: list[tuple[int, ...]], maxlen: int, budget: list[int]) -> bool:
+    """Split d[pos:end] into ``left`` cells summing to ``rest``; False when over a cap.
 
     ``maxlen`` is the digit length of ``rest``: no cell can be longer, which bounds both the
-    cell lengths tried and how many digits the open cells can absorb."""
+    cell lengths tried and how many digits the open cells can absorb; and the open cells can
+    reach ``rest`` only if one of them can be about as long as it."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
     span = end - pos
-    if span > left * maxlen or span < left:
+    if span > left * maxlen or span < left or maxlen > span - left + 2:
         return True
     if left == 1:
         tail = d[pos:end]
@@ -161,7 +167,7 @@ def _prefix_sums(d: str, pos: int, end: int, left: int, rest: int, acc: list[int
             break
         acc.append(v)
         r = rest - v
-        ok = _prefix_sums(d, pos + length, end, left - 1, r, acc, out, len(str(r)))
+        ok = _prefix_sums(d, pos + length, end, left - 1, r, acc, out, len(str(r)), budget)
         acc.pop()
         if not ok:
             return False
