@@ -170,6 +170,14 @@ def test_work_cap_reports_instead_of_hanging(monkeypatch):
     assert got.values == [None] * 7 and got.note == "too many candidate splits"
 
 
+def test_garbage_runs_give_up_with_a_reason():
+    # tens of thousands of ways to split: the search stops at its step cap, it does not hang
+    got = solve_section3({"granted": "1" * 40}, {}, section3_rows_for("2021"))["granted"]
+    assert got.values == [None] * 7 and got.note == "too many candidate splits"
+    got = solve_section4("1" * 60)
+    assert got.values == [None] * 15 and got.note
+
+
 def _consistent_table(rng: random.Random, rows: tuple[str, ...]) -> dict[str, list[int]]:
     results = [k for k in RESULT_ROW_KEYS if k in rows]
     table = {}
