@@ -19,6 +19,7 @@ _TITLE = re.compile(
 _TITLE_YEAR_AFTER = re.compile(
     r"(?P<pre>[^\d，,。:：]{2,40}?)\s*(?:政府)?信息公开(?:工作)?\s*(?:年度)?\s*(?:报告|年报)\s*"
     r"[（(]\s*(?P<year>(?:19|20)\d{2})\s*年?度?\s*[)）]")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _PROSE = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*年度?\s*[,，]\s*(?P<agency>[^\s,，。、;；:：“”\"]{2,25}?)"
     r"(?:在|坚持|深入|认真|围绕|以|按照|始终|紧紧|严格|高度|全面|紧扣|聚焦|持续|进一步|依法)")
@@ -38,7 +39,9 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
     prev = ""
     for line in lines:
         s = unicodedata.normalize("NFKC", line).strip()
-        m = (_TITLE.search(s) or _TITLE_YEAR_AFTER.search(s)) if len(s) <= 120 else None
+        m = None
+        if len(s) <= 120 and ("报告" in s or "年报" in s) and _YEAR.search(s):
+            m = _TITLE.search(s) or _TITLE_YEAR_AFTER.search(s)
         if m:
             post = m.groupdict().get("post") or ""
             agency = _clean_agency(post) or _clean_agency(m.group("pre"))

@@ -82,12 +82,14 @@ _HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``."""
+    if not _ANCHOR.search(text):
+        return None                                  # every fragment ends in one of these
     if _HAS_NUMERAL.search(text):
         for m in _HEADING.finditer(text):
             number = m.group("n1") or m.group("n2")
             if _FRAG_SECTION.get(normalize_label(m.group("frag"))) == number:
                 return m.start(), m.end(), number
-    if len(text) <= 40 and _ANCHOR.search(text):
+    if len(text) <= 40:
         m = _BARE_HEADING.match(text)
         if m:
             return m.start(), m.end(), _FRAG_SECTION[normalize_label(m.group("frag"))]
