@@ -157,3 +157,10 @@ def test_text_pdfium_loses_is_read_with_pdfminer():
 def test_clean_pdf_does_not_take_the_slow_path(real):
     doc, _ = real
     assert not any("pdfminer" in w for w in doc.warnings)
+
+
+def test_borders_as_filled_rectangles_in_one_path():
+    doc = read_path(PDF / "filled_rules.pdf")
+    (table,) = doc.tables()
+    assert (table.n_rows, table.n_cols) == (2, 15)
+    assert table.rows[1] == [str(k) for k in range(15)]

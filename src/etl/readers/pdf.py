@@ -217,45 +217,69 @@ def _page_objects(page: pdfium.PdfPage) -> tuple[list, set[int], int]:
     return paths, texts, images
 
 
+def _subpaths(raw_obj, height: float) -> list[tuple[list[tuple[float, float]], bool]]:
+    """The path's subpaths as (points in top-down page coordinates, closed?); curves are
+    reduced to their end points (a table rule is never a curve)."""
+    matrix = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFPageObj_GetMatrix(raw_obj, ctypes.byref(matrix))
+    m = matrix
+    px, py = ctypes.c_float(), ctypes.c_float()
+    out: list[tuple[list[tuple[float, float]], bool]] = []
+    points: list[tuple[float, float]] = []
+    for i in range(pdfium_c.FPDFPath_CountSegments(raw_obj)):
+        seg = pdfium_c.FPDFPath_GetPathSegment(raw_obj, i)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(px), ctypes.byref(py))
+        point = (m.a * px.value + m.c * py.value + m.e, height - (m.b * px.value + m.d * py.value + m.f))
+        if pdfium_c.FPDFPathSegment_GetType(seg) == pdfium_c.FPDF_SEGMENT_MOVETO and points:
+            out.append((points, False))
+            points = []
+        points.append(point)
+        if pdfium_c.FPDFPathSegment_GetClose(seg):
+            out.append((points, True))
+            points = []
+    if points:
+        out.append((points, False))
+    return out
+
+
 def _page_segments(paths: list, height: float) -> tuple[list[_Seg], list[_Seg]]:
-    """Horizontal and vertical ruling lines from a page's path objects, in top-down coordinates."""
+    """Horizontal and vertical ruling lines from a page's path objects, in top-down coordinates.
+
+    Stroked paths give their straight segments; filled paths give the sub-rectangles thin enough
+    to be a rule (Word's PDF export draws every border as a thin filled rectangle, sometimes many
+    in one path).  White strokes and fills are invisible and ignored."""
     hsegs: list[_Seg] = []
     vsegs: list[_Seg] = []
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
     l, b, r, t = (ctypes.c_float() for _ in range(4))
-    px, py = ctypes.c_float(), ctypes.c_float()
-    matrix = pdfium_c.FS_MATRIX()
     for raw_obj in paths:
         pdfium_c.FPDFPath_GetDrawMode(raw_obj, ctypes.byref(fill_mode), ctypes.byref(stroke))
+        if stroke.value and not _color_is_white(pdfium_c.FPDFPageObj_GetStrokeColor, raw_obj):
+            for points, closed in _subpaths(raw_obj, height):
+                if closed:
+                    points = points + [points[0]]
+                for p, q in zip(points, points[1:]):
+                    _add_line(p, q, hsegs, vsegs)
+            continue
+        if not fill_mode.value or _color_is_white(pdfium_c.FPDFPageObj_GetFillColor, raw_obj):
+            continue
         pdfium_c.FPDFPageObj_GetBounds(raw_obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
         w, h = r.value - l.value, t.value - b.value
-        if stroke.value and not _color_is_white(pdfium_c.FPDFPageObj_GetStrokeColor, raw_obj):
-            pdfium_c.FPDFPageObj_GetMatrix(raw_obj, ctypes.byref(matrix))
-            m = matrix
-            n = pdfium_c.FPDFPath_CountSegments(raw_obj)
-            start = prev = None
-            for i in range(n):
-                seg = pdfium_c.FPDFPath_GetPathSegment(raw_obj, i)
-                pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(px), ctypes.byref(py))
-                x = m.a * px.value + m.c * py.value + m.e
-                y = height - (m.b * px.value + m.d * py.value + m.f)
-                kind = pdfium_c.FPDFPathSegment_GetType(seg)
-                if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
-                    start = prev = (x, y)
-                    continue
-                if prev is not None and kind == pdfium_c.FPDF_SEGMENT_LINETO:
-                    _add_line(prev, (x, y), hsegs, vsegs)
-                prev = (x, y)
-                if pdfium_c.FPDFPathSegment_GetClose(seg) and start is not None:
-                    _add_line(prev, start, hsegs, vsegs)
-                    prev = start
-        elif fill_mode.value and min(w, h) <= THIN and max(w, h) > THIN \
-                and not _color_is_white(pdfium_c.FPDFPageObj_GetFillColor, raw_obj):
-            top, bottom = height - t.value, height - b.value
-            if w >= h:
-                hsegs.append(_Seg((top + bottom) / 2, l.value, r.value))
+        if min(w, h) <= THIN:
+            boxes = [(l.value, height - t.value, r.value, height - b.value)]
+        else:                                   # a shading, or many thin rectangles in one path
+            boxes = []
+            for points, _closed in _subpaths(raw_obj, height):
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        for x0, top, x1, bottom in boxes:
+            bw, bh = x1 - x0, bottom - top
+            if min(bw, bh) > THIN or max(bw, bh) <= THIN:
+                continue
+            if bw >= bh:
+                hsegs.append(_Seg((top + bottom) / 2, x0, x1))
             else:
-                vsegs.append(_Seg((l.value + r.value) / 2, top, bottom))
+                vsegs.append(_Seg((x0 + x1) / 2, top, bottom))
     return hsegs, vsegs
 
 
