@@ -8,8 +8,16 @@ visual line (one TextLine each), leaf tables become TableGrids with spans expand
 contain tables are layout tables and are walked through like ``<div>``s.  Short chrome lines left
 inside the body (打印本页, 关闭窗口, 分享到 …) are dropped by pattern.
 
+A cell's text is all its text glued (``本年新<br/>制作数量`` → ``本年新制作数量``), whitespace
+collapsed, ``&nbsp;`` → "".  ``origin`` is the grid position of the covering cell's top-left
+corner (see readers/grid.py).  doc.title: the first short body line ending in 报告 (the centred
+heading sites print above 发布日期), else <meta name=ArticleTitle>, else <title> minus the site
+suffix; doc.meta["published"]: 发布日期/发布时间 in the text, else <meta name=PubDate>.
+
 selectolax (lexbor) is used because the parser must reach ≥ 1,000 seed-sized pages/s including
-this reader; lxml would work but is several times slower to build a tree.
+this reader; lxml would work but is several times slower to build a tree.  Measured with
+bench/bench_readers.py: ≈0.8 ms CPU for a seed-sized page, of which lexbor's parse is ≈0.1 ms
+and the per-cell Python work (≈280 cells) most of the rest.
 """
 
 from __future__ import annotations
