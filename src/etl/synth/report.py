@@ -50,6 +50,8 @@ _VARIANTS: dict[str, tuple[str, ...]] = {
 }
 _FULLWIDTH_DIGITS = str.maketrans("0123456789.", "０１２３４５６７８９．")
 _FULLWIDTH_PUNCT = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "："})
+_PUNCT_CACHE: dict[str, str] = {}           # labels are few: translate each once per process
+_SMALL_INTS = [str(i) for i in range(1000)]
 
 
 @dataclass
@@ -95,11 +97,17 @@ class SynthReport:
 
     # ---- printed text -------------------------------------------------------------------------
     def punct(self, s: str) -> str:
-        return s.translate(_FULLWIDTH_PUNCT) if self.style.fullwidth_punct else s
+        if not self.style.fullwidth_punct:
+            return s
+        out = _PUNCT_CACHE.get(s)
+        if out is None:
+            out = _PUNCT_CACHE[s] = s.translate(_FULLWIDTH_PUNCT)
+        return out
 
     def num(self, v: int | float | None, unit: str = "") -> str:
         if type(v) is int and not self.style.fullwidth_digits:
-            return str(v) + unit if unit else str(v)
+            text = _SMALL_INTS[v] if 0 <= v < 1000 else str(v)
+            return text + unit if unit else text
         if v is None:
             return self.style.blank_token
         if isinstance(v, float):
