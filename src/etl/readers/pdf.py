@@ -1,15 +1,17 @@
 """PDF (text layer) → Document, with table cells taken from the tables' ruling lines.
 
-Why pypdfium2 and not pdfplumber: on the two real 5-page reports pdfplumber needs ≈0.3 s per
-file (pdfminer parses content streams in Python); pdfium gives the same characters with boxes and
-the path objects for ruling lines in ≈0.03 s (see bench/bench_readers.py).  pdfplumber stays a
-dependency for anyone debugging a layout, not for this reader.
+Why pypdfium2 and not pdfplumber (measured with bench/bench_readers.py, CPU time, one core): on
+the two real 5-page 洪泽区 reports this reader needs ≈30 ms per file in all (≈33 files/s), while
+pdfplumber needs ≈320 ms just to extract the words and ruling lines (pdfminer parses content
+streams in Python).  pdfplumber is kept for one exception: pages where pdfium drops text
+objects (see _pdfminer_chars), where it re-reads that page's characters.
 
 Per page:
 1. characters with their loose (font) boxes; pdfium's generated spaces/newlines are skipped;
-2. ruling lines: stroked path segments, and filled paths thin enough to be a line.  Filled
-   rectangles are cell backgrounds (WPS draws a white rectangle behind every paragraph line and
-   table cell) and are ignored — they would otherwise turn prose into a one-column table;
+2. ruling lines: stroked path segments, and filled (sub)rectangles thin enough to be a rule
+   (Word's export draws borders that way).  Wider filled rectangles are cell backgrounds (WPS
+   draws a white rectangle behind every paragraph line and table cell) and are ignored — they
+   would otherwise turn prose into a one-column table;
 3. tables: connected groups of horizontal and vertical lines.  Their distinct x and y positions
    give an elementary grid; a missing line segment between two elementary cells means one merged
    cell (so row/col spans come from the geometry).  Characters are put into cells by their centre,
@@ -17,11 +19,13 @@ Per page:
 4. everything else becomes TextLines, after dropping page numbers ("- 3 -", "第3页") and running
    headers/footers (margin lines that repeat on several pages).
 
-A table whose last row runs to the page bottom and which is continued at the top of the next page
-(same left and right edges) is merged into one TableGrid: columns are laid on the union of both
-parts' column positions, a cell left open at the page break (no bottom/top ruling) is joined with
-its continuation (a vertical label such as 三、本年度办理结果 stays one cell), and header rows that
-repeat the first part's header rows exactly are dropped.
+A table that is continued at the top of the next page (no text between, same left and right
+edges) is merged into one TableGrid (``pages`` gives each row's page): columns are laid on the
+union of both parts' column positions; header rows that exactly repeat the first part's header
+rows are dropped; a cell cut by the page break is joined with its continuation when the break
+left it open on both sides (or below a dropped repeated header), or — when the break is drawn
+closed, as WPS does — when the continuation is an empty multi-row label cell under a label (a
+vertical label such as 三、本年度办理结果 stays one cell).  Numbers are never joined.
 
 Tables without ruling lines fall back to column alignment: a run of ≥ 3 lines that each split
 into ≥ 3 gap-separated fields becomes a table with columns at the fields' x positions.
