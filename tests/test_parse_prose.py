@@ -193,6 +193,10 @@ def test_more_phrasings():
     # the review body are not reviews against it
     assert figures(lines("受理行政复议申请3件，受理群众来信12件，收到申请后5个工作日内答复。")) == {}
     assert figures(lines("审理行政诉讼案件4件。")) == {}
+    # not disclosure applications
+    assert figures(lines("政务服务中心受理行政许可申请3256件。")) == {}
+    # a bare 办理N件 far from any mention of applications is some other business
+    assert figures(lines("12345热线运行平稳，全年共办理12件。")) == {}
     # not the handled total: a result group, other business
     assert figures(lines("不予处理1件，其他处理2件，办理人大代表建议15件。")) == {}
 

@@ -49,8 +49,10 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     "applications_received": (
         # 共收到政府信息公开申请3件 / 受理政府信息公开申请 749 件 / 接收…各类政府信息公开申请共计81件
         # 受理依申请公开 12 件
-        r"(?:收到|受理|接收|新收)" + _NOT_REVIEW + _GAP + r"{0,30}?申请(?:公开)?(?:数量|数|事项)?" + _AMOUNT
-        + NUM + r"件",
+        # (what lies between the verb and 申请 must say 公开 unless it is bare: 受理行政许可申请
+        # 3256件 is not a disclosure application; see _OBJECT_OK)
+        r"(?:收到|受理|接收|新收)" + _NOT_REVIEW + r"(?P<object>" + _GAP + r"{0,30}?)申请(?:公开)?"
+        r"(?:数量|数|事项)?" + _AMOUNT + NUM + r"件",
         # 共收到70件申请
         r"(?:收到|受理|接收)" + _AMOUNT + NUM + r"件(?:政府信息公开|依申请公开)?申请",
     ),
@@ -131,6 +133,8 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
                     break
                 value = _value(m)
                 if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ())):
+                    continue
+                if not _about_applications(key, text, m):
                     continue
                 start = m.start("num") if m.groupdict().get("num") is not None else m.start()
                 fig = ProseFigure(key, value, _sentence(text, m), f"line {_line_at(where, start)}")
@@ -244,6 +248,23 @@ def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ..
         if named and int(named[-1]) != year:
             return False
     return True
+
+
+def _about_applications(key: str, text: str, m: re.Match) -> bool:
+    """Counts of applications must be about disclosure applications: the object of 收到/受理
+    names 公开 (or is bare), and a bare 办理N件 / N件结转下年度 has 申请 in the match or close
+    before it (共收到70件申请，及时依法依规办结69件)."""
+    obj = m.groupdict().get("object")
+    if obj is not None and "公开" not in obj and _OBJECT_OK.sub("", obj):
+        return False
+    if key in _NEEDS_CONTEXT and "申请" not in text[max(0, m.start() - _CONTEXT):m.end()]:
+        return False
+    return True
+
+
+_OBJECT_OK = re.compile(r"共|了|到|依|各类|全部|全年|本年度?|政府信息|信息|的")
+_NEEDS_CONTEXT = ("applications_handled", "carried_forward")
+_CONTEXT = 80
 
 
 def _last_break(text: str, pos: int, breaks: str) -> int:
