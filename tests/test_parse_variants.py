@@ -414,3 +414,13 @@ def test_labels_listed_apart_from_their_numbers_are_never_misplaced():
     assert rep.cell("2", "regulations", "issued").value is None
     assert rep.cell("3", "carried_over", "total").state == "unknown"
     assert rep.cell("3", "new_received", "total").value is None
+
+
+def test_missing_section_headings_fall_back_to_the_tables():
+    """No 二 / 三 headings printed: section 二 starts at the first 第二十条 caption, table 三 at
+    its first row label."""
+    lines = [ln for ln in seed_lines()
+             if not ln.startswith(("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况"))]
+    rep = parse_lines(lines)
+    assert_matches_truth(rep)
+    assert rep.template == "2021"

@@ -47,6 +47,26 @@ def _section3_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
     return out
 
 
+def _section2_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
+    if sections.get("二"):
+        return sections["二"]
+    # no 二 heading: the small tables start at the first 第二十条 caption, end at section 三
+    out: list[Item] = []
+    started = False
+    for x in stream:
+        if isinstance(x, Heading):
+            if started and x.section in ("三", "四", "五", "六"):
+                break
+            continue
+        if not started and "第二十条" in x.norm:
+            started = True
+        if started:
+            if x.norm and match_row(x.norm) == "new_received":
+                break
+            out.append(x)
+    return out
+
+
 def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
     """Text of the prose sections, one TextLine per source line (a crawler line cut into label
     and run items is glued back together)."""
@@ -107,7 +127,8 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
         year = int(manifest["year"])
 
     # template: from what the tables print ------------------------------------------------
-    table_text = "".join(x.norm for x in sections.get("二", []) + s3_items)
+    s2_items = _section2_items(stream, sections)
+    table_text = "".join(x.norm for x in s2_items + s3_items)
     template, _ = detect_template(table_text)
     if template:
         source["template"] = "tables"
@@ -119,7 +140,7 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
         source["template"] = "year" if year else "default"
         warnings.append(f"template not recognisable from the tables; assumed {template}")
 
-    cells = section2_cells(sections.get("二", []), template, warnings)
+    cells = section2_cells(s2_items, template, warnings)
     cells += section3_cells(rows3, template, warnings)
     cells += section4_cells(sections.get("四", []), warnings)
     for number in ("二", "三", "四"):

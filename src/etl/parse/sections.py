@@ -327,6 +327,8 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
                     header, header_wan, header_done = [], False, False
                 header += [n for n in names if n not in header]
                 header_wan = header_wan or "万元" in it.norm
+            if key is None and not names and not it.values:
+                current = None          # other text (a new item's caption, a note): row ends
             if key is not None and not (key in rows and rows[key].tokens):
                 current = rows[key] = RowRead(key, it.label, it.source)
                 expected = [m.key for m in metrics_of[key]]
