@@ -131,6 +131,11 @@ def test_unknown_participant_disables_a_constraint():
     assert got.values[0] is None and "no usable column identity" in got.note
 
 
+def test_run_under_an_unlisted_row_is_still_split():
+    got = solve_section3({"other_unpaid_fee": "0000000"}, {}, section3_rows_for("2019"))
+    assert got["other_unpaid_fee"].values == [0] * 7
+
+
 def test_run_of_exactly_seven_digits_is_taken_even_if_row_total_fails():
     split = solve_section3({"granted": "1000000"}, {}, section3_rows_for("2021"))["granted"]
     assert split.values == [1, 0, 0, 0, 0, 0, 0]

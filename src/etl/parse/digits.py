@@ -196,7 +196,8 @@ def solve_section3(runs: dict[str, str], known: dict[str, list[Value]],
     ``rows``: the row keys this table has, in template order.  Returns a Split per run row.
     """
     table: dict[str, _Row] = {}
-    for key in rows:
+    # a run under a row the caller did not list is still split (alone: no identity names it)
+    for key in tuple(rows) + tuple(k for k in runs if k not in rows):
         if key in runs:
             table[key] = _row_from_run(key, runs[key])
         elif key in known:
@@ -206,7 +207,7 @@ def solve_section3(runs: dict[str, str], known: dict[str, list[Value]],
     ambiguous = [r for r in table.values() if r.candidates and r.fixed is None]
     if ambiguous:
         _solve_jointly(table, ambiguous, rows)
-    return {key: _row_split(table[key]) for key in rows if key in runs}
+    return {key: _row_split(table[key]) for key in runs}
 
 
 def _row_from_run(key: str, run: str) -> _Row:
