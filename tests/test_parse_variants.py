@@ -424,3 +424,18 @@ def test_missing_section_headings_fall_back_to_the_tables():
     rep = parse_lines(lines)
     assert_matches_truth(rep)
     assert rep.template == "2021"
+
+
+def test_rows_drawn_with_bars_and_bold_markdown_cells():
+    lines = seed_lines()
+    i = index_of(lines, "(一)予以公开")
+    slots = row_value_slots(lines, "(一)予以公开")
+    lines[i] = "│(一)予以公开│ 2 │ │ 0 │ 0 │ 0 │ 0 │ 2 │"
+    for s in reversed(slots):
+        del lines[s]
+    rep = parse_lines(lines)
+    assert rep.to_json()["section3"]["granted"] == [2, None, 0, 0, 0, 0, 2]
+    md = ("# 某某局2022年政府信息公开工作年度报告\n## 三、收到和处理政府信息公开申请情况\n"
+          "| **本年新收政府信息公开申请数量** | **5** | 1 | 0 | 0 | 0 | 0 | **6** |\n|---|---|---|---|---|---|---|---|\n")
+    rep = parse_document(read_text(md, "x.md"))
+    assert rep.to_json()["section3"]["new_received"] == [5, 1, 0, 0, 0, 0, 6]

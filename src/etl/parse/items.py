@@ -127,7 +127,10 @@ def _line_item(tl: TextLine) -> Item:
             return Item("", "", [Token(stripped, source)], source, text, tl.line, tl.page)
         return Item(stripped, norm(stripped), [], source, text, tl.line, tl.page)
     if "\t" in stripped:
-        return _tab_item(tl, stripped, source)
+        return _tab_item(tl, stripped.split("\t"), source)
+    if "|" in stripped or "│" in stripped or "┃" in stripped:
+        # a table drawn with bars (copied from Word/PDF, or Markdown without rules)
+        return _tab_item(tl, _BARS.split(stripped.strip("|│┃ ")), source)
     parts = text.split()
     k = len(parts)
     while k > 0 and is_value_token(parts[k - 1]):
@@ -140,10 +143,13 @@ def _line_item(tl: TextLine) -> Item:
     return Item(label, norm(label), values, source, text, tl.line, tl.page)
 
 
-def _tab_item(tl: TextLine, stripped: str, source: str) -> Item:
-    """A table row copied with one tab between cells: an empty field is a blank cell (kept),
-    except at the end of the line, where a trailing tab proves nothing."""
-    fields = [f.strip() for f in stripped.split("\t")]
+_BARS = re.compile(r"[|│┃]")
+
+
+def _tab_item(tl: TextLine, fields: list[str], source: str) -> Item:
+    """A table row copied with one separator (tab, bar) between cells: an empty field is a
+    blank cell (kept), except at the end of the line, where a trailing tab proves nothing."""
+    fields = [f.strip() for f in fields]
     k = len(fields)
     while k > 0 and (not fields[k - 1] or is_value_token(fields[k - 1].replace(" ", ""))):
         k -= 1

@@ -34,6 +34,7 @@ _META_LINE = re.compile(r"^\s*([^:：\s]{1,8})\s*[:：]\s*(.*)$")
 _META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "url", "发布机构": "publisher",
               "文号": "doc_number", "栏目": "column", "本地目录": "local_dir", "来源": "source",
               "索引号": "index_number", "成文日期": "written"}
+_EMPHASIS = re.compile(r"\*\*|__|`")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
@@ -47,7 +48,7 @@ def detect_form(text: str) -> str:
     if not lines:
         return "flat_text"
     pipe = text.count("\n|") + text.count("\n |")
-    if pipe >= 3 and any(_PIPE_RULE.match(ln) for ln in lines if "--" in ln):
+    if pipe >= 2 and any(_PIPE_RULE.match(ln) for ln in lines if "--" in ln):
         return "markdown"
     nonblank = [ln for ln in lines if ln and not ln.isspace()]
     aligned = len(_ALIGNED_ANY.findall(text))
@@ -130,7 +131,8 @@ def _split_pipe(line: str) -> list[str]:
         s = s[1:]
     if s.endswith("|"):
         s = s[:-1]
-    return [c.strip() for c in s.split("|")]
+    # OCR Markdown bolds some cells (**705**): the emphasis is not part of the cell
+    return [_EMPHASIS.sub("", c).strip() for c in s.split("|")]
 
 
 def _read_markdown(lines: list[str], doc: Document) -> None:
@@ -158,5 +160,5 @@ def _read_markdown(lines: list[str], doc: Document) -> None:
         flush()
         if not s or _PAGE_NUMBER.match(s):
             continue
-        doc.blocks.append(TextLine(s.lstrip("#").strip(), i + 1, None))
+        doc.blocks.append(TextLine(_EMPHASIS.sub("", s.lstrip("#")).strip(), i + 1, None))
     flush()
