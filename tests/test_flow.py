@@ -93,3 +93,16 @@ def test_deployment_registers_with_its_cron_schedule(prefect_harness, tmp_path):
         schedule = dep.schedules[0].schedule
         assert (schedule.cron, schedule.timezone) == (cron, tz)
         assert dep.parameters["raw"] == str((tmp_path / "raw").resolve())
+
+
+def test_etl_run_command(prefect_harness, tmp_path, capsys):
+    """`etl run` = the flow with progress and a printed summary; exit 0 even with broken files,
+    2 when the raw folder does not exist."""
+    from etl.pipeline import run_command
+
+    raw = make_raw(tmp_path)
+    assert run_command(year=None, raw=raw, warehouse=tmp_path / "wh") == 0
+    out = capsys.readouterr().out
+    assert "quarantined broken/empty.txt: empty" in out and "review_sum: 2" in out
+    assert query(tmp_path / "wh", "SELECT count(*) FROM reports") == [(8,)]
+    assert run_command(year=None, raw=tmp_path / "nope", warehouse=tmp_path / "wh") == 2
