@@ -164,3 +164,13 @@ def test_borders_as_filled_rectangles_in_one_path():
     (table,) = doc.tables()
     assert (table.n_rows, table.n_cols) == (2, 15)
     assert table.rows[1] == [str(k) for k in range(15)]
+
+
+def test_table_over_three_pages_with_partial_header():
+    doc = read_path(PDF / "split_three.pdf")
+    (t3,) = doc.tables()
+    assert t3.n_rows == 28 and sorted(set(t3.pages)) == [1, 2, 3]
+    assert sum(1 for r in t3.rows if r[4] == "商业企业") == 1          # partial header dropped
+    assert {r[0] for r in t3.rows[5:27]} == {"三、本年度办理结果"}        # 三、本年 + 度办理 + 结果
+    # a group label printed again in the continued part stays one label
+    assert {r[1] for r in t3.rows if r[2].startswith(("1.属于国家秘密", "8.属于行政查询"))} == {"（三）不予公开"}

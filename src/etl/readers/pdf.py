@@ -563,7 +563,9 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
             if c is not None and c not in seen:
                 seen.add(c)
                 pieces.setdefault(find(c), []).append(parts[c[0]].texts[c[1]])
-    text_of = {root: clean_cell(join_lines(ps)) for root, ps in pieces.items()}
+    # a label some generators print again in the continued part is one label, not two
+    text_of = {root: clean_cell(join_lines([p for k, p in enumerate(ps) if k == 0 or p != ps[k - 1]]))
+               for root, ps in pieces.items()}
     grid: list[list[str]] = []
     origin: list[list[tuple[int, int]]] = []
     anchor: dict[tuple[int, int], tuple[int, int]] = {}
