@@ -240,3 +240,23 @@ def test_synth_command_rejects_bad_options(tmp_path, capsys):
     assert synth_command(tmp_path, None, 5, "2019-2020", "flat_text", 1.5, 1) == 2
     assert synth_command(tmp_path, 3, None, "2023", "html", 0.0, 1) == 0
     assert len(list((tmp_path / "truth").rglob("*.json"))) == 3
+
+
+def test_region_has_stable_unique_agencies_at_every_level():
+    import random
+
+    from etl.synth.region import build_region
+
+    a = build_region(700, random.Random("1:region"))
+    b = build_region(700, random.Random("1:region"))
+    assert a == b and len(a) == 700
+    assert len({x.id for x in a}) == 700 and len({x.name for x in a}) == 700
+    assert {x.level for x in a} == {"province", "city", "district", "county", "street", "township",
+                                    "department"}
+    for x in a:
+        parts = x.region_path.split("/")
+        assert parts[0] == "江南省"
+        if x.level in ("street", "township"):
+            assert len(parts) == 4 and x.name.startswith(parts[-1].removesuffix("镇").removesuffix("乡"))
+        if x.level in ("district", "county"):
+            assert len(parts) == 3 and parts[-1] in x.name

@@ -41,7 +41,8 @@ class _Names:
     """Unique two-character names, deterministic for the rng."""
 
     def __init__(self, rng: random.Random):
-        pairs = [a + b for a in _FIRST for b in _SECOND if a != b]
+        # unique pairs (two agencies sharing a name would be matched as one across years)
+        pairs = sorted({a + b for a in _FIRST for b in _SECOND if a != b})
         rng.shuffle(pairs)
         self._pairs = pairs
         self._i = 0

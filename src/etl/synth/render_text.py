@@ -114,6 +114,11 @@ class _Pages:
         self.lines.append(line)
         self.on_page += 1
 
+    def extend(self, lines: list[str]) -> None:
+        """Several lines that never start a page (the cells after their row label)."""
+        self.lines.extend(lines)
+        self.on_page += len(lines)
+
     def safe(self) -> None:
         """A point where a page may end (never inside a table row)."""
         if self.on_page >= self.page_lines:
@@ -176,8 +181,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                         add(m)
                     for label, cells in rows:
                         add(label)
-                        for c in cells:
-                            add(c)
+                        pages.extend(cells)
                         pages.safe()
         elif key == "applications":
             cols = r.column_labels()
@@ -229,16 +233,14 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                     if layout:
                         add(" " * 55 + line_cells)
                     else:
-                        for c in cells:
-                            add(c)
+                        pages.extend(cells)
                     add(lab_ind + label[wrap_at:])
                 else:
                     if layout:
                         add(lab_ind + label + " " * max(2, 42 - _width(lab_ind + label)) + line_cells)
                     else:
                         add(label)
-                        for c in cells:
-                            add(c)
+                        pages.extend(cells)
                 if vertical and group is not None and vi < len(vchars):
                     add((" " * 16 if layout else "") + vchars[vi])
                     vi += 1
@@ -260,8 +262,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                              "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
                              "维持纠正结果审结", "维持纠正结果审结"):
                     add(line)
-                for c in cells:
-                    add(c)
+                pages.extend(cells)
     return pages.text()
 
 

@@ -135,6 +135,13 @@ class SynthReport:
         """Printed rows of table 三 in order: (row key or None for a group line, group label
         the row belongs to, label, cells).  Group lines carry no cells."""
         s3 = self.numbers.section3
+        num = self.num
+        if not self.style.fullwidth_digits:      # the common case, without a call per cell
+            small = _SMALL_INTS
+            blank = self.style.blank_token
+
+            def num(v):                           # noqa: F811
+                return small[v] if v is not None and 0 <= v < 1000 else (blank if v is None else str(v))
         out: list[tuple[str | None, str | None, str, list[str]]] = []
         seen_groups: set[str] = set()
         for row in SECTION3_ROWS:
@@ -155,10 +162,10 @@ class SynthReport:
                     seen_groups.add(group)
                     out.append((None, RESULTS_GROUP, glabel, []))
                 out.append((row.key, RESULTS_GROUP if single else glabel,
-                            label if single else self.punct(label), [self.num(v) for v in vals]))
+                            label if single else self.punct(label), [num(v) for v in vals]))
                 continue
             out.append((row.key, RESULTS_GROUP if row.is_result else None, self.punct(label),
-                        [self.num(v) for v in vals]))
+                        [num(v) for v in vals]))
         return out
 
     def column_labels(self) -> list[str]:
