@@ -29,6 +29,8 @@ _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT = (f"{{{W}}}{t}" for t in ("p", "tbl", "t
 _T, _TAB, _BR, _CR, _LRPB = (f"{{{W}}}{t}" for t in ("t", "tab", "br", "cr", "lastRenderedPageBreak"))
 _VAL, _TYPE = f"{{{W}}}val", f"{{{W}}}type"
 _TEXT_TAGS = (_T, _TAB, _BR, _CR, _LRPB)
+_CELL_TAGS = (_P, _T, _TAB, _BR, _CR)
+_TCPR, _GRID_SPAN, _VMERGE, _HMERGE = (f"{{{W}}}{t}" for t in ("tcPr", "gridSpan", "vMerge", "hMerge"))
 _OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _STRICT_DOC = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _TITLE_STYLE = re.compile(r"title|heading1|标题", re.I)
@@ -108,11 +110,12 @@ class _Reader:
             self.title = join_lines(lines)
 
     # -- tables -------------------------------------------------------------------------
-    def _cell_text(self, tc: etree._Element) -> str:
-        lines: list[str] = []
-        for p in tc.iter(_P):                       # nested tables' paragraphs included
-            lines.extend(self._paragraph_lines(p, count_pages=False))
-        return clean_cell(join_lines(lines))
+    @staticmethod
+    def _cell_text(tc: etree._Element) -> str:
+        """All the cell's text (nested tables included) as one string: paragraphs and line
+        breaks glued the way join_lines glues lines (clean_cell drops the space next to CJK)."""
+        parts = [el.text or "" if el.tag == _T else " " for el in tc.iter(_CELL_TAGS)]
+        return clean_cell("".join(parts).strip())
 
     def table(self, tbl: etree._Element) -> None:
         rows: list[list[str]] = []
@@ -125,10 +128,8 @@ class _Reader:
                 origin_row.append((r, len(text_row)))
                 text_row.append("")
             for tc in _cells(tr):
-                span = max(1, _int_prop(tc, "tcPr", "gridSpan", 1))
+                span, vmerge, hmerge = _cell_props(tc)
                 c = len(text_row)
-                vmerge = _prop(tc, "tcPr", "vMerge")
-                hmerge = _prop(tc, "tcPr", "hMerge")
                 text = self._cell_text(tc)
                 anchor = (r, c)
                 if vmerge is not None and vmerge.get(_VAL, "continue") != "restart" \
@@ -195,6 +196,25 @@ def _cells(tr: etree._Element):
             content = child.find(_SDT_CONTENT) if child.tag == _SDT else child
             if content is not None:
                 yield from (tc for tc in content if tc.tag == _TC)
+
+
+def _cell_props(tc: etree._Element) -> tuple[int, etree._Element | None, etree._Element | None]:
+    """(gridSpan, w:vMerge element, w:hMerge element) of a cell, from one pass over its tcPr."""
+    span, vmerge, hmerge = 1, None, None
+    tcpr = tc.find(_TCPR)
+    if tcpr is not None:
+        for el in tcpr:
+            tag = el.tag
+            if tag == _GRID_SPAN:
+                try:
+                    span = max(1, int(el.get(_VAL, 1)))
+                except ValueError:
+                    pass
+            elif tag == _VMERGE:
+                vmerge = el
+            elif tag == _HMERGE:
+                hmerge = el
+    return span, vmerge, hmerge
 
 
 def _prop(el: etree._Element, pr: str, name: str) -> etree._Element | None:
