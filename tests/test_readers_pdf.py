@@ -113,7 +113,9 @@ def test_borderless_columns_fall_back_to_alignment():
     (table,) = doc.tables()
     assert table.n_cols == 15
     assert table.rows[-1] == ["2", "0", "1", "0", "3", "0", "0", "0", "1", "1", "4", "0", "0", "0", "4"]
-    assert table.rows[0][:5] == ["结果", "结果", "其他", "尚未", "总计"]
+    # the header wrapped over two lines (结果/维持) is one header row
+    assert table.n_rows == 2
+    assert table.rows[0][:5] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
     texts = [b.text for b in doc.text_lines()]
     assert texts == ["四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "无。"]
 
@@ -174,3 +176,18 @@ def test_table_over_three_pages_with_partial_header():
     assert {r[0] for r in t3.rows[5:27]} == {"三、本年度办理结果"}        # 三、本年 + 度办理 + 结果
     # a group label printed again in the continued part stays one label
     assert {r[1] for r in t3.rows if r[2].startswith(("1.属于国家秘密", "8.属于行政查询"))} == {"（三）不予公开"}
+
+
+def test_borderless_table3_with_wrapped_labels():
+    doc = read_path(PDF / "borderless3.pdf")
+    rows = [r for t in doc.tables() for r in t.rows]
+    assert ["一、本年新收政府信息公开申请数量", "3", "0", "0", "0", "0", "0", "3"] in rows
+    assert ["（七）总计", "3", "0", "0", "0", "0", "0", "3"] in rows
+    # a wrapped label's halves stay text lines around their numbers, a column gap is a space
+    texts = [b.text for b in doc.text_lines()]
+    assert "0 0 0 0 0 0 0" in texts and "（二）部分公开（区分处理的，只计这一情形" in texts
+    parse = pytest.importorskip("etl.parse")
+    truth = json.loads((FIXTURES / "000_0ef24cf9c99c7ecf.truth.json").read_text(encoding="utf-8"))
+    section3 = parse.parse_document(doc).section3()
+    for key in ("new_received", "partial", "unable_not_held", "total", "carried_forward"):
+        assert section3[key] == truth["section3"][key], key

@@ -373,14 +373,16 @@ def _lines_of(chars: list[_Char]) -> list[list[_Char]]:
 
 
 def _line_text(line: list[_Char]) -> str:
-    """The characters of one line; a space only where two Latin/digit runs are visibly apart."""
+    """The characters of one line.  A space where two Latin/digit runs are visibly apart, and
+    wherever a gap is as wide as a column gap (a label and its numbers), whatever the script —
+    justified Chinese prose spreads its characters far less than that."""
     out: list[str] = []
     prev = None
     for ch in line:
         if prev is not None:
             gap = ch.x0 - prev.x1
             size = ch.bottom - ch.top
-            if gap > size * 0.6 and not (_CJK.match(ch.text) or _CJK.match(prev.text)):
+            if gap > size * _FIELD_GAP or gap > size * 0.6 and not (_CJK.match(ch.text) or _CJK.match(prev.text)):
                 out.append(" ")
         out.append(ch.text)
         prev = ch
@@ -466,6 +468,16 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
                     row[col] = clean_cell(join_lines([row[col], _line_text(f)]))
                 rows.append(row)
             n_cols = len(xs) - 1
+            # A header wrapped over several lines (结果/维持) is one header row: without rules
+            # nothing else says which lines belong together, and the leading lines without a
+            # number are the only ones that surely do.
+            n_head = 0
+            while n_head < len(rows) - 1 and not any(_NUMBER.fullmatch(t) and t for t in rows[n_head]):
+                n_head += 1
+            if n_head > 1:
+                header = [clean_cell(join_lines([r[c] for r in rows[:n_head]])) for c in range(n_cols)]
+                rows = [header] + rows[n_head:]
+                run = [run[0]] + run[n_head:]
             cell_of = [[r * n_cols + c for c in range(n_cols)] for r in range(len(rows))]
             ys = [run[0][0].top] + [line[0].bottom for line in run]
             part = _Part(page_no, x0, ys[0], x1, ys[-1], xs, ys, cell_of,
