@@ -233,6 +233,9 @@ def clean_numbers(h: AgencyHistory, rng: random.Random, year: int, template: str
     s4 = _section4(h, rng)
     s2 = _section2(h, rng, template)
     lk = level_key(h.agency)
+    if lk not in ("province", "city") and rng.random() < 0.3:
+        # only province and city governments make 规章: others often print "/" on that row
+        s2["regulations"] = {m: None for m in s2["regulations"]}
     active = poisson(rng, {"province": 2500, "city": 1200, "district": 600, "county": 500}.get(lk, 80))
     fees = 0 if rng.random() < 0.85 else rng.choice((20, 50, 100, 180, 380, 1200))
     return Numbers(template, single_row, s2, s3, s4, active, fees)

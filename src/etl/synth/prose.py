@@ -92,13 +92,19 @@ def write_prose(agency: Agency, year: int, n: Numbers, figs: dict[str, int],
         out.intro = (f"{year}年,{agency.name}在上级党委、政府的正确领导下,认真贯彻落实《中华人民共和国政府信息"
                      f"公开条例》,围绕权力运行全流程、政务服务全过程,不断提升政务公开质效,现将{year}年度政府信息公开工作"
                      f"情况报告如下:")
+    elif style == 2:   # the 上海/平潭 style: the intro lists the six sections by name
+        out.intro = (f"本年度报告根据《中华人民共和国政府信息公开条例》(以下简称《条例》)的要求编制,全文包括总体情况、"
+                     f"主动公开政府信息情况、收到和处理政府信息公开申请情况、政府信息公开行政复议、行政诉讼情况、"
+                     f"政府信息公开工作存在的主要问题及改进情况和其他需要报告的事项。本年度报告中所列数据统计期限"
+                     f"从{year}年1月1日到12月31日止。")
     else:
         out.intro = (f"本报告由{agency.name}根据《中华人民共和国政府信息公开条例》(以下简称《条例》)要求编制。"
                      f"报告中所列数据统计期限自{year}年1月1日起至{year}年12月31日止。如对本报告有疑问,"
                      f"请与{agency.name}联系。")
     site = rng.choice(("政府门户网站", "政务公开专栏", "政府信息公开平台"))
-    active = fig("active_disclosed", rng.choice((f"主动公开政府信息{figs['active_disclosed']}条",
-                                                 f"主动公开信息{figs['active_disclosed']}条")))
+    a = figs["active_disclosed"]
+    active = fig("active_disclosed", rng.choice((f"主动公开政府信息{a}条", f"主动公开信息{a}条",
+                                                 f"主动发布各类政府信息{a}条", f"累计主动公开{a}条信息")))
     p1 = f"(一)主动公开情况。{year}年,{me}通过{site}{active}。"
     if "normative_in_force" in figs:
         p1 += "集中发布" + fig("normative_in_force",
@@ -106,16 +112,24 @@ def write_prose(agency: Agency, year: int, n: Numbers, figs: dict[str, int],
     out.overview.append(p1)
     p2 = "(二)依申请公开情况。进一步规范依申请公开流程,畅通申请渠道。"
     if "applications_received" in figs:
+        n = figs["applications_received"]
         p2 += f"{year}年,{me}" + fig("applications_received", rng.choice((
-            f"共收到政府信息公开申请{figs['applications_received']}件",
-            f"受理政府信息公开申请{figs['applications_received']}件")))
+            f"共收到政府信息公开申请{n}件", f"受理政府信息公开申请{n}件",
+            f"新收政府信息公开申请{n}件", f"共收到{n}件申请")))
         if "applications_handled" in figs:
-            p2 += ",已" + fig("applications_handled", f"办结{figs['applications_handled']}件")
-            p2 += "," + fig("carried_forward", f"结转下年度继续办理{figs['carried_forward']}件")
+            h, cf = figs["applications_handled"], figs["carried_forward"]
+            p2 += "," + fig("applications_handled", rng.choice((f"办结{h}件", f"答复政府信息公开申请{h}件")))
+            p2 += "," + fig("carried_forward", rng.choice((f"结转下年度继续办理{cf}件",
+                                                           f"{cf}件结转下年度继续办理")))
         p2 += ",均在法定期限内予以答复。"
     if "review_total" in figs:
-        p2 += ("全年发生政府信息公开" + fig("review_total", f"行政复议{figs['review_total']}件") + "、"
-               + fig("suit_total", f"行政诉讼{figs['suit_total']}件") + "。")
+        r, s = figs["review_total"], figs["suit_total"]
+        if rng.random() < 0.6:
+            p2 += ("全年发生政府信息公开" + fig("review_total", f"行政复议{r}件") + "、"
+                   + fig("suit_total", f"行政诉讼{s}件") + "。")
+        else:
+            p2 += ("因政府信息公开工作" + fig("review_total", f"被申请行政复议{r}起") + ","
+                   + fig("suit_total", f"被提起行政诉讼{s}起") + "。")
     out.overview.append(p2)
     out.overview.append("(三)政府信息管理情况。严格执行信息审核发布制度,落实“三审三校”制度,"
                         "未经审核的信息一律不准发布。")
@@ -125,7 +139,8 @@ def write_prose(agency: Agency, year: int, n: Numbers, figs: dict[str, int],
                         "政策解读形式单一等问题。下一步,将进一步规范依申请公开办理,提升公开质量。")
     if "fees_charged_yuan" in figs:
         if figs["fees_charged_yuan"] == 0 and rng.random() < 0.5:
-            out.other.append(fig("fees_charged_yuan", f"{year}年度无收取政府信息处理费情况") + "。")
+            out.other.append(fig("fees_charged_yuan", rng.choice((f"{year}年度无收取政府信息处理费情况",
+                                                                  "本机关未收取信息处理费"))) + "。")
         else:
             out.other.append(f"{year}年," + fig("fees_charged_yuan",
                              f"全年收取政府信息公开信息处理费{figs['fees_charged_yuan']}元") + "。")
