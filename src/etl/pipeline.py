@@ -346,6 +346,7 @@ def _snapshot_connection(ctx: RunContext) -> duckdb.DuckDBPyConnection:
     from etl.warehouse.views import create_template_tables, create_views, register_functions
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     create_template_tables(con)
     register_functions(con)
     create_views(con, ctx.snapshot)

@@ -2,7 +2,7 @@
 -- duplicate_report; superseded copies: duplicate_report only).
 WITH subjects AS (
     SELECT r.report_id, coalesce(r.year, 0) AS year, ru.rule, ru.severity
-    FROM reports r CROSS JOIN rules ru
+    FROM reports r CROSS JOIN rules_run ru
     WHERE (r.status = 'loaded') OR (r.status = 'superseded' AND ru.rule = 'duplicate_report')
 ), counted AS (
     SELECT report_id, rule,
