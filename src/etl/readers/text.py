@@ -97,14 +97,12 @@ def _read_lines(lines: list[str], first: int, doc: Document) -> None:
     paged = "\f" in body
     if not paged and not _PAGE_NUMBER_LINE.search(body):
         # no page marks at all (copied web text): every non-blank line, page unknown
-        for i in range(first, len(lines)):
-            raw = lines[i]
-            if raw and not raw.isspace():
-                doc.blocks.append(TextLine(raw.rstrip(), i + 1, None))
-            elif raw and _BLANK_CELL.match(raw):
-                # a line holding only a no-break space is a table cell copied from &nbsp;:
-                # a blank cell, kept as such (empty separator lines are dropped)
-                doc.blocks.append(TextLine(BLANK_CELL, i + 1, None))
+        # a line holding only a no-break space is a table cell copied from &nbsp;: a blank
+        # cell, kept as such (empty separator lines are dropped)
+        doc.blocks.extend([
+            TextLine(raw.rstrip() or BLANK_CELL, i, None)
+            for i, raw in enumerate(lines[first:], first + 1)
+            if raw and (not raw.isspace() or _BLANK_CELL.match(raw))])
         return
     page = 1
     for i in range(first, len(lines)):
