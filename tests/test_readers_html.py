@@ -169,3 +169,20 @@ def test_expand_spans_pads_and_cuts():
 def test_join_lines_chinese_and_latin():
     assert join_lines(["本年新", "制作数量"]) == "本年新制作数量"
     assert join_lines(["Open", "data", "\u00a0"]) == "Open data"
+
+
+def test_utf8_page_that_declares_gbk_is_read_as_utf8(tmp_path, fragment, shanghai):
+    page = tmp_path / "lying.html"
+    page.write_bytes(_page(fragment, '<meta charset="gbk">').encode("utf-8"))
+    doc = read_path(page)
+    assert doc.meta["encoding"] == "utf-8"
+    assert doc.title == shanghai.title and _grids(doc) == _grids(shanghai)
+
+
+def test_big5_declared_page(tmp_path):
+    html = '<html><head><meta charset="big5"></head><body><p>一、總體情況</p><p>本年收到申請3件</p></body></html>'
+    page = tmp_path / "big5.html"
+    page.write_bytes(html.encode("big5"))
+    doc = read_path(page)
+    assert doc.meta["encoding"] == "big5"
+    assert [b.text for b in doc.blocks] == ["一、總體情況", "本年收到申請3件"]

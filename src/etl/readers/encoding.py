@@ -1,7 +1,11 @@
 """Bytes → text for the text-like forms (HTML, copied text, Markdown, crawler dumps).
 
-Order: a BOM; a declared charset (``<meta charset>`` / ``http-equiv``); strict UTF-8; then
-GB18030 (a superset of GBK and GB2312, the usual Chinese-site encodings); then detection.
+Order: a BOM; strict UTF-8; a declared charset (``<meta charset>`` / ``http-equiv``); GB18030
+(a superset of GBK and GB2312, the usual Chinese-site encodings); then detection.
+
+Strict UTF-8 comes before the declaration because sites copy templates: a page saved as UTF-8
+that still says ``charset=gbk`` is common, and GB18030 decodes UTF-8 bytes "successfully" into
+mojibake, while real GBK text of any length is practically never valid UTF-8.
 """
 
 from __future__ import annotations
@@ -30,16 +34,16 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         return data[3:].decode("utf-8", "replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
     declared = declared_charset(data)
     if declared:
         try:
             return data.decode(declared), declared
         except (LookupError, UnicodeDecodeError):
             pass                                    # a lying <meta>: fall through to detection
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
