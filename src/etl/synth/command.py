@@ -36,7 +36,7 @@ TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler")
 EXTENSION = {"flat_text": ".txt", "layout_text": ".txt", "run_text": ".txt", "crawler": ".txt",
              "html": ".html", "docx": ".docx", "pdf": ".pdf"}
 #: relative weight of each form when an agency picks how it publishes (DOCX/PDF are slow to make)
-FORM_WEIGHT = {"docx": 0.25, "pdf": 0.25}
+FORM_WEIGHT = {"docx": 0.3, "pdf": 0.3}
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
                     "source_url", "published", "faults")
 TABLE_FAULTS = {"identity", "results_sum", "row_total", "review_sum", "carry_chain", "in_force_chain"}
