@@ -271,32 +271,42 @@ def build_stream(doc: Document) -> list[Item | Heading]:
     append = out.append
     current = [-1]                                       # index of the current section numeral
     crawler = doc.form == "crawler"
+    values_item: Item | None = None                      # the open run of value-only lines
+    is_value = _is_value_cache.get
     for b in doc.blocks:
-        if type(b) is TextLine:
+        if type(b) is TextLine and not crawler:
             text = b.text
-            if not crawler:
-                s = text.strip()
-                if not s:
-                    if text:                       # the reader's blank-cell line (&nbsp;)
-                        src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
-                        append(Item("", "", [Token("", src)], src, text, b.line, b.page))
-                    continue
-                # hot path (one cell per line): a bare value needs no label work at all; the
-                # values of consecutive lines join one item (they are one row's cells)
-                if _is_value_cache.get(s) and " " not in s:
+            s = text.strip()
+            if not s:
+                if text:                           # the reader's blank-cell line (&nbsp;)
                     src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
-                    last = out[-1] if out else None
-                    if type(last) is Item and not last.label and not last.in_table \
-                            and last.page == b.page:
-                        last.values.append(Token(s, src))
-                    else:
-                        append(Item("", "", [Token(s, src)], src, text, b.line, b.page))
-                    continue
-                items = [_line_item(b)]
+                    values_item = Item("", "", [Token("", src)], src, text, b.line, b.page)
+                    append(values_item)
+                continue
+            # hot path (one cell per line): a bare value needs no label work at all; the values
+            # of consecutive lines join one item (they are one row's cells)
+            if is_value(s) and " " not in s:
+                src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
+                if values_item is not None and values_item.page == b.page:
+                    values_item.values.append(Token(s, src))
+                else:
+                    values_item = Item("", "", [Token(s, src)], src, text, b.line, b.page)
+                    append(values_item)
+                continue
+            values_item = None
+            it = _line_item(b)
+            if it.label and current[0] < 5:
+                _split_headings(it, out, current)
             else:
-                if not text.strip():
-                    continue
-                items = _run_items(b)
+                append(it)
+            if not it.label:
+                values_item = it
+            continue
+        values_item = None
+        if type(b) is TextLine:
+            if not b.text.strip():
+                continue
+            items = _run_items(b)
         else:
             items = _table_items(b)
         for it in items:
