@@ -439,3 +439,37 @@ def test_rows_drawn_with_bars_and_bold_markdown_cells():
           "| **本年新收政府信息公开申请数量** | **5** | 1 | 0 | 0 | 0 | 0 | **6** |\n|---|---|---|---|---|---|---|---|\n")
     rep = parse_document(read_text(md, "x.md"))
     assert rep.to_json()["section3"]["new_received"] == [5, 1, 0, 0, 0, 0, 6]
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("3.其他", True), ("3、其他", True), ("(六)其他", True), ("（六）其他 3.其他", True),
+    ("法人或其他", False), ("社会公益组织法律服务机构其他", False), ("其他处理", False),
+])
+def test_bare_other_label(label, expected):
+    from etl.parse.labels import is_bare_other
+    from etl.template import normalize_label
+    assert is_bare_other(normalize_label(label)) is expected
+
+
+def test_table_row_other_under_a_short_group_cell():
+    """2021 table whose group cell reads (六)其他 (no 处理): the sub-row 3.其他 is other_other."""
+    header = ["(六)其他", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+              "1", "0", "0", "0", "0", "0", "1"]
+    rows = [header,
+            ["(六)其他", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+             "0", "0", "0", "0", "0", "0", "0"],
+            ["(六)其他", "3.其他", "2", "0", "0", "0", "0", "0", "2"],
+            ["(七)总计", "(七)总计", "3", "0", "0", "0", "0", "0", "3"]]
+    origin = [[(0, 0), (0, 1)] + [(0, c) for c in range(2, 9)],
+              [(0, 0), (1, 1)] + [(1, c) for c in range(2, 9)],
+              [(0, 0), (2, 1)] + [(2, c) for c in range(2, 9)],
+              [(3, 0), (3, 0)] + [(3, c) for c in range(2, 9)]]
+    blocks = [TextLine("三、收到和处理政府信息公开申请情况", 1),
+              TextLine("一、本年新收政府信息公开申请数量 3 0 0 0 0 0 3", 2),
+              TextLine("(一)予以公开 0 0 0 0 0 0 0", 3),
+              TableGrid(rows=rows, index=0, origin=origin)]
+    rep = parse_document(Document("t.html", "html", blocks))
+    s3 = rep.to_json()["section3"]
+    assert s3["other_other"] == [2, 0, 0, 0, 0, 0, 2]
+    assert s3["other_overdue_correction"] == [1, 0, 0, 0, 0, 0, 1]
+    assert s3["total"] == [3, 0, 0, 0, 0, 0, 3]

@@ -24,7 +24,8 @@ _ROW_RE, _ROW_OF = _alternation([(f, r.key) for r in SECTION3_ROWS for f in r.fr
 
 # "3.其他" (the 2021 template's last (六) sub-row) has no fragment of its own: it is anchored by
 # its group, never by position.  After normalize_label, "3、其他" reads "3,其他".
-_BARE_OTHER = re.compile(r"^(?:\d{1,2}[.,]?|\([一二三四五六七八九十\d]{1,2}\))?其他(?:情形)?$")
+# The label may end with it after its group's cell (a table row "(六)其他 3.其他").
+_BARE_OTHER = re.compile(r"(?:^|\d{1,2}[.,]?|\([一二三四五六七八九十\d]{1,2}\))其他(?:情形)?$")
 GROUP6 = "(六)"
 
 
@@ -50,7 +51,7 @@ def match_row_continued(carry: str, norm: str) -> str | None:
 
 
 def is_bare_other(norm: str) -> bool:
-    return bool(_BARE_OTHER.match(norm))
+    return _BARE_OTHER.search(norm) is not None
 
 
 _CATEGORY = {
