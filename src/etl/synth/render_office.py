@@ -79,15 +79,18 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
     d.add_paragraph(r.title())
 
     def table(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
-        t = d.add_table(rows=len(grid), cols=len(grid[0]))
+        n_cols = len(grid[0])
+        t = d.add_table(rows=len(grid), cols=n_cols)
         t.style = "Table Grid"
+        # one pass over the cell grid (t.cell() rebuilds it on every call); the merges are
+        # disjoint, so the cells taken before merging stay valid
+        cells = t._cells
         for i, row in enumerate(grid):
-            cells = t.rows[i].cells
             for j, text in enumerate(row):
                 if text:
-                    cells[j].text = text
+                    cells[i * n_cols + j].text = text
         for r0, c0, r1, c1 in merges:
-            t.cell(r0, c0).merge(t.cell(r1, c1))
+            cells[r0 * n_cols + c0].merge(cells[r1 * n_cols + c1])
 
     d.add_paragraph(r.prose.intro)
     for key in _section_order(r):
