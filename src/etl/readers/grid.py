@@ -155,8 +155,10 @@ def absorb_blank_label_cells(grid: TableGrid) -> TableGrid:
         return grid
     n_rows, n_cols = len(rows), grid.n_cols
     # rows with an empty cell right of a filled one; the usual table has none
-    candidate_rows = [r for r in range(n_rows)
-                      if any(not rows[r][c] and rows[r][c - 1] for c in range(1, n_cols))]
+    candidate_rows = [r for r in range(n_rows) if "" in rows[r]
+                      and any(not rows[r][c] and rows[r][c - 1] for c in range(1, n_cols))]
+    if not candidate_rows:
+        return grid
     label_col: dict[int, bool] = {}
 
     def is_label_col(c: int) -> bool:

@@ -23,6 +23,7 @@ and the per-cell Python work (≈280 cells) most of the rest.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -97,24 +98,40 @@ def _layout_tables(root: LexborNode) -> set[int]:
     return layout
 
 
-def _table_rows(table: LexborNode) -> list[list[SourceCell | str]]:
+@dataclass(frozen=True)
+class _CellIndex:
+    """Page-wide facts about table cells, found with three C-side queries instead of per table."""
+
+    firsts: frozenset[int]          # mem_ids of cells that start a row
+    spanned: frozenset[int]         # mem_ids of cells with a rowspan/colspan attribute
+    selector: str                   # "td" or, when the page has header cells, "td, th"
+
+    @staticmethod
+    def of(root: LexborNode, html_text: str) -> "_CellIndex":
+        has_th = "<th" in html_text or "<TH" in html_text
+        selector = "td, th" if has_th else "td"
+        first = "td:first-child, th:first-child" if has_th else "td:first-child"
+        return _CellIndex(frozenset(n.mem_id for n in root.css(first)),
+                          frozenset(n.mem_id for n in root.css("[rowspan], [colspan]")), selector)
+
+
+def _table_rows(table: LexborNode, index: _CellIndex) -> list[list[SourceCell | str]]:
     """Cell texts row by row; a cell with a row/col span is a SourceCell, any other a plain str.
 
     Hot path (≈0.5 µs a cell): all cells come from one C-side query, a row starts at each
     first-child cell, and only the few cells with a span have their attributes read.  (A <tr>
-    without cells is dropped; a leaf table has no nested cells to confuse the queries.)"""
-    firsts = {n.mem_id for n in table.css("td:first-child, th:first-child")}
-    spanned = {n.mem_id for n in table.css("td[rowspan], td[colspan], th[rowspan], th[colspan]")}
+    without cells is dropped; a leaf table has no nested cells to confuse the query.)"""
+    firsts, spanned = index.firsts, index.spanned
     rows: list[list[SourceCell | str]] = []
     row: list[SourceCell | str] = []
-    for td in table.css("td, th"):
+    for td in table.css(index.selector):
         mem_id = td.mem_id
         if mem_id in firsts and row:
             rows.append(row)
             row = []
         # Lines inside a cell (<br>, <p>) are glued: Chinese wraps without spaces, and a
         # number split over Word's runs (<span>1</span><span>2</span>) must stay one number.
-        text = td.text(deep=True)
+        text = td.text()
         if not (text.isprintable() and " " not in text):
             text = clean_cell(text)
         if mem_id in spanned:
@@ -137,8 +154,9 @@ def _span(value: str | None) -> int:
 
 
 class _Walker:
-    def __init__(self, layout: set[int]) -> None:
+    def __init__(self, layout: set[int], cells: _CellIndex) -> None:
         self.layout = layout                     # layout tables: walked like <div>s
+        self.cells = cells
         self.blocks: list[TextLine | TableGrid] = []
         self.acc = _Lines()
         self.n_tables = 0
@@ -175,7 +193,7 @@ class _Walker:
                 self.acc.parts.append(child.text(deep=True))
                 self.flush()
             break
-        rows = _table_rows(table)
+        rows = _table_rows(table, self.cells)
         if sum(len(r) for r in rows) <= 1:
             # a one-cell box drawn around text: it is text, not a table
             for line in (c if isinstance(c, str) else c.text for r in rows for c in r):
@@ -258,7 +276,7 @@ def read_html(text: str, path: str) -> Document:
     full = root.text(deep=True)
     layout = _layout_tables(root) if "<table" in text[text.find("<table") + 6:] else set()
     body = _article_body(root, full, layout)
-    walker = _Walker(layout)
+    walker = _Walker(layout, _CellIndex.of(body, text))
     walker.walk(body)
     walker.flush()
     doc = Document(path=path, form="html", blocks=walker.blocks)
