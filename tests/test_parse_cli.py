@@ -61,3 +61,17 @@ def test_text_that_is_not_a_report(tmp_path, capsys):
 def test_cli_exit_code_on_missing_file(tmp_path):
     res = runner.invoke(app, ["parse", str(tmp_path / "nope.txt")])
     assert res.exit_code == 2
+
+
+def test_an_unexpected_error_still_names_the_file(tmp_path, capsys, monkeypatch):
+    import etl.parse.report as report
+
+    def boom(doc, manifest=None):
+        raise ValueError("a bug\non two lines")
+
+    monkeypatch.setattr(report, "parse_document", boom)
+    f = tmp_path / "r.txt"
+    f.write_text("一、总体情况\n", encoding="utf-8")
+    assert parse_command(f, json_out=False) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"{f}: parse_failed — ValueError: a bug")

@@ -26,13 +26,14 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
 def parse_path(path: str | Path, manifest: dict | None = None) -> ParsedReport:
     from etl.readers import read_path
 
-    doc = read_path(path)
     try:
+        doc = read_path(path)
         return parse_document(doc, manifest)
     except ReportError:
         raise
     except Exception as e:                       # a bug must still name the file, not kill a run
-        raise ReportError(str(path), "parse_failed", f"{type(e).__name__}: {e}") from e
+        detail = " ".join(f"{type(e).__name__}: {e}".split())[:200]
+        raise ReportError(str(path), "parse_failed", detail) from e
 
 
 __all__ = ["PARSER_VERSION", "parse_document", "parse_path"]
