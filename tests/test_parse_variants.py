@@ -473,3 +473,22 @@ def test_table_row_other_under_a_short_group_cell():
     assert s3["other_other"] == [2, 0, 0, 0, 0, 0, 2]
     assert s3["other_overdue_correction"] == [1, 0, 0, 0, 0, 0, 1]
     assert s3["total"] == [3, 0, 0, 0, 0, 0, 3]
+
+
+def test_layout_text_table_continued_after_a_page_break_with_repeated_header():
+    path = Path(__file__).parent / "fixtures/realdata/006_huaian_hongze_district_2023.txt"
+    truth = json.loads((path.parent / "truth/006_huaian_hongze_district_2023.json").read_text("utf-8"))
+    lines = path.read_text(encoding="utf-8").split("\n")
+    i = next(n for n, ln in enumerate(lines) if ln.startswith("\f") and
+             "3.补正后申请内容仍不明确" in lines[n + 1] + lines[n + 2])
+    header = ["                                                        自然人            社会  法律        总计",
+              "                                                               商业  科研",
+              "                                                                         公益  服务  其他",
+              "                                                               企业  机构",
+              "                                                                         组织  机构"]
+    lines[i + 1:i + 1] = header
+    rep = parse_document(read_text("\n".join(lines), "006-variant.txt"))
+    assert rep.form == "layout_text"
+    assert rep.to_json()["section3"] == truth["section3"] | {
+        "other_overdue_correction": [None] * 7, "other_unpaid_fee": [None] * 7}
+    assert rep.cell("3", "unable_unclear", "total").source.endswith("p4")
