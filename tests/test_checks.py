@@ -281,3 +281,33 @@ def test_prose_review_and_suits_counted_together(tmp_path):
     rows = query(wh, "SELECT agency_id, expected, actual, delta FROM validation_issues "
                      "WHERE rule = 'prose_vs_table'")
     assert rows == [("other", 74, 61, -13)]
+
+
+def _run_together(rep, category: str, raw: str):
+    """The crawler dump's section 二 row: its cells printed as one digit run, left unknown."""
+    for c in rep.cells:
+        if c.section == "2" and c.row == category:
+            c.value, c.raw, c.state, c.note = None, raw, "unknown", "21 splits possible"
+    return rep
+
+
+def test_prose_vs_digit_run_no_split_gives_the_figure(tmp_path):
+    """平潭 2023: prose 现行有效 393; the dump prints 制发|废止|现行有效 as "77132470" (the page:
+    77 | 132 | 470).  The parser can't split it, but no split puts 393 last: a sure failure.
+    470 is a possible split: not assessable.  A run too short to split: not assessable."""
+    def rep(said, raw="77132470"):
+        r = _run_together(truth_report("013_pingtan_2023"), "normative_documents", raw)
+        return add_prose(r, "normative_in_force", said)
+
+    wh = build_warehouse(tmp_path, [
+        real_item("013_pingtan_2023", rep(393), file="a.txt", agency_id="a"),
+        real_item("013_pingtan_2023", rep(470), file="b.txt", agency_id="b"),
+        real_item("013_pingtan_2023", rep(393, raw="77"), file="c.txt", agency_id="c"),
+    ])
+    rows = query(wh, "SELECT agency_id, expected, actual, delta, cells FROM validation_issues "
+                     "WHERE rule = 'prose_vs_table'")
+    assert [r[:4] for r in rows] == [("a", None, 393, None)]
+    assert 'unknown (digits run together: "77132470", 3 cells)' in rows[0][4]
+    assert query(wh, "SELECT agency_id, status FROM validation_results WHERE rule = "
+                     "'prose_vs_table' AND agency_id IN ('b', 'c') ORDER BY 1") == \
+        [("b", "not_assessable"), ("c", "not_assessable")]

@@ -100,6 +100,8 @@ def test_real_inconsistencies_listed(built):
     assert ("hongze", 2023, "review_sum", -11) in rows
     assert ("hongze", 2023, "review_sum", -5) in rows
     assert ("hongze", 2024, "prose_vs_table", -78) in rows
+    # 平潭 2023: prose 393 vs a 现行有效 cell run together with its neighbours ("77132470")
+    assert ("pingtan", 2023, "prose_vs_table", None) in rows
     # the consistent seed has nothing
     assert [r for r in rows if r[0] == "nanxing"] == []
 

@@ -64,10 +64,10 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
                      for i, g in enumerate(SECTION4_GROUPS)
                      for j, (o, _) in enumerate(SECTION4_OUTCOMES)])
     con.execute("CREATE OR REPLACE TABLE template_section2 (version VARCHAR, item VARCHAR, "
-                "category VARCHAR, metric VARCHAR)")
-    con.executemany("INSERT INTO template_section2 VALUES (?, ?, ?, ?)",
-                    [(v, t.item, c.key, m.key) for v, tables in SECTION2.items()
-                     for t in tables for c in t.categories for m in t.metrics])
+                "category VARCHAR, metric VARCHAR, ord INTEGER)")
+    con.executemany("INSERT INTO template_section2 VALUES (?, ?, ?, ?, ?)",
+                    [(v, t.item, c.key, m.key, i) for v, tables in SECTION2.items()
+                     for t in tables for c in t.categories for i, m in enumerate(t.metrics)])
     con.execute("CREATE OR REPLACE TABLE rules (rule VARCHAR, scope VARCHAR, severity VARCHAR, "
                 "description VARCHAR)")
     con.executemany("INSERT INTO rules VALUES (?, ?, ?, ?)",
@@ -77,11 +77,32 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """template_for_year(year) in SQL is the Python one (the template_year rule's one home)."""
-    try:
-        con.create_function("template_for_year", _template_for_year, ["INTEGER"], "VARCHAR",
-                            null_handling="special")
-    except (duckdb.CatalogException, duckdb.NotImplementedException):
-        pass        # already registered on this connection
+    for name, fn, args, ret in (
+        ("template_for_year", _template_for_year, ["INTEGER"], "VARCHAR"),
+        ("run_admits", run_admits, ["VARCHAR", "INTEGER", "INTEGER", "BIGINT"], "BOOLEAN"),
+    ):
+        try:
+            con.create_function(name, fn, args, ret, null_handling="special")
+        except (duckdb.CatalogException, duckdb.NotImplementedException):
+            pass        # already registered on this connection
+
+
+#: Stop enumerating splits of a digit run beyond this many (then: can't tell, NULL).
+RUN_SPLIT_LIMIT = 20_000
+
+
+def run_admits(run: str | None, n: int | None, k: int | None, value: int | None) -> bool | None:
+    """Does some split of the digit ``run`` into ``n`` cells put ``value`` at place ``k``?
+    NULL when it can't be told (no split at all, too many splits, missing input).  The splits
+    are etl.parse.digits' (the parser's own rules: no leading zeros, spaces ignored)."""
+    if run is None or n is None or k is None or value is None or not 0 <= k < n:
+        return None
+    from etl.parse.digits import candidate_splits
+
+    splits = candidate_splits(run, n, limit=RUN_SPLIT_LIMIT + 1)
+    if not splits or len(splits) > RUN_SPLIT_LIMIT:
+        return None
+    return any(s[k] == value for s in splits)
 
 
 def _template_for_year(year: int | None) -> str | None:
