@@ -98,3 +98,11 @@ def test_page_number_variants_dropped():
 def test_crlf_and_bom():
     doc = read_text("\ufeff第一行\r\n\r\n第二行\r\n", "x.txt")
     assert [b.text for b in doc.text_lines()] == ["第一行", "第二行"]
+
+
+def test_bare_page_number_before_a_form_feed_is_dropped():
+    text = "第一页正文\n\n  1\n\f第二页正文\n  0\n  7\n\f末页\n"
+    doc = read_text(text, "x.txt")
+    # "1" closes page 1 and is its number; "7" closes page 2 but is not 2: a cell, kept
+    assert [(b.text.strip(), b.page) for b in doc.text_lines()] == [
+        ("第一页正文", 1), ("第二页正文", 2), ("0", 2), ("7", 2), ("末页", 3)]

@@ -35,6 +35,7 @@ _META_KEYS = {"标题": "title", "发布时间": "published", "原文链接": "u
               "文号": "doc_number", "栏目": "column", "本地目录": "local_dir", "来源": "source",
               "索引号": "index_number", "成文日期": "written"}
 _EMPHASIS = re.compile(r"\*\*|__|`")
+_BARE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
@@ -105,10 +106,13 @@ def _read_lines(lines: list[str], first: int, doc: Document) -> None:
             if raw and (not raw.isspace() or _BLANK_CELL.match(raw))])
         return
     page = 1
+    start = len(doc.blocks)
     for i in range(first, len(lines)):
         raw = lines[i]
         if "\f" in raw:
-            # a form feed starts a new page; text after it is on that page
+            # a form feed starts a new page; text after it is on that page.  A bare number
+            # closing the page before it is that page's number (a footer "3"), not a cell.
+            _drop_bare_page_number(doc.blocks, start, page)
             page += raw.count("\f")
             raw = raw.replace("\f", "")
         s = raw.strip()
@@ -121,6 +125,13 @@ def _read_lines(lines: list[str], first: int, doc: Document) -> None:
                 page += 1
             continue
         doc.blocks.append(TextLine(raw.rstrip(), i + 1, page))
+
+
+def _drop_bare_page_number(blocks: list, start: int, page: int) -> None:
+    if len(blocks) > start:
+        last = blocks[-1]
+        if last.page == page and _BARE_NUMBER.match(last.text) and int(last.text) == page:
+            blocks.pop()
 
 
 def _split_pipe(line: str) -> list[str]:
