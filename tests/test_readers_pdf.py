@@ -126,6 +126,7 @@ def test_borderless_columns_fall_back_to_alignment():
     ("truncated.pdf", "truncated"),
     ("image_only.pdf", "no_text_layer"),
     ("blank.pdf", "empty"),
+    ("outlines.pdf", "no_text_layer"),
 ])
 def test_broken_pdfs_get_their_own_reason(name, reason):
     with pytest.raises(ReportError) as err:

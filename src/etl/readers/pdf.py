@@ -615,7 +615,7 @@ def read_pdf(data: bytes, path: str) -> Document:
         # page items: (page, top, kind, payload); kinds: "text" (line chars) or "table" (_Part)
         items: list[tuple[int, float, str, object]] = []
         margin_texts: dict[str, set[int]] = {}
-        n_chars = n_images = 0
+        n_chars = n_images = n_paths = 0
         heading_lines: list[tuple[float, str]] = []
         doc_warnings: list[str] = []
         pdfminer: dict = {}
@@ -636,6 +636,7 @@ def read_pdf(data: bytes, path: str) -> Document:
             n_chars += len(chars)
             if not chars:
                 n_images += images
+                n_paths += len(paths)
                 continue
             hsegs, vsegs = _page_segments(paths, height)
             hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
@@ -671,6 +672,9 @@ def read_pdf(data: bytes, path: str) -> Document:
             if n_images:
                 raise ReportError(path, "no_text_layer",
                                   f"{n_pages} page(s) of images without text: a scan (needs OCR)")
+            if n_paths > 50 * n_pages:
+                raise ReportError(path, "no_text_layer",
+                                  f"{n_paths} drawn shapes and no text: glyphs converted to outlines (needs OCR)")
             raise ReportError(path, "empty", "the PDF has neither text nor images")
         running = {k for k, pages in margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
         items.sort(key=lambda it: (it[0], it[1]))
