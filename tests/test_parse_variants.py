@@ -492,3 +492,25 @@ def test_layout_text_table_continued_after_a_page_break_with_repeated_header():
     assert rep.to_json()["section3"] == truth["section3"] | {
         "other_overdue_correction": [None] * 7, "other_unpaid_fee": [None] * 7}
     assert rep.cell("3", "unable_unclear", "total").source.endswith("p4")
+
+
+def test_table_columns_placed_by_their_header():
+    """A table with the 总计 column first and an extra 备注 column: cells go where the header
+    says, not by counting."""
+    header1 = ["申请人情况", "总计", "自然人", "法人或其他组织", "法人或其他组织", "法人或其他组织",
+               "法人或其他组织", "法人或其他组织", "备注"]
+    header2 = ["申请人情况", "总计", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构",
+               "其他", "备注"]
+    rows = [header1, header2,
+            ["一、本年新收政府信息公开申请数量", "6", "5", "1", "0", "0", "0", "0", "无"],
+            ["二、上年结转政府信息公开申请数量", "1", "1", "", "", "", "", "", ""]]
+    origin = [[(0, 0), (0, 1), (0, 2), (0, 3), (0, 3), (0, 3), (0, 3), (0, 3), (0, 8)],
+              [(0, 0), (0, 1), (0, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (0, 8)],
+              [(2, c) for c in range(9)], [(3, c) for c in range(9)]]
+    blocks = [TextLine("三、收到和处理政府信息公开申请情况", 1),
+              TableGrid(rows=rows, index=0, origin=origin)]
+    rep = parse_document(Document("t.html", "html", blocks))
+    s3 = rep.to_json()["section3"]
+    assert s3["new_received"] == [5, 1, 0, 0, 0, 0, 6]
+    assert s3["carried_over"] == [1, None, None, None, None, None, 1]
+    assert rep.cell("3", "new_received", "total").source == "table 0 r2 c1"

@@ -36,6 +36,7 @@ class Token:
     raw: str
     source: str
     run: bool = False               # digits of several cells run together (crawler dumps)
+    col: int = -1                   # grid column of a table cell
 
 
 @dataclass(slots=True)
@@ -48,6 +49,8 @@ class Item:
     line: int | None = None
     page: int | None = None
     in_table: bool = False
+    table: int = -1                 # TableGrid.index of a table row
+    grid: list[str] | None = None   # a table row's cells by grid column (spans expanded)
 
 
 @dataclass(slots=True)
@@ -226,10 +229,10 @@ def _table_items(t: TableGrid) -> list[Item]:
             continue                                    # an empty row
         src_row = f"table {t.index} r{r}"
         pg = f" p{page}" if page else ""
-        values = [Token(cell, f"{src_row} c{c}{pg}") for c, cell in rest]
+        values = [Token(cell, f"{src_row} c{c}{pg}", False, c) for c, cell in rest]
         # (text: table cells are never prose, so the label stands for the row's text)
         out.append(Item(label, norm(label), values, src_row + pg, label, t.line, page,
-                        in_table=True))
+                        True, t.index, row))
     return out
 
 

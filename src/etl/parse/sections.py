@@ -12,7 +12,7 @@ the digit solver with the table's identities.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from etl.model import Cell
 from etl.parse.items import Item, Token
@@ -70,8 +70,44 @@ def _text_warnings(cells: list[Cell], warnings: list[str]) -> None:
 # Section 三
 # --------------------------------------------------------------------------------------------
 
+_COLUMN_WORDS: tuple[tuple[str, str], ...] = (
+    # (word in the column's header text, column key), most specific first
+    ("自然人", "natural_person"), ("商业", "commercial"), ("科研", "research"),
+    ("公益", "social_welfare"), ("法律服务", "legal_service"), ("法律", "legal_service"),
+    ("总计", "total"), ("合计", "total"),
+)
+
+
+def _header_columns(header_rows: list[list[str]]) -> dict[int, str] | None:
+    """{grid column: column key} from a table's header rows, when all seven columns are named
+    exactly once (else None: the values are then read in the template's order)."""
+    width = max(len(r) for r in header_rows)
+    found: dict[int, str] = {}
+    for c in range(width):
+        text = "".join(normalize_label(r[c]) for r in header_rows if c < len(r))
+        text = text.replace("法人或其他组织", "").replace("申请人情况", "")
+        key = next((k for w, k in _COLUMN_WORDS if w in text), None)
+        if key is None and text.endswith("其他"):
+            key = "other_org"
+        if key is not None:
+            found[c] = key
+    if sorted(found.values()) != sorted(SECTION3_COLUMN_KEYS):
+        return None
+    return found
+
+
+def _by_header(it: Item, columns: dict[int, str]) -> list[Token]:
+    """A table row's value cells in template column order, placed by their header; a column
+    the row has no cell for is blank."""
+    by_key = {columns[t.col]: t for t in it.values if t.col in columns}
+    return [by_key.get(k) or Token("", it.source, False, -1) for k in SECTION3_COLUMN_KEYS]
+
+
 def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     rows: dict[str, RowRead] = {}
+    headers: dict[int, list[list[str]]] = {}    # table -> its label-only (header) rows
+    columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
+    last_columns: tuple[int, dict[int, str]] | None = None   # (width, map) of the last table
     current: RowRead | None = None
     results_started = False
     group6 = False
@@ -80,6 +116,19 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     orphans: list[Token] = []                   # values no open row took (label after them?)
     orphan_carry = ""
     for idx, it in enumerate(items):
+        if it.in_table and it.grid is not None:
+            if not it.values:
+                headers.setdefault(it.table, []).append(it.grid)
+                found = _header_columns(headers[it.table])
+                if found:
+                    columns[it.table] = found
+                    last_columns = (len(it.grid), found)
+            else:
+                cols = columns.get(it.table)
+                if cols is None and last_columns and last_columns[0] == len(it.grid):
+                    cols = last_columns[1]      # continued after a page break, same columns
+                if cols is not None:
+                    it = replace(it, values=_by_header(it, cols))
         if (it.norm and not it.values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
                 and _WORD_CELL.match(it.norm)):
