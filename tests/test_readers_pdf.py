@@ -192,3 +192,25 @@ def test_borderless_table3_with_wrapped_labels():
     section3 = parse.parse_document(doc).section3()
     for key in ("new_received", "partial", "unable_not_held", "total", "carried_forward"):
         assert section3[key] == truth["section3"][key], key
+
+
+def test_scanned_page_inside_a_text_pdf_is_reported(tmp_path):
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "mixed.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont("STSong-Light", 12)
+    c.drawString(70, 700, "一、总体情况 ")
+    c.showPage()
+    c.drawImage(ImageReader(Image.new("L", (60, 80), 200)), 0, 0, width=A4[0], height=A4[1])
+    c.showPage()
+    c.save()
+    doc = read_path(path)
+    assert [b.text for b in doc.text_lines()] == ["一、总体情况"]
+    assert any("page(s) 2" in w and "OCR" in w for w in doc.warnings)

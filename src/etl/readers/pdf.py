@@ -616,6 +616,7 @@ def read_pdf(data: bytes, path: str) -> Document:
         items: list[tuple[int, float, str, object]] = []
         margin_texts: dict[str, set[int]] = {}
         n_chars = n_images = n_paths = 0
+        scanned_pages: list[int] = []
         heading_lines: list[tuple[float, str]] = []
         doc_warnings: list[str] = []
         pdfminer: dict = {}
@@ -637,6 +638,8 @@ def read_pdf(data: bytes, path: str) -> Document:
             if not chars:
                 n_images += images
                 n_paths += len(paths)
+                if images:
+                    scanned_pages.append(p + 1)
                 continue
             hsegs, vsegs = _page_segments(paths, height)
             hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
@@ -676,6 +679,10 @@ def read_pdf(data: bytes, path: str) -> Document:
                 raise ReportError(path, "no_text_layer",
                                   f"{n_paths} drawn shapes and no text: glyphs converted to outlines (needs OCR)")
             raise ReportError(path, "empty", "the PDF has neither text nor images")
+        if scanned_pages:
+            # a text PDF with scanned pages in it (often the tables): what they hold is missing
+            doc_warnings.append(f"page(s) {', '.join(map(str, scanned_pages))}: images without text "
+                                "(scanned pages need OCR)")
         running = {k for k, pages in margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
         items.sort(key=lambda it: (it[0], it[1]))
         blocks: list[TextLine | TableGrid] = []
