@@ -214,12 +214,22 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             vchars = list("三、本年度办理结果")
             page_cut = rng.choice(result_rows[3:-3] or result_rows) if break_in_table else -1
             vi = 0
+            # 006 prints a group label such as （三）不予公开 beside the middle of its rows
+            mid_groups = layout and rng.random() < 0.5
+            group_size: dict[str, int] = {}
+            for row_key, group, _, _ in rows:
+                if row_key and group:
+                    group_size[group] = group_size.get(group, 0) + 1
+            pending: dict[str, int] = {}      # group label -> rows still to print before it
             for i, (row_key, group, label, cells) in enumerate(rows):
-                if i == page_cut:
+                if i == page_cut and pages.on_page >= 5:      # not right after a natural break
                     pages.break_page()
                 if row_key is None:
                     if label == "三、本年度办理结果" and vertical:
                         continue      # printed one character per line, interleaved below
+                    if mid_groups and group_size.get(label, 0) > 1:
+                        pending[label] = group_size[label] // 2
+                        continue
                     add((" " * 19 if layout else "") + label)
                     continue
                 lab_ind = (" " * 33 if group and group != "三、本年度办理结果" else " " * 19) if layout else ""
@@ -241,6 +251,11 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                     else:
                         add(label)
                         pages.extend(cells)
+                if group in pending:
+                    pending[group] -= 1
+                    if pending[group] == 0:
+                        del pending[group]
+                        add(" " * 19 + group)
                 if vertical and group is not None and vi < len(vchars):
                     add((" " * 16 if layout else "") + vchars[vi])
                     vi += 1
