@@ -514,3 +514,20 @@ def test_table_columns_placed_by_their_header():
     assert s3["new_received"] == [5, 1, 0, 0, 0, 0, 6]
     assert s3["carried_over"] == [1, None, None, None, None, None, 1]
     assert rep.cell("3", "new_received", "total").source == "table 0 r2 c1"
+
+
+def test_section4_table_columns_placed_by_their_header():
+    """Groups printed in another order and a blank cell: placed by the group/outcome header."""
+    groups = ["复议后起诉"] * 5 + ["行政复议"] * 5 + ["未经复议直接起诉"] * 5
+    outcomes = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
+    values = ["1", "", "0", "0", "1", "2", "0", "0", "0", "2", "0", "0", "0", "3", "3"]
+    grid = TableGrid(rows=[groups, outcomes, values], index=0)
+    blocks = [TextLine("四、政府信息公开行政复议、行政诉讼情况", 1), grid]
+    rep = parse_document(Document("t.html", "html", [TextLine("三、收到和处理政府信息公开申请情况", 0),
+                                                     TextLine("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", 0),
+                                                     *blocks]))
+    s4 = rep.to_json()["section4"]
+    assert (s4["review_upheld"], s4["review_total"]) == (2, 2)
+    assert (s4["suit_direct_pending"], s4["suit_direct_total"]) == (3, 3)
+    assert (s4["suit_after_review_upheld"], s4["suit_after_review_corrected"]) == (1, None)
+    assert rep.cell("4", "suit_after_review", "corrected").state == "blank"

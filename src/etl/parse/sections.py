@@ -309,6 +309,11 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
     if not tokens:
         warnings.append("section 4: no values found")
         return [Cell("4", g, o, None, "", "absent", "", "not printed") for g, o in keys]
+    placed = _section4_by_header(items)
+    if placed is not None:
+        cells = [_cell("4", g, o, placed.get((g, o)) or Token("", "", False, -1)) for g, o in keys]
+        _text_warnings(cells, warnings)
+        return cells
     if len(tokens) != len(keys):
         warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; columns unknown")
         raw = " ".join(t.raw for t in tokens)
@@ -323,6 +328,32 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
         cells = [_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
     _text_warnings(cells, warnings)
     return cells
+
+
+def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | None:
+    """{(group, outcome): token} for the one table whose header names all fifteen columns
+    (group over outcome) and that has exactly one row of values; else None."""
+    headers: dict[int, list[list[str]]] = {}
+    data: dict[int, list[Item]] = {}
+    for it in items:
+        if it.in_table and it.grid is not None:
+            (data if it.values else headers).setdefault(it.table, []).append(
+                it if it.values else it.grid)
+    for table, rows in data.items():
+        if len(rows) != 1 or table not in headers:
+            continue
+        hdr = headers[table]
+        width = max(len(r) for r in hdr)
+        found: dict[int, tuple[str, str]] = {}
+        for c in range(width):
+            text = "".join(normalize_label(r[c]) for r in hdr if c < len(r))
+            group = match_group4(text)
+            outcomes = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(text)]
+            if group and outcomes and len(set(outcomes)) == 1:
+                found[c] = (group, outcomes[0])
+        if len(found) == len(SECTION4_KEYS) and len(set(found.values())) == len(SECTION4_KEYS):
+            return {found[t.col]: t for t in rows[0].values if t.col in found}
+    return None
 
 
 _OUTCOME_RE = re.compile("|".join(re.escape(normalize_label(lab)) for _, lab in SECTION4_OUTCOMES))
