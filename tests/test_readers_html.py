@@ -186,3 +186,15 @@ def test_big5_declared_page(tmp_path):
     doc = read_path(page)
     assert doc.meta["encoding"] == "big5"
     assert [b.text for b in doc.blocks] == ["一、總體情況", "本年收到申請3件"]
+
+
+def test_chrome_patterns_spare_prose():
+    from etl.readers.html import is_chrome_line
+
+    for chrome in ("【打印本页】 【关闭窗口】", "分享到：微信 微博", "无障碍浏览", "字号：大 中 小",
+                   "当前位置：首页 > 政务公开", "主办单位：某某区人民政府办公室", "沪ICP备12345678号"):
+        assert is_chrome_line(chrome), chrome
+    for prose in ("关闭整合更新不及时、无力运维的政务新媒体账号3个，确保公开信息及时准确。",
+                  "无障碍环境建设方面，完成政府网站适老化和无障碍改造。",
+                  "一、总体情况", "无。"):
+        assert not is_chrome_line(prose), prose

@@ -49,12 +49,16 @@ _BODY_MARKERS = ("总体情况", "其他需要报告")
 # Whole lines that are site chrome, not report text.  Anchored patterns only match short lines,
 # so prose that mentions e.g. 无障碍改造 in a sentence is kept.
 _CHROME_ANYWHERE = re.compile(r"ICP备|ICP证|公网安备|网站标识码|版权所有|Copyright|©")
+# Site furniture that opens a line: safe on lines up to _CHROME_MAX_LEN characters.
 _CHROME_START = re.compile(
-    r"^[【\[（(]?\s*(主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|无障碍|长者模式|"
-    r"适老化|打印本页|打印|关闭窗口|关闭|分享到|分享|字号|字体|上一篇|下一篇|返回顶部|"
-    r"收藏|扫一扫|浏览次数|访问量|点击数|当前位置|您的位置|首页\s*[>＞›»])"
+    r"^[【\[（(]?\s*(主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|上一篇|下一篇|"
+    r"返回顶部|扫一扫|浏览次数|访问量|点击数|当前位置|您的位置|首页\s*[>＞›»])"
 )
 _CHROME_MAX_LEN = 60
+# Toolbar words (打印, 关闭, 分享, 无障碍 …) also start prose ("关闭了3个账号。"), so they mark chrome
+# only on the short lines toolbars are made of.
+_CHROME_TOOLS = re.compile(r"^[【\[（(|]?\s*(打印|关闭|分享|收藏|字号|字体|无障碍|长者模式|适老化|繁體|简体)")
+_CHROME_TOOLS_MAX_LEN = 20
 _PUBLISHED = re.compile(
     r"(?:发布日期|发布时间|发文日期|公开日期|日期)\s*[:：]\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
@@ -64,6 +68,8 @@ _TITLE_SPLIT = re.compile(r"\s*[_|｜—–-]{1,2}\s*")
 def is_chrome_line(text: str) -> bool:
     if _CHROME_ANYWHERE.search(text):
         return len(text) <= 200          # a long paragraph quoting "版权所有" is still prose
+    if len(text) <= _CHROME_TOOLS_MAX_LEN and _CHROME_TOOLS.match(text):
+        return True
     return len(text) <= _CHROME_MAX_LEN and bool(_CHROME_START.match(text))
 
 
