@@ -144,3 +144,18 @@ def test_empty_word_document_is_empty():
     with pytest.raises(ReportError) as err:
         read_docx(_save(WordDocument()), "blank.docx")
     assert err.value.reason == "empty"
+
+
+def test_text_box_fallback_is_not_read_twice():
+    from lxml import etree
+
+    doc = WordDocument()
+    p = doc.add_paragraph()
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    xml = (f'<mc:AlternateContent xmlns:mc="{mc}" xmlns:w="{w}">'
+           f'<mc:Choice Requires="wps"><w:r><w:t>一、总体情况</w:t></w:r></mc:Choice>'
+           f'<mc:Fallback><w:r><w:t>一、总体情况</w:t></w:r></mc:Fallback></mc:AlternateContent>')
+    p._p.append(etree.fromstring(xml))
+    parsed = read_docx(_save(doc), "textbox.docx")
+    assert [b.text for b in parsed.blocks] == ["一、总体情况"]

@@ -31,6 +31,7 @@ _VAL, _TYPE = f"{{{W}}}val", f"{{{W}}}type"
 _TEXT_TAGS = (_T, _TAB, _BR, _CR, _LRPB)
 _CELL_TAGS = (_P, _T, _TAB, _BR, _CR)
 _TCPR, _GRID_SPAN, _VMERGE, _HMERGE = (f"{{{W}}}{t}" for t in ("tcPr", "gridSpan", "vMerge", "hMerge"))
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _STRICT_DOC = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _TITLE_STYLE = re.compile(r"title|heading1|标题", re.I)
@@ -69,6 +70,9 @@ def _open_body(data: bytes, path: str) -> etree._Element:
     body = root.find(f"{{{W}}}body")
     if body is None:
         raise ReportError(path, "corrupt", f"{part} has no w:body")
+    # Word stores a text box twice (mc:Choice for new readers, mc:Fallback as VML): keep one.
+    for fallback in list(body.iter(_MC_FALLBACK)):
+        fallback.getparent().remove(fallback)
     return body
 
 
