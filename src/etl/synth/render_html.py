@@ -64,15 +64,21 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
             for p in r.prose.other:
                 para(p)
         elif key == "active_disclosure":
+            # the 上海 quirk: the header puts colspan=2 on the second metric while the data rows
+            # put it on the first value, so grid columns do not line up (the spans tell)
+            skew = rng.random() < 0.3
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
+                skewed = skew and len(metrics) == 3
                 add(f'<table align="center" border="1" cellspacing="0"><tbody>'
-                    f'<tr><td colspan="{n}"><p align="center">{_esc(item)}</p></td></tr>'
+                    f'<tr><td colspan="{n + skewed}"><p align="center">{_esc(item)}</p></td></tr>'
                     f'<tr>{_td(CONTENT_HEADER)}'
-                    + "".join(f'<td><p align="center">{_header(m, split)}</p></td>' for m in metrics)
+                    + "".join(f'<td{" colspan=2" if skewed and i == 1 else ""}><p align="center">'
+                              f'{_header(m, split)}</p></td>' for i, m in enumerate(metrics))
                     + "</tr>")
                 for label, cells in rows:
-                    add("<tr>" + _lbl(label) + "".join(_td(c) for c in cells) + "</tr>")
+                    add("<tr>" + _lbl(label) + "".join(_td(c, ' colspan="2"' if skewed and i == 0 else "")
+                                                       for i, c in enumerate(cells)) + "</tr>")
                 add("</tbody></table>\n")
         elif key == "applications":
             cols = r.column_labels()
