@@ -137,7 +137,7 @@ def _table_rows(table: LexborNode, index: _CellIndex) -> list[list[SourceCell | 
             row = []
         # Lines inside a cell (<br>, <p>) are glued: Chinese wraps without spaces, and a
         # number split over Word's runs (<span>1</span><span>2</span>) must stay one number.
-        text = td.text()
+        text = td.text().strip()                 # str.strip also takes the &nbsp; of blank cells
         if not (text.isprintable() and " " not in text):
             text = clean_cell(text)
         if mem_id in spanned:
