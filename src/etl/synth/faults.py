@@ -59,8 +59,8 @@ def choose_fault(rng: random.Random, rate: float, year: int, prev_fault: str | N
         kinds.append("carry_chain")
         if template == "2021" and prev_has_in_force:
             kinds.append("in_force_chain")
-        # cross-year faults are the rarest to arise by chance: give them a fair share
-        kinds += ["carry_chain"] * 1
+        # carry-over mismatches are the commonest real cross-year error: twice the weight
+        kinds.append("carry_chain")
     return rng.choice(kinds)
 
 

@@ -150,9 +150,9 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             add((para if i == 0 else ind) + line)
             pages.safe()
 
-    if True:   # PDFs always carry the title block
-        add((" " * 40 if layout else "") + r.agency.name)
-        add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
+    # PDFs always carry the title block
+    add((" " * 40 if layout else "") + r.agency.name)
+    add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
     prose(r.prose.intro)
     vertical = layout and rng.random() < 0.7 or (not layout and rng.random() < 0.5)
     break_in_table = True
