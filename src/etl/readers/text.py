@@ -40,41 +40,41 @@ _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
 
-def detect_form(text: str) -> str:
+def detect_form(text: str, lines: list[str] | None = None) -> str:
     head = text[:3000]
     if _BODY_MARK_ANY.search(head) is not None or (
             "标题" in head[:200] and "原文链接" in head):
         return "crawler"
-    lines = text.splitlines()
-    if not lines:
+    if lines is None:
+        lines = text.split("\n")
+    if not text.strip():
         return "flat_text"
     pipe = text.count("\n|") + text.count("\n |")
     if pipe >= 2 and any(_PIPE_RULE.match(ln) for ln in lines if "--" in ln):
         return "markdown"
-    nonblank = [ln for ln in lines if ln and not ln.isspace()]
-    aligned = len(_ALIGNED_ANY.findall(text))
-    if "\f" in text or (nonblank and aligned >= max(5, len(nonblank) // 10)):
+    n_nonblank = len(lines) - sum(1 for ln in lines if not ln or ln.isspace())
+    if "\f" in text or len(_ALIGNED_ANY.findall(text)) >= max(5, n_nonblank // 10):
         return "layout_text"
-    blank = len(lines) - len(nonblank)
-    if blank >= len(nonblank) * 0.6:
+    if len(lines) - n_nonblank >= n_nonblank * 0.6:
         return "flat_text"
     return "run_text"
 
 
 def read_text(text: str, path: str) -> Document:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    form = detect_form(text)
-    doc = Document(path=path, form=form)
     lines = text.split("\n")
+    form = detect_form(text, lines)
+    doc = Document(path=path, form=form)
     first = 0
     if form == "crawler":
         first = _read_crawler_header(lines, doc)
     if form == "markdown":
         _read_markdown(lines, doc)
     else:
-        _read_lines(lines, first, doc)
+        _read_lines(lines, first, doc, text if first == 0 else None)
     if doc.title is None and doc.meta.get("title"):
         doc.title = doc.meta["title"]
     return doc
@@ -92,9 +92,10 @@ def _read_crawler_header(lines: list[str], doc: Document) -> int:
     return 0
 
 
-def _read_lines(lines: list[str], first: int, doc: Document) -> None:
+def _read_lines(lines: list[str], first: int, doc: Document, body: str | None = None) -> None:
     # with form feeds, those mark the pages and page-number lines are only dropped
-    body = "\n".join(lines[first:])
+    if body is None:
+        body = "\n".join(lines[first:])
     paged = "\f" in body
     if not paged and not _PAGE_NUMBER_LINE.search(body):
         # no page marks at all (copied web text): every non-blank line, page unknown
