@@ -7,7 +7,6 @@ that real reports are printed; the expected cells follow from the seed's truth a
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest

@@ -74,6 +74,7 @@ def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
     current: str | None = None
     buf: list[str] = []
     key: tuple | None = None
+    page: int | None = None
     for x in stream:
         if isinstance(x, Heading):
             current = x.section
