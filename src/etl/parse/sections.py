@@ -7,6 +7,14 @@ that names no row (a wrapped label's tail, a vertical label's single characters,
 changes nothing; a row label followed directly by another row label was a group heading
 (``(六)其他处理`` over its three sub-rows) and is replaced.  Runs of digits (crawler dumps) go to
 the digit solver with the table's identities.
+
+Columns: in a grid whose header names all seven columns (or all fifteen of section 四), cells
+are placed by their header; otherwise in the template's order, which every real header prints.
+
+Never a wrong number — when the text cannot place a cell, the cell is ``unknown`` with a note:
+a row with fewer values than columns (blank cells vanished from aligned text), more values than
+columns straight after one label (labels listed apart from their numbers, an extra column), a
+one-digit-per-cell run that breaks its own sum (blank cells vanish from glued text too).
 """
 
 from __future__ import annotations
