@@ -530,3 +530,13 @@ def test_section4_table_columns_placed_by_their_header():
     assert (s4["suit_direct_pending"], s4["suit_direct_total"]) == (3, 3)
     assert (s4["suit_after_review_upheld"], s4["suit_after_review_corrected"]) == (1, None)
     assert rep.cell("4", "suit_after_review", "corrected").state == "blank"
+
+
+def test_identity_from_crawler_metadata_when_text_says_nothing():
+    text = ("标题: 政务公开年报\n发布时间: 2022-01-28 09:00\n发布机构: 某某区商务局\n"
+            "==================== 正文 ====================\n"
+            "三、收到和处理政府信息公开申请情况一、本年新收政府信息公开申请数量1000001\n")
+    rep = parse_document(read_text(text, "c.txt"))
+    assert (rep.agency, rep.year) == ("某某区商务局", 2021)
+    assert rep.identity_source["agency"] == "publisher"
+    assert rep.identity_source["year"] == "published"

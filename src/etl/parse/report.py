@@ -3,6 +3,8 @@ identity and hand the prose to the prose extractor."""
 
 from __future__ import annotations
 
+import re
+
 from etl.document import Document, TextLine
 from etl.errors import ReportError
 from etl.model import ParsedReport
@@ -13,6 +15,7 @@ from etl.parse.sections import read_section3, section2_cells, section3_cells, se
 from etl.template import template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
+_PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
 
 
 def _sections(stream: list[Item | Heading]) -> tuple[dict[str | None, list[Item]], list[str]]:
@@ -119,6 +122,11 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
             agency, source["agency"] = p_agency, "prose"
         if not year and p_year:
             year, source["year"] = p_year, "prose"
+    if not agency and doc.meta.get("publisher"):
+        agency, source["agency"] = doc.meta["publisher"], "publisher"
+    if not year and _PUBLISHED_YEAR.match(doc.meta.get("published", "")):
+        # reports are due by 31 January for the previous year
+        year, source["year"] = int(doc.meta["published"][:4]) - 1, "published"
     for k in ("agency", "year", "agency_id", "region_path", "level"):
         if manifest.get(k) not in (None, ""):
             source[k] = "manifest"
