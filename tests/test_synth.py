@@ -260,3 +260,18 @@ def test_region_has_stable_unique_agencies_at_every_level():
             assert len(parts) == 4 and x.name.startswith(parts[-1].removesuffix("镇").removesuffix("乡"))
         if x.level in ("district", "county"):
             assert len(parts) == 3 and parts[-1] in x.name
+
+
+def test_cli_synth_writes_a_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    res = CliRunner().invoke(app, ["synth", "--out", str(tmp_path), "--reports", "9", "--years",
+                                   "2020-2022", "--formats", "html,crawler", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert "9 reports" in res.output
+    with open(tmp_path / "manifest.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 9 and {r["year"] for r in rows} == {"2020", "2021", "2022"}
+    assert {r["format"] for r in rows} <= {"html", "crawler"}
