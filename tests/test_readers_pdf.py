@@ -214,3 +214,13 @@ def test_scanned_page_inside_a_text_pdf_is_reported(tmp_path):
     doc = read_path(path)
     assert [b.text for b in doc.text_lines()] == ["一、总体情况"]
     assert any("page(s) 2" in w and "OCR" in w for w in doc.warnings)
+
+
+def test_rotated_page_reads_as_displayed():
+    doc = read_path(PDF / "rotated.pdf")
+    assert not any("pdfminer" in w for w in doc.warnings)      # pdfium's own path
+    (table,) = doc.tables()
+    assert (table.n_rows, table.n_cols) == (2, 15)
+    assert table.rows[1] == [str(k) for k in range(15)]
+    assert table.rows[0][:5] == ["upheld", "fixed", "other", "open", "total"]
+    assert doc.text_lines()[0].text == "Section 4: review and litigation"

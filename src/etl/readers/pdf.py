@@ -65,6 +65,7 @@ class _Char:
     top: float
     x1: float
     bottom: float
+    space: bool = False            # a printed space came right before it (kept between words)
 
     @property
     def cx(self) -> float:
@@ -117,6 +118,38 @@ _char_obj = _LIB["FPDFText_GetTextObject"]
 _char_obj.argtypes, _char_obj.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_void_p
 
 
+class _ToPage:
+    """PDF user space → the page as displayed, top-down (x right, y down from the top edge).
+
+    pdfium gives character boxes and path points in user space; a page with /Rotate (a
+    landscape table on a rotated page) or a media box not at the origin would otherwise put text
+    and rules in different places from where they are seen — and from where pdfminer puts them."""
+
+    __slots__ = ("a", "b", "c", "d", "e", "f")
+
+    def __init__(self, page: pdfium.PdfPage, width: float, height: float) -> None:
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        pts = []
+        for x, y in ((0.0, 0.0), (100.0, 0.0), (0.0, 100.0)):
+            # device coordinates are ints: map onto a 100x finer device to keep 0.01 pt
+            pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, round(width * 100), round(height * 100), 0,
+                                       x, y, ctypes.byref(dx), ctypes.byref(dy))
+            pts.append((dx.value / 100, dy.value / 100))
+        (ox, oy), (px, py), (qx, qy) = pts
+        self.a, self.b = (px - ox) / 100, (py - oy) / 100
+        self.c, self.d = (qx - ox) / 100, (qy - oy) / 100
+        self.e, self.f = ox, oy
+
+    def __call__(self, x: float, y: float) -> tuple[float, float]:
+        return self.a * x + self.c * y + self.e, self.b * x + self.d * y + self.f
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        """A user-space box as (x0, top, x1, bottom) on the displayed page."""
+        x0, y0 = self(left, bottom)
+        x1, y1 = self(right, top)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
 def _open(data: bytes, path: str) -> pdfium.PdfDocument:
     if not data.rstrip().endswith(b"%%EOF") and b"%%EOF" not in data[-1024:]:
         # pdfium would rebuild a cut file's xref and silently show only the first pages
@@ -132,7 +165,7 @@ def _open(data: bytes, path: str) -> pdfium.PdfDocument:
         raise ReportError(path, "corrupt", f"pdfium cannot open it ({e})") from e
 
 
-def _page_chars(textpage: pdfium.PdfTextPage, height: float, seen: set[int] | None = None) -> list[_Char]:
+def _page_chars(textpage: pdfium.PdfTextPage, to_page: _ToPage, seen: set[int] | None = None) -> list[_Char]:
     """The page's characters; ``seen`` collects the handles of the text objects they come from."""
     raw_tp = textpage.raw
     n = pdfium_c.FPDFText_CountChars(raw_tp)
@@ -146,13 +179,16 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float, seen: set[int] | No
     get_box = pdfium_c.FPDFText_GetCharBox
     l, r, b, t = (ctypes.c_double() for _ in range(4))
     chars: list[_Char] = []
+    space = False
     for i in range(n):
         code = get_unicode(raw_tp, i)
         if code <= 32 or code in (0xA0, 0x3000, 0xFEFF, 0xFFFE) or is_generated(raw_tp, i):
+            if code in (32, 0xA0, 0x3000) and not is_generated(raw_tp, i):
+                space = True
             continue
         if not loose_box(raw_tp, i, ref):
             continue
-        x0, x1, top, bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
+        x0, top, x1, bottom = to_page.box(rect.left, rect.bottom, rect.right, rect.top)
         if x1 - x0 > 40 or bottom - top > 40:
             # pdfium's font box is sometimes absurd (≈200 pt for the one-char-per-line vertical
             # label 三、本年度办理结果 in WPS output): fall back to the glyph's own box
@@ -160,11 +196,12 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float, seen: set[int] | No
             gw, gh = r.value - l.value, t.value - b.value
             size = max(gw, gh, 1.0)
             if max(x1 - x0, bottom - top) > 3 * size + 6:
-                cx, cy = (l.value + r.value) / 2, height - (t.value + b.value) / 2
+                cx, cy = to_page((l.value + r.value) / 2, (t.value + b.value) / 2)
                 x0, x1, top, bottom = cx - size / 2, cx + size / 2, cy - size / 2, cy + size / 2
         if bottom - top <= 0:
             continue
-        chars.append(_Char(chr(code), x0, top, x1, bottom))
+        chars.append(_Char(chr(code), x0, top, x1, bottom, space))
+        space = False
     return chars
 
 
@@ -180,7 +217,14 @@ def _pdfminer_chars(data: bytes, page_index: int, cache: dict) -> list[_Char]:
 
         cache["pdf"] = pdfplumber.open(io.BytesIO(data))
     page = cache["pdf"].pages[page_index]
-    chars = [_Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.chars if c["text"].strip()]
+    chars: list[_Char] = []
+    space = False
+    for c in page.chars:
+        if not c["text"].strip():
+            space = True
+            continue
+        chars.append(_Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"], space))
+        space = False
     page.close()
     return chars
 
@@ -221,7 +265,7 @@ def _page_objects(page: pdfium.PdfPage) -> tuple[list, set[int], int]:
     return paths, texts, images
 
 
-def _subpaths(raw_obj, height: float) -> list[tuple[list[tuple[float, float]], bool]]:
+def _subpaths(raw_obj, to_page: _ToPage) -> list[tuple[list[tuple[float, float]], bool]]:
     """The path's subpaths as (points in top-down page coordinates, closed?); curves are
     reduced to their end points (a table rule is never a curve)."""
     matrix = pdfium_c.FS_MATRIX()
@@ -233,7 +277,7 @@ def _subpaths(raw_obj, height: float) -> list[tuple[list[tuple[float, float]], b
     for i in range(pdfium_c.FPDFPath_CountSegments(raw_obj)):
         seg = pdfium_c.FPDFPath_GetPathSegment(raw_obj, i)
         pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(px), ctypes.byref(py))
-        point = (m.a * px.value + m.c * py.value + m.e, height - (m.b * px.value + m.d * py.value + m.f))
+        point = to_page(m.a * px.value + m.c * py.value + m.e, m.b * px.value + m.d * py.value + m.f)
         if pdfium_c.FPDFPathSegment_GetType(seg) == pdfium_c.FPDF_SEGMENT_MOVETO and points:
             out.append((points, False))
             points = []
@@ -246,7 +290,7 @@ def _subpaths(raw_obj, height: float) -> list[tuple[list[tuple[float, float]], b
     return out
 
 
-def _page_segments(paths: list, height: float) -> tuple[list[_Seg], list[_Seg]]:
+def _page_segments(paths: list, to_page: _ToPage) -> tuple[list[_Seg], list[_Seg]]:
     """Horizontal and vertical ruling lines from a page's path objects, in top-down coordinates.
 
     Stroked paths give their straight segments; filled paths give the sub-rectangles thin enough
@@ -259,7 +303,7 @@ def _page_segments(paths: list, height: float) -> tuple[list[_Seg], list[_Seg]]:
     for raw_obj in paths:
         pdfium_c.FPDFPath_GetDrawMode(raw_obj, ctypes.byref(fill_mode), ctypes.byref(stroke))
         if stroke.value and not _color_is_white(pdfium_c.FPDFPageObj_GetStrokeColor, raw_obj):
-            for points, closed in _subpaths(raw_obj, height):
+            for points, closed in _subpaths(raw_obj, to_page):
                 if closed:
                     points = points + [points[0]]
                 for p, q in zip(points, points[1:]):
@@ -270,10 +314,10 @@ def _page_segments(paths: list, height: float) -> tuple[list[_Seg], list[_Seg]]:
         pdfium_c.FPDFPageObj_GetBounds(raw_obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
         w, h = r.value - l.value, t.value - b.value
         if min(w, h) <= THIN:
-            boxes = [(l.value, height - t.value, r.value, height - b.value)]
+            boxes = [to_page.box(l.value, b.value, r.value, t.value)]
         else:                                   # a shading, or many thin rectangles in one path
             boxes = []
-            for points, _closed in _subpaths(raw_obj, height):
+            for points, _closed in _subpaths(raw_obj, to_page):
                 xs, ys = [p[0] for p in points], [p[1] for p in points]
                 boxes.append((min(xs), min(ys), max(xs), max(ys)))
         for x0, top, x1, bottom in boxes:
@@ -373,16 +417,18 @@ def _lines_of(chars: list[_Char]) -> list[list[_Char]]:
 
 
 def _line_text(line: list[_Char]) -> str:
-    """The characters of one line.  A space where two Latin/digit runs are visibly apart, and
-    wherever a gap is as wide as a column gap (a label and its numbers), whatever the script —
-    justified Chinese prose spreads its characters far less than that."""
+    """The characters of one line.  Between Latin letters/digits: the printed spaces, and a space
+    where two runs are visibly apart.  In any script: a space wherever a gap is as wide as a
+    column gap (a label and its numbers) — justified Chinese prose spreads its characters far
+    less than that.  Spaces printed between Chinese characters are dropped (2023 年 → 2023年)."""
     out: list[str] = []
     prev = None
     for ch in line:
         if prev is not None:
             gap = ch.x0 - prev.x1
             size = ch.bottom - ch.top
-            if gap > size * _FIELD_GAP or gap > size * 0.6 and not (_CJK.match(ch.text) or _CJK.match(prev.text)):
+            latin = not (_CJK.match(ch.text) or _CJK.match(prev.text))
+            if gap > size * _FIELD_GAP or latin and (gap > size * 0.6 or ch.space and gap > 0):
                 out.append(" ")
         out.append(ch.text)
         prev = ch
@@ -629,7 +675,8 @@ def read_pdf(data: bytes, path: str) -> Document:
                 raise ReportError(path, "corrupt", f"page {p + 1} cannot be read ({e})") from e
             paths, text_objects, images = _page_objects(page)
             seen: set[int] = set()
-            chars = _page_chars(textpage, height, seen)
+            to_page = _ToPage(page, width, height)
+            chars = _page_chars(textpage, to_page, seen)
             if text_objects - seen:
                 chars = _pdfminer_chars(data, p, pdfminer)
                 doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
@@ -641,7 +688,7 @@ def read_pdf(data: bytes, path: str) -> Document:
                 if images:
                     scanned_pages.append(p + 1)
                 continue
-            hsegs, vsegs = _page_segments(paths, height)
+            hsegs, vsegs = _page_segments(paths, to_page)
             hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
             parts: list[_Part] = []
             for hs, vs in _components(hsegs, vsegs):
