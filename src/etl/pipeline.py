@@ -628,7 +628,7 @@ def run_command(year: Optional[int], raw: Path, warehouse: Path) -> int:
             progress.advance(ids[stage], done)
 
         set_progress(on_progress)
-        ids["start"] = progress.add_task("starting Prefect (ephemeral server)", total=None)
+        ids["start"] = progress.add_task("nightly flow (incl. Prefect server start)", total=None)
         try:
             from etl.pipeline import nightly as flow_fn
 
