@@ -204,25 +204,31 @@ def _run_items(tl: TextLine) -> list[Item]:
 
 def _table_items(t: TableGrid) -> list[Item]:
     out: list[Item] = []
+    is_value = _is_value_cache.get
     origin = t.origin
     pages = t.pages
     for r, row in enumerate(t.rows):
         page = pages[r] if pages and r < len(pages) else t.page
-        # distinct source cells: a span repeated over grid columns is one cell
+        # distinct source cells: a span repeated over grid columns is one cell (a colspan's
+        # columns are adjacent, so comparing with the left neighbour is enough)
         if origin and r < len(origin) and len(origin[r]) == len(row):
-            seen: set = set()
             cells = []
-            for c, (cell, key) in enumerate(zip(row, origin[r])):
-                if key not in seen:
-                    seen.add(key)
-                    cells.append((c, cell.strip()))
+            prev = None
+            for c, key in enumerate(origin[r]):
+                if key != prev:
+                    cells.append((c, row[c].strip()))
+                    prev = key
         else:
             cells = [(c, cell.strip()) for c, cell in enumerate(row)]
         # the label ends at the last cell that is text (not a number, a dash or blank)
         last_text = -1
         for i, (_, cell) in enumerate(cells):
-            if cell and not is_value_token(cell if " " not in cell else cell.replace(" ", "")):
-                last_text = i
+            if cell:
+                v = is_value(cell)
+                if v is None:
+                    v = is_value_token(cell if " " not in cell else cell.replace(" ", ""))
+                if not v:
+                    last_text = i
         label = " ".join([cell for _, cell in cells[:last_text + 1] if cell])
         rest = cells[last_text + 1:]
         if not label and not any([cell for _, cell in rest]):
