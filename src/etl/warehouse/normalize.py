@@ -83,7 +83,7 @@ def add_report(rows: Rows, src: SourceFile, report_id: str,
     parsed = result if isinstance(result, ParsedReport) else None
     agency = m.get("agency") or (parsed.agency if parsed else None)
     year = src.manifest_year or (parsed.year if parsed else None)
-    fmt = (parsed.form if parsed and parsed.form else None) or m.get("format") \
+    fmt = m.get("format") or (parsed.form if parsed and parsed.form else None) \
         or os.path.splitext(src.rel)[1].lstrip(".").lower() or None
     if isinstance(result, ReportError):
         status, reason, detail = "quarantined", result.reason, result.detail
