@@ -198,3 +198,12 @@ def test_chrome_patterns_spare_prose():
                   "无障碍环境建设方面，完成政府网站适老化和无障碍改造。",
                   "一、总体情况", "无。"):
         assert not is_chrome_line(prose), prose
+
+
+def test_word_html_spacer_row_and_office_markup():
+    html = ("<table class=MsoNormalTable border=1><tr><td><p class=MsoNormal>行政许可<o:p></o:p></p></td>"
+            "<td><p class=MsoNormal align=center><span lang=EN-US>1</span><span lang=EN-US>2<o:p></o:p></span></p></td></tr>"
+            "<![if !supportMisalignedColumns]><tr height=0><td width=57 style='border:none'></td>"
+            "<td width=40 style='border:none'></td></tr><![endif]></table>")
+    (grid,) = read_html(html, "word.htm").tables()
+    assert grid.rows == [["行政许可", "12"]]               # runs glued, spacer row gone

@@ -206,6 +206,10 @@ class _Walker:
                 self.acc.parts.append(line)
                 self.flush()
             return
+        # Word's "save as web page" ends every table with a spacer row of empty cells
+        # (<tr height=0> inside <![if !supportMisalignedColumns]>): it holds nothing
+        while len(rows) > 1 and all(type(c) is str and not c for c in rows[-1]):
+            rows.pop()
         grid = absorb_blank_label_cells(expand_spans(rows, index=self.n_tables, line=len(self.blocks) + 1))
         self.n_tables += 1
         self.blocks.append(grid)
