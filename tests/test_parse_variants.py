@@ -540,3 +540,19 @@ def test_identity_from_crawler_metadata_when_text_says_nothing():
     assert (rep.agency, rep.year) == ("某某区商务局", 2021)
     assert rep.identity_source["agency"] == "publisher"
     assert rep.identity_source["year"] == "published"
+
+
+def test_section4_blank_cells_vanished_from_aligned_text():
+    """Ten of fifteen values printed (blanks vanished): the group totals are read where every
+    placement that keeps the identities agrees; the cells they cannot place stay unknown."""
+    lines = seed_lines()
+    i = index_of(lines, "四、 政府信息公开行政复议、行政诉讼情况")
+    j = index_of(lines, "五、存在的主要问题及改进情况")
+    lines[i + 1:j] = ["行政复议 行政诉讼", "结果维持 结果纠正 其他结果 尚未审结 总计",
+                      "  8   1   1        10    2            2    4       1   1    6"]
+    rep = parse_lines(lines)
+    s4 = rep.to_json()["section4"]
+    assert (s4["review_total"], s4["suit_direct_total"], s4["suit_after_review_total"]) == (10, 2, 6)
+    assert rep.cell("4", "review", "total").state == "inferred"
+    assert rep.cell("4", "review", "corrected").state == "unknown"
+    assert all(c.value is None or c.column == "total" for c in rep.cells if c.section == "4")

@@ -323,6 +323,11 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
         _text_warnings(cells, warnings)
         return cells
     if len(tokens) != len(keys):
+        placed4 = _place_by_group_sums(tokens) if len(tokens) < len(keys) else None
+        if placed4 is not None:
+            warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; placed where "
+                            f"the group totals allow one answer")
+            return [Cell("4", g, o, *placed4[i]) for i, (g, o) in enumerate(keys)]
         warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; columns unknown")
         raw = " ".join(t.raw for t in tokens)
         return [Cell("4", g, o, None, raw, "unknown", tokens[0].source,
@@ -336,6 +341,61 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
         cells = [_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
     _text_warnings(cells, warnings)
     return cells
+
+
+_MAX_PLACEMENTS = 200
+
+
+def _place_by_group_sums(tokens: list[Token]) -> list[tuple] | None:
+    """Blank cells vanish from aligned text, so fewer than fifteen values are printed.  Try every
+    placement of them, in order, into the fifteen cells and keep those where each group either
+    prints its 总计 as the sum of its four cells or is blank throughout (the report's own
+    identity, as the digit solver uses it).  A cell that is the same in every kept placement is
+    read (``inferred``, or ``blank`` when it is empty in all); the others are ``unknown``.
+    Returns (value, raw, state, source, note) per cell, or None when nothing is decided."""
+    from itertools import combinations
+
+    read = [classify(t.raw) for t in tokens]
+    if any(state == "text" for _, state in read):
+        return None
+    n, k = len(SECTION4_KEYS), len(tokens)
+    sols: list[tuple[int, ...]] = []
+    for combo in combinations(range(n), k):
+        slot: list = [None] * n
+        printed = [False] * n
+        for pos, (value, _) in zip(combo, read):
+            slot[pos], printed[pos] = value, True
+        ok = True
+        for g in range(0, n, 5):
+            if printed[g + 4] and slot[g + 4] is not None:
+                if sum(v or 0 for v in slot[g:g + 4]) != slot[g + 4]:
+                    ok = False
+                    break
+            elif any(printed[g:g + 4]):
+                ok = False
+                break
+        if ok:
+            sols.append(combo)
+            if len(sols) > _MAX_PLACEMENTS:
+                return None
+    if not sols:
+        return None
+    out = []
+    note = f"{k} values for {n} cells: {len(sols)} placement(s) satisfy the group totals"
+    decided = False
+    for pos in range(n):
+        where = {combo.index(pos) if pos in combo else None for combo in sols}
+        if len(where) != 1:
+            out.append((None, "", "unknown", tokens[0].source, note))
+            continue
+        (i,) = where
+        decided = True
+        if i is None:
+            out.append((None, "", "blank", "", note))
+        else:
+            value, _ = read[i]
+            out.append((value, tokens[i].raw, "inferred", tokens[i].source, note))
+    return out if decided else None
 
 
 def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | None:
