@@ -266,3 +266,19 @@ def test_sql_command_formats(built, capsys):
     assert '"agency_id": "nanxing"' in capsys.readouterr().out
     assert sql_command("DELETE FROM reports", wh, "table") == 2
     assert "read-only" in capsys.readouterr().err
+
+
+def test_a_file_that_hangs_the_parser_is_quarantined(tmp_path, monkeypatch):
+    import time as _time
+
+    import etl.parse
+
+    def stuck(path, manifest=None):
+        _time.sleep(5)
+
+    monkeypatch.setattr(etl.parse, "parse_path", stuck)
+    f = tmp_path / "r.txt"
+    f.write_text("x", "utf-8")
+    src = pipeline.SourceFile(str(f), "r.txt", 1, {})
+    rid, result = pipeline.parse_one(src, timeout=0.2)
+    assert (result.reason, result.detail) == ("parse_failed", "timeout: parsing took over 0.2 s")

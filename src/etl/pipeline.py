@@ -33,6 +33,7 @@ import logging  # noqa: E402
 import math  # noqa: E402
 import multiprocessing  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -155,7 +156,21 @@ def plan_batches(files: list[SourceFile], min_batch: int = MIN_BATCH,
 # stage 2: parse a batch -> staging Parquet (one file per table per chunk)
 # ---------------------------------------------------------------------------------------------
 
-def parse_one(src: SourceFile):
+#: Seconds one file may take to parse before it is quarantined (parse_failed, "timeout"), so a
+#: pathological file can't hang the nightly run.  Enforced where a signal can be delivered: in
+#: the pool workers (and any main thread); 0 disables it.
+PARSE_TIMEOUT = float(os.environ.get("ETL_PARSE_TIMEOUT", "120"))
+
+
+class _ParseTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _ParseTimeout()
+
+
+def parse_one(src: SourceFile, timeout: float | None = None):
     """(report_id, ParsedReport | ReportError | Exception) for one file; never raises."""
     try:
         data = Path(src.path).read_bytes()
@@ -164,14 +179,25 @@ def parse_one(src: SourceFile):
         return content_id(b"unreadable:" + src.rel.encode()), \
             ReportError(src.rel, "unreadable", e.strerror or str(e))
     rid = content_id(data)
+    timeout = PARSE_TIMEOUT if timeout is None else timeout
+    armed = timeout > 0 and threading.current_thread() is threading.main_thread()
+    if armed:
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         from etl.parse import parse_path
 
         return rid, parse_path(src.path, _manifest_for_parser(src))
     except ReportError as e:
         return rid, e
+    except _ParseTimeout:
+        return rid, ReportError(src.rel, "parse_failed", f"timeout: parsing took over {timeout:g} s")
     except Exception as e:          # a parser bug: record the file, keep going
         return rid, e
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _manifest_for_parser(src: SourceFile) -> Optional[dict]:
