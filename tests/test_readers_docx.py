@@ -159,3 +159,13 @@ def test_text_box_fallback_is_not_read_twice():
     p._p.append(etree.fromstring(xml))
     parsed = read_docx(_save(doc), "textbox.docx")
     assert [b.text for b in parsed.blocks] == ["一、总体情况"]
+
+
+def test_damaged_deflate_stream_is_corrupt():
+    data = bytearray((DOCX / "seed_report.docx").read_bytes())
+    start = data.find(b"word/document.xml") + 200        # inside the compressed document part
+    for i in range(start, start + 40):
+        data[i] ^= 0x5A
+    with pytest.raises(ReportError) as err:
+        read_bytes(bytes(data), "damaged.docx")
+    assert err.value.reason == "corrupt"

@@ -207,3 +207,21 @@ def test_word_html_spacer_row_and_office_markup():
             "<td width=40 style='border:none'></td></tr><![endif]></table>")
     (grid,) = read_html(html, "word.htm").tables()
     assert grid.rows == [["行政许可", "12"]]               # runs glued, spacer row gone
+
+
+def test_a_few_damaged_bytes_do_not_quarantine_a_page(fragment, shanghai):
+    data = bytearray(fragment.encode("utf-8"))
+    for i in range(1000, len(data), 5000):
+        data[i] = 0xFF                                   # never valid in UTF-8
+    doc = read_bytes(bytes(data), "damaged.html")
+    assert doc.meta["encoding"] == "utf-8"
+    assert len(doc.tables()) == 3 and doc.title == shanghai.title
+
+
+def test_damaged_gbk_page_stays_gbk(fragment):
+    data = bytearray(fragment.encode("gbk", "replace"))
+    data[len(data) // 2] = 0x81                          # a lead byte with a bad trail
+    data[len(data) // 2 + 1] = 0x20
+    doc = read_bytes(bytes(data), "damaged_gbk.html")
+    assert doc.meta["encoding"] == "gb18030"
+    assert "三、收到和处理政府信息公开申请情况" in [b.text for b in doc.text_lines()]

@@ -17,6 +17,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -59,10 +60,12 @@ def _open_body(data: bytes, path: str) -> etree._Element:
         xml = zf.read(part)
     except KeyError as e:
         raise ReportError(path, "corrupt", "a ZIP file without a Word main document part") from e
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, OSError) as e:
         raise ReportError(path, "corrupt", f"the ZIP container is damaged ({e})") from e
     except RuntimeError as e:           # zipfile: "File ... is encrypted, password required"
-        raise ReportError(path, "encrypted", str(e)) from e
+        # Word encrypts by wrapping the package in OLE2 (see readers/__init__), never with ZIP
+        # encryption, so a ZIP entry flagged encrypted is a damaged flag bit
+        raise ReportError(path, "corrupt", f"a ZIP entry is flagged encrypted ({e})") from e
     try:
         root = etree.fromstring(xml, parser=etree.XMLParser(huge_tree=True, resolve_entities=False))
     except etree.XMLSyntaxError as e:

@@ -3,6 +3,10 @@
 Order: a BOM; strict UTF-8; a declared charset (``<meta charset>`` / ``http-equiv``); GB18030
 (a superset of GBK and GB2312, the usual Chinese-site encodings); then detection.
 
+When no encoding decodes cleanly, the one needing the fewest replacement characters wins if it
+needs only a handful (a damaged byte should not quarantine a whole report); charset detection
+comes last.
+
 Strict UTF-8 comes before the declaration because sites copy templates: a page saved as UTF-8
 that still says ``charset=gbk`` is common, and GB18030 decodes UTF-8 bytes "successfully" into
 mojibake, while real GBK text of any length is practically never valid UTF-8.
@@ -48,6 +52,22 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
         pass
+    # A few damaged bytes (a download cut inside a character, one bad byte in a long page) must
+    # not cost the whole report: take the candidate that needs the fewest replacements, if
+    # that is only a handful.
+    candidates = ["utf-8"] + ([declared] if declared and declared != "utf-8" else []) + ["gb18030"]
+    tolerated = max(3, len(data) // 300)          # ≈1% of the characters of Chinese text
+    best_text, best_enc, best_bad = None, None, tolerated + 1
+    for enc in candidates:
+        try:
+            text = data.decode(enc, "replace")
+        except LookupError:
+            continue
+        bad = text.count("\ufffd")
+        if bad < best_bad:
+            best_text, best_enc, best_bad = text, enc, bad
+    if best_text is not None:
+        return best_text, best_enc
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

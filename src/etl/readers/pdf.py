@@ -213,7 +213,12 @@ def _pdfminer_chars(data: bytes, page_index: int, cache: dict) -> list[_Char]:
     decodes to nothing — a table of single-digit cells then reads as empty.  pdfminer gets them
     right but is ~10x slower, so it is the exception, not the path."""
     if "pdf" not in cache:                          # parsed once per document, closed by read_pdf
+        import logging
+
         import pdfplumber
+
+        # pdfminer logs a warning per damaged operator; the reader reports what matters itself
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
         cache["pdf"] = pdfplumber.open(io.BytesIO(data))
     page = cache["pdf"].pages[page_index]
@@ -667,7 +672,10 @@ def read_pdf(data: bytes, path: str) -> Document:
         doc_warnings: list[str] = []
         pdfminer: dict = {}
         for p in range(n_pages):
-            page = pdf[p]
+            try:
+                page = pdf[p]
+            except pdfium.PdfiumError as e:
+                raise ReportError(path, "corrupt", f"page {p + 1} cannot be loaded ({e})") from e
             width, height = page.get_size()
             try:
                 textpage = page.get_textpage()
@@ -678,9 +686,13 @@ def read_pdf(data: bytes, path: str) -> Document:
             to_page = _ToPage(page, width, height)
             chars = _page_chars(textpage, to_page, seen)
             if text_objects - seen:
-                chars = _pdfminer_chars(data, p, pdfminer)
-                doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
-                                    "object(s); characters read with pdfminer")
+                try:
+                    chars = _pdfminer_chars(data, p, pdfminer)
+                    doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
+                                        "object(s); characters read with pdfminer")
+                except Exception as e:   # noqa: BLE001  (pdfminer on a damaged file: keep pdfium's)
+                    doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
+                                        f"object(s) and pdfminer failed too ({type(e).__name__})")
             n_chars += len(chars)
             if not chars:
                 n_images += images
