@@ -6,8 +6,6 @@ These run the real parser over copies of the fixtures (text/HTML forms: fast) in
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -51,7 +51,6 @@ from etl.warehouse import store  # noqa: E402
 from etl.warehouse.discover import SourceFile, content_id, discover  # noqa: E402
 from etl.warehouse.normalize import Rows, add_report  # noqa: E402
 from etl.warehouse.schemas import (  # noqa: E402
-    DERIVED_TABLES,
     FACT_TABLES,
     RUNS_SCHEMA,
     UNKNOWN_YEAR,

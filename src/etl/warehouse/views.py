@@ -173,5 +173,6 @@ def create_views(con: duckdb.DuckDBPyConnection, root: Path, present: set[str] |
 def _create_empty(con: duckdb.DuckDBPyConnection, table: str) -> None:
     from etl.warehouse.schemas import empty
 
-    arrow = empty(table)  # noqa: F841  (scanned by name below)
-    con.execute(f"CREATE OR REPLACE TABLE _empty_{table} AS SELECT * FROM arrow")
+    con.register("_empty_arrow", empty(table))
+    con.execute(f"CREATE OR REPLACE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
+    con.unregister("_empty_arrow")
