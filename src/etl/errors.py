@@ -20,6 +20,7 @@ class ReportError(Exception):
 #: Quarantine reasons (the ``reason`` of a ReportError), one place for their meaning.
 REASONS: dict[str, str] = {
     "unsupported_format": "a file type the pipeline does not read (e.g. .doc, .wps, images)",
+    "unreadable": "the file cannot be opened (permissions, vanished, I/O error)",
     "empty": "the file is empty",
     "undecodable": "the text is in no encoding we can detect",
     "corrupt": "the file is damaged and cannot be opened",
