@@ -332,7 +332,7 @@ def write_facts(ctx: RunContext, reports: pa.Table) -> list[int]:
     years = sorted(set(reports.column("year").to_pylist()))
     if ctx.year is None:
         years = sorted(set(years) | {UNKNOWN_YEAR})
-    con = duckdb.connect()
+    con = _run_connection(ctx)
     try:
         for table in FACT_TABLES:
             if ctx.year is not None:
@@ -343,13 +343,14 @@ def write_facts(ctx: RunContext, reports: pa.Table) -> list[int]:
             for y in years:
                 if table == "reports":
                     part = reports.filter(pc.equal(reports.column("year"), y))
+                    store.write_partition(layout, snap, ctx.run_id, table, y, part)
                 elif src is None:
-                    part = empty(table)
+                    store.write_partition(layout, snap, ctx.run_id, table, y, empty(table))
                 else:
                     distinct = "DISTINCT" if _has_copies(reports) else ""
-                    part = con.sql(f"SELECT {distinct} * EXCLUDE (year) FROM {src} "
-                                   f"WHERE year = {int(y)}").to_arrow_table()
-                store.write_partition(layout, snap, ctx.run_id, table, y, part)
+                    store.copy_partition(layout, snap, ctx.run_id, table, y, con,
+                                         f"SELECT {distinct} * EXCLUDE (year) FROM {src} "
+                                         f"WHERE year = {int(y)}")
             if not store.partitions(snap, table):      # never a table without files
                 store.write_partition(layout, snap, ctx.run_id, table, UNKNOWN_YEAR, empty(table))
             _report("write", 1, len(FACT_TABLES))
@@ -367,11 +368,25 @@ def _has_copies(reports: pa.Table) -> bool:
 # stage 4-5: validate and aggregate (SQL over the snapshot being built)
 # ---------------------------------------------------------------------------------------------
 
+#: DuckDB memory for a run's SQL (checks, aggregates, partition writes); beyond it DuckDB spills
+#: to the run's staging folder, so a 100k-report run stays within a bounded footprint.
+DUCKDB_MEMORY = os.environ.get("ETL_DUCKDB_MEMORY", "1GB")
+
+
+def _run_connection(ctx: RunContext) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    spill = ctx.staging / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = '{spill}'")
+    return con
+
+
 def _snapshot_connection(ctx: RunContext) -> duckdb.DuckDBPyConnection:
     from etl.warehouse.views import create_template_tables, create_views, register_functions
 
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = _run_connection(ctx)
     create_template_tables(con)
     register_functions(con)
     create_views(con, ctx.snapshot)

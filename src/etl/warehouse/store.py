@@ -128,6 +128,24 @@ def write_partition(layout: Layout, snapshot: Path, run_id: str, table: str, yea
     return vdir
 
 
+def copy_partition(layout: Layout, snapshot: Path, run_id: str, table: str, year: int,
+                   con, source_sql: str, batch_rows: int = 200_000) -> Path:
+    """Like write_partition, for big tables: DuckDB sorts the rows of ``source_sql`` and they
+    are streamed batch by batch into the file (cast to the declared schema), so a year of cells
+    never becomes one Python/Arrow table in memory."""
+    schema = SCHEMAS[table]
+    order = ", ".join(f'"{k}"' for k in SORT_KEYS[table])
+    cols = ", ".join(f'"{n}"' for n in schema.names)
+    vdir = layout.versions / table / f"year={year}" / run_id
+    vdir.mkdir(parents=True, exist_ok=False)
+    reader = con.sql(f"SELECT {cols} FROM ({source_sql}) ORDER BY {order}").to_arrow_reader(batch_rows)
+    with pq.ParquetWriter(vdir / "part-0.parquet", schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+    _link(snapshot, table, year, vdir)
+    return vdir
+
+
 def new_snapshot(layout: Layout, run_id: str) -> Path:
     snap = layout.snapshots / run_id
     snap.mkdir(parents=True, exist_ok=False)
