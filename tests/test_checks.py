@@ -311,3 +311,35 @@ def test_prose_vs_digit_run_no_split_gives_the_figure(tmp_path):
     assert query(wh, "SELECT agency_id, status FROM validation_results WHERE rule = "
                      "'prose_vs_table' AND agency_id IN ('b', 'c') ORDER BY 1") == \
         [("b", "not_assessable"), ("c", "not_assessable")]
+
+
+def _section4_run(rep, raw: str, unknown_items: tuple[str, ...]):
+    """A crawler dump's section 四: all 15 cells printed as one run; the groups in
+    ``unknown_items`` left unknown, the others inferred (digit i of the run)."""
+    for c in rep.cells:
+        if c.section == "4":
+            c.raw = raw
+            if c.row in unknown_items:
+                c.value, c.state = None, "unknown"
+            else:
+                c.state = "inferred"
+    return rep
+
+
+def test_prose_vs_section4_run_counts_every_cell_of_the_run(tmp_path):
+    """"000030000000000" (15 digits, 15 cells): the review group breaks review_sum so the parser
+    leaves it unknown while the suits are inferred.  review_total is the run's 5th cell, so the
+    prose's 3 is a possible split (not assessable) and 4 is not (a sure failure)."""
+    def rep(said):
+        r = _section4_run(truth_report("013_pingtan_2023"), "000030000000000", ("review",))
+        for c in r.cells:
+            if c.section == "4" and c.row != "review":
+                c.value = 0
+        return add_prose(r, "review_total", said)
+
+    wh = build_warehouse(tmp_path, [
+        real_item("013_pingtan_2023", rep(3), file="a.txt", agency_id="a"),
+        real_item("013_pingtan_2023", rep(4), file="b.txt", agency_id="b"),
+    ])
+    assert query(wh, "SELECT agency_id, status FROM validation_results WHERE rule = "
+                     "'prose_vs_table' ORDER BY 1") == [("a", "not_assessable"), ("b", "failed")]
