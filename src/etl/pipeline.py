@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 # Before Prefect is imported: a project-local, quiet, patient ephemeral server (see
-# docs/warehouse.md and the engineering notes: first start can take >20 s on a cold machine).
+# the README and the engineering notes: first start can take >20 s on a cold machine).
 _PROJECT = Path(__file__).resolve().parents[2]
 for _k, _v in {
     "PREFECT_HOME": str(_PROJECT / ".prefect"),
@@ -703,7 +703,7 @@ def serve_command(cron: str, timezone: str, raw: Path, warehouse: Path) -> int:
     a real `prefect server start` and PREFECT_API_URL, since the ephemeral server can't schedule)."""
     if not os.environ.get("PREFECT_API_URL"):
         print("etl serve needs a running Prefect server: start `prefect server start` and set "
-              "PREFECT_API_URL=http://127.0.0.1:4200/api (see docs/warehouse.md)", file=sys.stderr)
+              "PREFECT_API_URL=http://127.0.0.1:4200/api (see README, Scheduling)", file=sys.stderr)
         return 2
     from etl.pipeline import nightly as flow_fn
 
