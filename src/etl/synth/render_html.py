@@ -54,16 +54,9 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
     para(r.prose.intro)
     for key in _section_order(r):
         para(r.heading(key))
-        if key == "overview":
-            for p in r.prose.overview:
-                para(p)
-        elif key == "problems":
-            for p in r.prose.problems:
-                para(p)
-        elif key == "other_matters":
-            for p in r.prose.other:
-                para(p)
-        elif key == "active_disclosure":
+        for p in r.paragraphs(key):
+            para(p)
+        if key == "active_disclosure":
             # the 上海 quirk: the header puts colspan=2 on the second metric while the data rows
             # put it on the first value, so grid columns do not line up (the spans tell)
             skew = rng.random() < 0.3

@@ -95,16 +95,9 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
     d.add_paragraph(r.prose.intro)
     for key in _section_order(r):
         d.add_paragraph(r.heading(key))
-        if key == "overview":
-            for p in r.prose.overview:
-                d.add_paragraph(p)
-        elif key == "problems":
-            for p in r.prose.problems:
-                d.add_paragraph(p)
-        elif key == "other_matters":
-            for p in r.prose.other:
-                d.add_paragraph(p)
-        elif key == "active_disclosure":
+        for p in r.paragraphs(key):
+            d.add_paragraph(p)
+        if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
                 grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
@@ -175,13 +168,8 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
         if key == "active_disclosure":
             story.append(PageBreak())     # so that table 三 starts mid-page and runs over a break
         story.append(Paragraph(r.heading(key), body))
-        if key == "overview":
-            story += [Paragraph(p, body) for p in r.prose.overview]
-        elif key == "problems":
-            story += [Paragraph(p, body) for p in r.prose.problems]
-        elif key == "other_matters":
-            story += [Paragraph(p, body) for p in r.prose.other]
-        elif key == "active_disclosure":
+        story += [Paragraph(p, body) for p in r.paragraphs(key)]
+        if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
                 grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]

@@ -51,13 +51,8 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
     add(r.prose.intro)
     for key in _section_order(r):
         add(r.heading(key))
-        if key == "overview":
-            out.extend(r.prose.overview)
-        elif key == "problems":
-            out.extend(r.prose.problems)
-        elif key == "other_matters":
-            out.extend(r.prose.other)
-        elif key == "active_disclosure":
+        out.extend(r.paragraphs(key))
+        if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add(item)
                 add(CONTENT_HEADER)
@@ -158,16 +153,9 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
     break_in_table = True
     for key in _section_order(r):
         add(para + r.heading(key))
-        if key == "overview":
-            for p in r.prose.overview:
-                prose(p)
-        elif key == "problems":
-            for p in r.prose.problems:
-                prose(p)
-        elif key == "other_matters":
-            for p in r.prose.other:
-                prose(p)
-        elif key == "active_disclosure":
+        for p in r.paragraphs(key):
+            prose(p)
+        if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add((" " * 44 if layout else "") + item)
                 if layout:
@@ -304,13 +292,8 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
     add(r.title() + " " + r.prose.intro)
     for key in _section_order(r):
         add(r.heading(key))
-        if key == "overview":
-            parts.extend(r.prose.overview)
-        elif key == "problems":
-            parts.extend(r.prose.problems)
-        elif key == "other_matters":
-            parts.extend(r.prose.other)
-        elif key == "active_disclosure":
+        parts.extend(r.paragraphs(key))
+        if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add(" " + item + CONTENT_HEADER + "".join(metrics))
                 for label, cells in rows:

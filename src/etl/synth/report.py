@@ -121,6 +121,11 @@ class SynthReport:
     def title(self) -> str:
         return f"{self.agency.name}{self.year}年政府信息公开工作年度报告"
 
+    def paragraphs(self, key: str) -> list[str]:
+        """The prose paragraphs printed under a section (none for the table sections)."""
+        return {"overview": self.prose.overview, "problems": self.prose.problems,
+                "other_matters": self.prose.other}.get(key, [])
+
     def heading(self, key: str) -> str:
         i = [s.key for s in SECTIONS].index(key)
         sep = "、 " if self.style.heading_space and key == "review_litigation" else "、"
