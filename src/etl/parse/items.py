@@ -83,19 +83,35 @@ _ANCHOR = re.compile("|".join(sorted({f[-2:] for s in SECTIONS for f in s.fragme
 _HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 
+_heading_cache: dict[str, tuple[int, int, str] | None] = {}
+_CACHE_MAX = 50_000                 # bounded memo tables: labels repeat across reports
+
+
 def find_heading(text: str) -> tuple[int, int, str] | None:
-    """(start, end, section number) of the first section heading in ``text``."""
+    """(start, end, section number) of the first section heading in ``text``.  Memoised: every
+    label of every report is looked at, and most are the template's own labels."""
+    try:
+        return _heading_cache[text]
+    except KeyError:
+        pass
+    found = _find_heading(text)
+    if len(_heading_cache) < _CACHE_MAX:
+        _heading_cache[text] = found
+    return found
+
+
+def _find_heading(text: str) -> tuple[int, int, str] | None:
     if not _ANCHOR.search(text):
         return None                                  # every fragment ends in one of these
     if _HAS_NUMERAL.search(text):
         for m in _HEADING.finditer(text):
             number = m.group("n1") or m.group("n2")
-            if _FRAG_SECTION.get(normalize_label(m.group("frag"))) == number:
+            if _FRAG_SECTION.get(norm(m.group("frag"))) == number:
                 return m.start(), m.end(), number
     if len(text) <= 40:
         m = _BARE_HEADING.match(text)
         if m:
-            return m.start(), m.end(), _FRAG_SECTION[normalize_label(m.group("frag"))]
+            return m.start(), m.end(), _FRAG_SECTION[norm(m.group("frag"))]
     return None
 
 
@@ -114,7 +130,7 @@ def norm(label: str) -> str:
     n = _norm_cache.get(label)
     if n is None:
         n = normalize_label(label)
-        if len(_norm_cache) < 50_000:
+        if len(_norm_cache) < _CACHE_MAX:
             _norm_cache[label] = n
     return n
 
@@ -191,12 +207,12 @@ def _run_items(tl: TextLine) -> list[Item]:
         if not run.strip():
             continue
         label = text[label_start:start]
-        out.append(Item(label.strip(), normalize_label(label), [Token(run.strip(), source, run=True)],
+        out.append(Item(label.strip(), norm(label), [Token(run.strip(), source, run=True)],
                         source, text[label_start:end], tl.line, tl.page))
         label_start = pos = end
     rest = text[label_start:]
     if rest.strip():
-        out.append(Item(rest.strip(), normalize_label(rest), [], source, rest, tl.line, tl.page))
+        out.append(Item(rest.strip(), norm(rest), [], source, rest, tl.line, tl.page))
     return out
 
 
@@ -262,14 +278,14 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
             continue
         before = label[:start]
         if before.strip():
-            out.append(Item(before.strip(), normalize_label(before), [], item.source, before,
+            out.append(Item(before.strip(), norm(before), [], item.source, before,
                             item.line, item.page, item.in_table))
         out.append(Heading(number, label[start:end], item.source))
         current[0] = order
         label, offset, changed = label[end:], 0, True
     if changed:
         idx = item.text.rfind(label) if label else -1
-        item = replace(item, label=label.strip(), norm=normalize_label(label),
+        item = replace(item, label=label.strip(), norm=norm(label),
                        text=item.text[idx:] if idx >= 0 else label)
     if item.label or item.values:
         out.append(item)

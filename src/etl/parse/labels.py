@@ -29,8 +29,24 @@ _BARE_OTHER = re.compile(r"(?:^|\d{1,2}[.,]?|\([一二三四五六七八九十\d
 GROUP6 = "(六)"
 
 
+_row_cache: dict[str, str | None] = {}
+_CACHE_MAX = 50_000                 # bounded: the same template labels recur in every report
+
+
 def match_row(norm: str) -> str | None:
-    """The section-三 row a normalized label names (its last fragment), or None."""
+    """The section-三 row a normalized label names (its last fragment), or None.  Memoised: the
+    section parsers ask it of every label, and the labels are the template's own."""
+    try:
+        return _row_cache[norm]
+    except KeyError:
+        pass
+    key = _match_row(norm)
+    if len(_row_cache) < _CACHE_MAX:
+        _row_cache[norm] = key
+    return key
+
+
+def _match_row(norm: str) -> str | None:
     last = None
     for m in _ROW_RE.finditer(norm):
         last = m
@@ -61,8 +77,22 @@ _CATEGORY = {
 }
 
 
+_category_cache: dict[tuple[str, str], str | None] = {}
+
+
 def match_category(norm: str, version: str) -> str | None:
     """The section-二 category a normalized label names (the last one printed), or None."""
+    try:
+        return _category_cache[norm, version]
+    except KeyError:
+        pass
+    key = _match_category(norm, version)
+    if len(_category_cache) < _CACHE_MAX:
+        _category_cache[norm, version] = key
+    return key
+
+
+def _match_category(norm: str, version: str) -> str | None:
     rx, of = _CATEGORY[version]
     best = None
     for m in rx.finditer(norm):
@@ -87,8 +117,23 @@ _METRIC = {
 }
 
 
+_metrics_cache: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def find_metrics(norm: str, version: str) -> list[str]:
-    """The section-二 metric keys a header text names, in printed order."""
+    """The section-二 metric keys a header text names, in printed order (a new list: callers
+    may keep it)."""
+    try:
+        return list(_metrics_cache[norm, version])
+    except KeyError:
+        pass
+    keys = _find_metrics(norm, version)
+    if len(_metrics_cache) < _CACHE_MAX:
+        _metrics_cache[norm, version] = tuple(keys)
+    return keys
+
+
+def _find_metrics(norm: str, version: str) -> list[str]:
     rx, of = _METRIC[version]
     out: list[str] = []
     for m in rx.finditer(norm):

@@ -20,10 +20,10 @@ one-digit-per-cell run that breaks its own sum (blank cells vanish from glued te
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from etl.model import Cell
-from etl.parse.items import Item, Token
+from etl.parse.items import Item, Token, norm
 from etl.parse.labels import (GROUP6, find_metrics, is_bare_other, match_category, match_group4,
                               match_row, match_row_continued)
 from etl.parse.values import classify
@@ -92,7 +92,7 @@ def _header_columns(header_rows: list[list[str]]) -> dict[int, str] | None:
     width = max(len(r) for r in header_rows)
     found: dict[int, str] = {}
     for c in range(width):
-        text = "".join(normalize_label(r[c]) for r in header_rows if c < len(r))
+        text = "".join([norm(r[c]) for r in header_rows if c < len(r)])
         text = text.replace("法人或其他组织", "").replace("申请人情况", "")
         key = next((k for w, k in _COLUMN_WORDS if w in text), None)
         if key is None and text.endswith("其他"):
@@ -124,8 +124,9 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     orphans: list[Token] = []                   # values no open row took (label after them?)
     orphan_carry = ""
     for idx, it in enumerate(items):
+        values = it.values                      # in header order when the header names them
         if it.in_table and it.grid is not None:
-            if not it.values:
+            if not values:
                 headers.setdefault(it.table, []).append(it.grid)
                 found = _header_columns(headers[it.table])
                 if found:
@@ -136,8 +137,8 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                 if cols is None and last_columns and last_columns[0] == len(it.grid):
                     cols = last_columns[1]      # continued after a page break, same columns
                 if cols is not None:
-                    it = replace(it, values=_by_header(it, cols))
-        if (it.norm and not it.values and not it.in_table and current is not None
+                    values = _by_header(it, cols)
+        if (it.norm and not values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
                 and _WORD_CELL.match(it.norm)):
             # one cell per line and the row is half read: a word that reports print instead of
@@ -164,7 +165,7 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                 warnings.append(f"section 3: {len(orphans)} value(s) outside any row "
                                 f"({orphans[0].source})")
                 orphans = []
-            carry = (carry + it.norm)[-40:] if key is None and not it.values else ""
+            carry = (carry + it.norm)[-40:] if key is None and not values else ""
             if GROUP6 in it.norm:
                 group6 = True
             if key is None and results_started and is_bare_other(it.norm) and (
@@ -182,8 +183,8 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     current = rows[key] = RowRead(key, it.label, it.source)
                     last_key = key
                     results_started = results_started or key in _RESULTS
-        if it.values:
-            for tok in it.values:
+        if values:
+            for tok in values:
                 if tok.run and current is not None and current.tokens and current.tokens[0].run:
                     # text inside a row's run (a dash, a word): one run, so the solver sees it
                     first = current.tokens[0]
@@ -414,7 +415,7 @@ def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | Non
         width = max(len(r) for r in hdr)
         found: dict[int, tuple[str, str]] = {}
         for c in range(width):
-            text = "".join(normalize_label(r[c]) for r in hdr if c < len(r))
+            text = "".join([norm(r[c]) for r in hdr if c < len(r)])
             group = match_group4(text)
             outcomes = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(text)]
             if group and outcomes and len(set(outcomes)) == 1:
