@@ -320,7 +320,8 @@ def build_stream(doc: Document) -> list[Item | Heading]:
                 continue
             values_item = None
             it = _line_item(b)
-            if it.label and current[0] < 5:
+            # (find_heading is a memo lookup; most labels hold no heading and go straight in)
+            if it.label and current[0] < 5 and find_heading(it.label) is not None:
                 _split_headings(it, out, current)
             else:
                 append(it)
@@ -335,7 +336,7 @@ def build_stream(doc: Document) -> list[Item | Heading]:
         else:
             items = _table_items(b)
         for it in items:
-            if it.label and current[0] < 5:
+            if it.label and current[0] < 5 and find_heading(it.label) is not None:
                 _split_headings(it, out, current)
             else:
                 append(it)

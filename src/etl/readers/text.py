@@ -42,7 +42,9 @@ _ALIGNED_ANY = re.compile(r"\S {3,}\S")            # columns aligned by spaces
 
 def detect_form(text: str, lines: list[str] | None = None) -> str:
     head = text[:3000]
-    if _BODY_MARK_ANY.search(head) is not None or (
+    # (the literal checks first: a multi-line regex tried at every position of the text costs
+    # more than the rest of the detection)
+    if ("正文" in head and _BODY_MARK_ANY.search(head) is not None) or (
             "标题" in head[:200] and "原文链接" in head):
         return "crawler"
     if lines is None:
@@ -52,8 +54,11 @@ def detect_form(text: str, lines: list[str] | None = None) -> str:
     pipe = text.count("\n|") + text.count("\n |")
     if pipe >= 2 and any(_PIPE_RULE.match(ln) for ln in lines if "--" in ln):
         return "markdown"
-    n_nonblank = len(lines) - sum(1 for ln in lines if not ln or ln.isspace())
-    if "\f" in text or len(_ALIGNED_ANY.findall(text)) >= max(5, n_nonblank // 10):
+    # blank lines: empty or whitespace only ("".isspace() is False, so the two never overlap;
+    # counted in C rather than by a Python loop over every line)
+    n_nonblank = len(lines) - lines.count("") - sum(map(str.isspace, lines))
+    if "\f" in text or ("   " in text
+                         and len(_ALIGNED_ANY.findall(text)) >= max(5, n_nonblank // 10)):
         return "layout_text"
     if len(lines) - n_nonblank >= n_nonblank * 0.6:
         return "flat_text"
