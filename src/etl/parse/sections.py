@@ -86,22 +86,45 @@ _COLUMN_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _header_columns(header_rows: list[list[str]]) -> dict[int, str] | None:
-    """{grid column: column key} from a table's header rows, when all seven columns are named
-    exactly once (else None: the values are then read in the template's order)."""
-    width = max(len(r) for r in header_rows)
+def _header_columns(column_texts: list[str]) -> dict[int, str] | None:
+    """{grid column: column key} from a table's header text per grid column (its label-only
+    rows' cells, normalized and joined top to bottom), when all seven columns are named exactly
+    once (else None: the values are then read in the template's order)."""
     found: dict[int, str] = {}
-    for c in range(width):
-        text = "".join([norm(r[c]) for r in header_rows if c < len(r)])
-        text = text.replace("法人或其他组织", "").replace("申请人情况", "")
-        key = next((k for w, k in _COLUMN_WORDS if w in text), None)
-        if key is None and text.endswith("其他"):
-            key = "other_org"
+    for c, text in enumerate(column_texts):
+        key = _column_key(text)
         if key is not None:
             found[c] = key
     if sorted(found.values()) != sorted(SECTION3_COLUMN_KEYS):
         return None
     return found
+
+
+_column_key_cache: dict[str, str | None] = {}
+
+
+def _column_key(text: str) -> str | None:
+    """The column key a header text names, or None.  Memoised: every label-only row of a table
+    (group rows too) re-reads the header, and the header texts are the template's."""
+    try:
+        return _column_key_cache[text]
+    except KeyError:
+        pass
+    words = text.replace("法人或其他组织", "").replace("申请人情况", "")
+    key = next((k for w, k in _COLUMN_WORDS if w in words), None)
+    if key is None and words.endswith("其他"):
+        key = "other_org"
+    if len(_column_key_cache) < 50_000:
+        _column_key_cache[text] = key
+    return key
+
+
+def _add_header_row(column_texts: list[str], grid_row: list[str]) -> None:
+    """Append a label-only row's cells to the header text of each grid column."""
+    if len(grid_row) > len(column_texts):
+        column_texts.extend([""] * (len(grid_row) - len(column_texts)))
+    for c, cell in enumerate(grid_row):
+        column_texts[c] += norm(cell)
 
 
 def _by_header(it: Item, columns: dict[int, str]) -> list[Token]:
@@ -113,7 +136,7 @@ def _by_header(it: Item, columns: dict[int, str]) -> list[Token]:
 
 def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     rows: dict[str, RowRead] = {}
-    headers: dict[int, list[list[str]]] = {}    # table -> its label-only (header) rows
+    headers: dict[int, list[str]] = {}          # table -> header text per grid column
     columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
     last_columns: tuple[int, dict[int, str]] | None = None   # (width, map) of the last table
     current: RowRead | None = None
@@ -127,8 +150,9 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
         values = it.values                      # in header order when the header names them
         if it.in_table and it.grid is not None:
             if not values:
-                headers.setdefault(it.table, []).append(it.grid)
-                found = _header_columns(headers[it.table])
+                column_texts = headers.setdefault(it.table, [])
+                _add_header_row(column_texts, it.grid)
+                found = _header_columns(column_texts)
                 if found:
                     columns[it.table] = found
                     last_columns = (len(it.grid), found)
@@ -257,7 +281,10 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
                               r.source, f"{len(r.tokens)} values for {N3} columns")
                          for col in SECTION3_COLUMN_KEYS)
             continue
-        cells.extend(_cell("3", key, col, tok) for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens))
+        # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
+        for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
+            value, state = classify(tok.raw)
+            cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source))
     # rows the printed table has but this template version does not (2019 report with 2021 rows)
     for key in rows:
         if key not in present:
