@@ -102,7 +102,7 @@ def _read_lines(lines: list[str], first: int, doc: Document, body: str | None = 
     if body is None:
         body = "\n".join(lines[first:])
     paged = "\f" in body
-    if not paged and not _PAGE_NUMBER_LINE.search(body):
+    if not paged and not _has_page_number_line(body):
         # no page marks at all (copied web text): every non-blank line, page unknown
         # a line holding only a no-break space is a table cell copied from &nbsp;: a blank
         # cell, kept as such (empty separator lines are dropped)
@@ -131,6 +131,17 @@ def _read_lines(lines: list[str], first: int, doc: Document, body: str | None = 
                 page += 1
             continue
         doc.blocks.append(TextLine(raw.rstrip(), i + 1, page))
+
+
+# Every page-number form contains one of these (-3-, 第3页, 3/12): text without any of them
+# has no page-number line, and the multi-line regex (tried at every line) is not needed.
+_PAGE_NUMBER_CHARS = "-－—–页/"
+
+
+def _has_page_number_line(body: str) -> bool:
+    if not any(ch in body for ch in _PAGE_NUMBER_CHARS):
+        return False
+    return _PAGE_NUMBER_LINE.search(body) is not None
 
 
 def _drop_bare_page_number(blocks: list, start: int, page: int) -> None:
