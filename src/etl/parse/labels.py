@@ -103,7 +103,23 @@ def _match_category(norm: str, version: str) -> str | None:
 _GROUP4_RE, _GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
 
 
+_group4_cache: dict[str, str | None] = {}
+
+
 def match_group4(norm: str) -> str | None:
+    """The section-四 group (行政复议 / 未经复议直接起诉 / 复议后起诉) a normalized label names
+    (the last one printed), or None.  Memoised like match_row."""
+    try:
+        return _group4_cache[norm]
+    except KeyError:
+        pass
+    group = _match_group4(norm)
+    if len(_group4_cache) < _CACHE_MAX:
+        _group4_cache[norm] = group
+    return group
+
+
+def _match_group4(norm: str) -> str | None:
     last = None
     for m in _GROUP4_RE.finditer(norm):
         last = m

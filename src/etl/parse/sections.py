@@ -485,8 +485,13 @@ def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
 # Section 二 — small tables; the category label anchors the row, the template gives its metrics
 # --------------------------------------------------------------------------------------------
 
+# {version: {category: its metrics}}, in printed order (read-only)
+_METRICS_OF = {version: {cat.key: table.metrics for table in tables for cat in table.categories}
+               for version, tables in SECTION2.items()}
+
+
 def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list[Cell]:
-    metrics_of = {cat.key: table.metrics for table in SECTION2[version] for cat in table.categories}
+    metrics_of = _METRICS_OF[version]
     rows: dict[str, RowRead] = {}
     order_of: dict[str, list[str]] = {}         # metric order from the printed header
     wan_of: dict[str, bool] = {}                # header says the amount is in 万元
