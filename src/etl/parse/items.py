@@ -21,7 +21,7 @@ may be cut in two at a heading.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from etl.document import Document, TableGrid, TextLine
 from etl.parse.values import _is_value as _is_value_cache
@@ -42,7 +42,6 @@ class Token:
 @dataclass(slots=True)
 class Item:
     label: str                      # the label as printed ("" when the line holds only values)
-    norm: str                       # normalize_label(label)
     values: list[Token]
     source: str
     text: str                       # the original text of the line/segment (for prose)
@@ -51,6 +50,17 @@ class Item:
     in_table: bool = False
     table: int = -1                 # TableGrid.index of a table row
     grid: list[str] | None = None   # a table row's cells by grid column (spans expanded)
+    _norm: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def norm(self) -> str:
+        """normalize_label(label), computed when first asked: the prose lines (most of a
+        report's text) are never matched against labels, and normalizing them cost more than
+        reading the tables."""
+        n = self._norm
+        if n is None:
+            n = self._norm = norm(self.label)
+        return n
 
 
 @dataclass(slots=True)
@@ -84,7 +94,10 @@ _HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 
 _heading_cache: dict[str, tuple[int, int, str] | None] = {}
-_CACHE_MAX = 50_000                 # bounded memo tables: labels repeat across reports
+# Bounded memo tables: labels repeat across reports.  Long texts (a crawler line's prose) are
+# unique and would only fill the table, so only label-sized texts are kept.
+_CACHE_MAX = 50_000
+MEMO_MAX_LEN = 120
 
 
 def find_heading(text: str) -> tuple[int, int, str] | None:
@@ -95,7 +108,7 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
     except KeyError:
         pass
     found = _find_heading(text)
-    if len(_heading_cache) < _CACHE_MAX:
+    if len(_heading_cache) < _CACHE_MAX and len(text) <= MEMO_MAX_LEN:
         _heading_cache[text] = found
     return found
 
@@ -130,7 +143,7 @@ def norm(label: str) -> str:
     n = _norm_cache.get(label)
     if n is None:
         n = normalize_label(label)
-        if len(_norm_cache) < _CACHE_MAX:
+        if len(_norm_cache) < _CACHE_MAX and len(label) <= MEMO_MAX_LEN:
             _norm_cache[label] = n
     return n
 
@@ -143,8 +156,8 @@ def _line_item(tl: TextLine) -> Item:
             and "\xa0" not in stripped:
         # one cell per line (flattened text): a value or a label, nothing to split
         if is_value_token(stripped):
-            return Item("", "", [Token(stripped, source)], source, text, tl.line, tl.page)
-        return Item(stripped, norm(stripped), [], source, text, tl.line, tl.page)
+            return Item("", [Token(stripped, source)], source, text, tl.line, tl.page)
+        return Item(stripped, [], source, text, tl.line, tl.page)
     if "\t" in stripped:
         return _tab_item(tl, stripped.split("\t"), source)
     if "|" in stripped or "│" in stripped or "┃" in stripped:
@@ -159,7 +172,7 @@ def _line_item(tl: TextLine) -> Item:
     else:
         label = " ".join(parts[:k])
         values = [Token(p, source) for p in parts[k:]]
-    return Item(label, norm(label), values, source, text, tl.line, tl.page)
+    return Item(label, values, source, text, tl.line, tl.page)
 
 
 _BARS = re.compile(r"[|│┃]")
@@ -178,7 +191,7 @@ def _tab_item(tl: TextLine, fields: list[str], source: str) -> Item:
     if not any(values):
         values = []
     label = " ".join(f for f in fields[:k] if f)
-    return Item(label, norm(label), [Token(v, source) for v in values], source, tl.text,
+    return Item(label, [Token(v, source) for v in values], source, tl.text,
                 tl.line, tl.page)
 
 
@@ -207,12 +220,12 @@ def _run_items(tl: TextLine) -> list[Item]:
         if not run.strip():
             continue
         label = text[label_start:start]
-        out.append(Item(label.strip(), norm(label), [Token(run.strip(), source, run=True)],
+        out.append(Item(label.strip(), [Token(run.strip(), source, run=True)],
                         source, text[label_start:end], tl.line, tl.page))
         label_start = pos = end
     rest = text[label_start:]
     if rest.strip():
-        out.append(Item(rest.strip(), norm(rest), [], source, rest, tl.line, tl.page))
+        out.append(Item(rest.strip(), [], source, rest, tl.line, tl.page))
     return out
 
 
@@ -253,7 +266,7 @@ def _table_items(t: TableGrid) -> list[Item]:
         pg = f" p{page}" if page else ""
         values = [Token(cell, f"{src_row} c{c}{pg}", False, c) for c, cell in rest]
         # (text: table cells are never prose, so the label stands for the row's text)
-        out.append(Item(label, norm(label), values, src_row + pg, label, t.line, page,
+        out.append(Item(label, values, src_row + pg, label, t.line, page,
                         True, t.index, row))
     return out
 
@@ -278,14 +291,14 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
             continue
         before = label[:start]
         if before.strip():
-            out.append(Item(before.strip(), norm(before), [], item.source, before,
+            out.append(Item(before.strip(), [], item.source, before,
                             item.line, item.page, item.in_table))
         out.append(Heading(number, label[start:end], item.source))
         current[0] = order
         label, offset, changed = label[end:], 0, True
     if changed:
         idx = item.text.rfind(label) if label else -1
-        item = replace(item, label=label.strip(), norm=norm(label),
+        item = replace(item, label=label.strip(),
                        text=item.text[idx:] if idx >= 0 else label)
     if item.label or item.values:
         out.append(item)
@@ -305,7 +318,7 @@ def build_stream(doc: Document) -> list[Item | Heading]:
             if not s:
                 if text:                           # the reader's blank-cell line (&nbsp;)
                     src = f"line {b.line} p{b.page}" if b.page else f"line {b.line}"
-                    values_item = Item("", "", [Token("", src)], src, text, b.line, b.page)
+                    values_item = Item("", [Token("", src)], src, text, b.line, b.page)
                     append(values_item)
                 continue
             # hot path (one cell per line): a bare value needs no label work at all; the values
@@ -315,7 +328,7 @@ def build_stream(doc: Document) -> list[Item | Heading]:
                 if values_item is not None and values_item.page == b.page:
                     values_item.values.append(Token(s, src))
                 else:
-                    values_item = Item("", "", [Token(s, src)], src, text, b.line, b.page)
+                    values_item = Item("", [Token(s, src)], src, text, b.line, b.page)
                     append(values_item)
                 continue
             values_item = None

@@ -30,7 +30,9 @@ GROUP6 = "(六)"
 
 
 _row_cache: dict[str, str | None] = {}
-_CACHE_MAX = 50_000                 # bounded: the same template labels recur in every report
+# bounded: the same template labels recur in every report (long texts are unique: not kept)
+_CACHE_MAX = 50_000
+_MEMO_MAX_LEN = 120
 
 
 def match_row(norm: str) -> str | None:
@@ -41,7 +43,7 @@ def match_row(norm: str) -> str | None:
     except KeyError:
         pass
     key = _match_row(norm)
-    if len(_row_cache) < _CACHE_MAX:
+    if len(_row_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
         _row_cache[norm] = key
     return key
 
@@ -87,7 +89,7 @@ def match_category(norm: str, version: str) -> str | None:
     except KeyError:
         pass
     key = _match_category(norm, version)
-    if len(_category_cache) < _CACHE_MAX:
+    if len(_category_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
         _category_cache[norm, version] = key
     return key
 
@@ -114,7 +116,7 @@ def match_group4(norm: str) -> str | None:
     except KeyError:
         pass
     group = _match_group4(norm)
-    if len(_group4_cache) < _CACHE_MAX:
+    if len(_group4_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
         _group4_cache[norm] = group
     return group
 
@@ -144,7 +146,7 @@ def find_metrics(norm: str, version: str) -> list[str]:
     except KeyError:
         pass
     keys = _find_metrics(norm, version)
-    if len(_metrics_cache) < _CACHE_MAX:
+    if len(_metrics_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
         _metrics_cache[norm, version] = tuple(keys)
     return keys
 

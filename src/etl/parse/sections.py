@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl.model import Cell
-from etl.parse.items import Item, Token, norm
+from etl.parse.items import MEMO_MAX_LEN, Item, Token, norm
 from etl.parse.labels import (GROUP6, find_metrics, is_bare_other, match_category, match_group4,
                               match_row, match_row_continued)
 from etl.parse.values import classify
@@ -114,7 +114,7 @@ def _column_key(text: str) -> str | None:
     key = next((k for w, k in _COLUMN_WORDS if w in words), None)
     if key is None and words.endswith("其他"):
         key = "other_org"
-    if len(_column_key_cache) < 50_000:
+    if len(_column_key_cache) < 50_000 and len(text) <= MEMO_MAX_LEN:
         _column_key_cache[text] = key
     return key
 
