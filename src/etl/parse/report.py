@@ -43,7 +43,7 @@ def _section3_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
             if started and x.section in ("四", "五", "六"):
                 break
             continue
-        if not started and x.norm and match_row(x.norm) == "new_received":
+        if not started and match_row(x.norm) == "new_received":
             started = True
         if started:
             out.append(x)
@@ -64,7 +64,7 @@ def _section2_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
         if not started and "第二十条" in x.norm:
             started = True
         if started:
-            if x.norm and match_row(x.norm) == "new_received":
+            if match_row(x.norm) == "new_received":
                 break
             out.append(x)
     return out

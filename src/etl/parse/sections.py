@@ -148,6 +148,7 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     orphan_carry = ""
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
+        label_norm = it.norm                    # (a property: read once)
         if it.in_table and it.grid is not None:
             if not values:
                 column_texts = headers.setdefault(it.table, [])
@@ -162,21 +163,21 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     cols = last_columns[1]      # continued after a page break, same columns
                 if cols is not None:
                     values = _by_header(it, cols)
-        if (it.norm and not values and not it.in_table and current is not None
+        if (label_norm and not values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
-                and _WORD_CELL.match(it.norm)):
+                and _WORD_CELL.match(label_norm)):
             # one cell per line and the row is half read: a word that reports print instead of
             # a number (未统计).  Only known words: a label's tail or a vertical label's
             # character must never slide the row's numbers into the wrong columns.
             current.tokens.append(Token(it.label, it.source))
             continue
-        if it.norm:
-            key = match_row(it.norm)
+        if label_norm:
+            key = match_row(label_norm)
             if key is None and carry:
                 # a label broken over lines with the fragment cut in two (6.属于四类过程 / 性信息)
-                key = match_row_continued(carry, it.norm)
+                key = match_row_continued(carry, label_norm)
             if key is None and orphans:
-                key = match_row_continued(orphan_carry, it.norm)
+                key = match_row_continued(orphan_carry, label_norm)
             if orphans:
                 if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run):
                     # the numbers sat between the two halves of a label whose first half named
@@ -189,10 +190,10 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                 warnings.append(f"section 3: {len(orphans)} value(s) outside any row "
                                 f"({orphans[0].source})")
                 orphans = []
-            carry = (carry + it.norm)[-40:] if key is None and not values else ""
-            if GROUP6 in it.norm:
+            carry = (carry + label_norm)[-40:] if key is None and not values else ""
+            if GROUP6 in label_norm:
                 group6 = True
-            if key is None and results_started and is_bare_other(it.norm) and (
+            if key is None and results_started and is_bare_other(label_norm) and (
                     group6 or last_key in _GROUP6_ROWS):
                 key = "other_other"
             if key == "total" and not results_started:
@@ -463,11 +464,12 @@ def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
     groups_seen: list[str] = []
     header: list[str] | None = None
     for it in items:
-        if it.norm and not it.values:
-            g = match_group4(it.norm)
+        label_norm = it.norm
+        if label_norm and not it.values:
+            g = match_group4(label_norm)
             if g:
                 groups_seen.append(g)
-            names = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(it.norm)]
+            names = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(label_norm)]
             if len(names) == len(_OUTCOMES) and len(set(names)) == len(_OUTCOMES):
                 header = names
             continue
@@ -500,14 +502,15 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
     header_wan = False
     header_done = False                          # a row was read since the header was printed
     for idx, it in enumerate(items):
-        if it.norm:
-            key = match_category(it.norm, version)
-            names = find_metrics(it.norm, version)
+        label_norm = it.norm
+        if label_norm:
+            key = match_category(label_norm, version)
+            names = find_metrics(label_norm, version)
             if names:
                 if header_done:
                     header, header_wan, header_done = [], False, False
                 header += [n for n in names if n not in header]
-                header_wan = header_wan or "万元" in it.norm
+                header_wan = header_wan or "万元" in label_norm
             if key is None and not names and not it.values:
                 current = None          # other text (a new item's caption, a note): row ends
             if key is not None and not (key in rows and rows[key].tokens):
