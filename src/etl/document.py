@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Union
 
 
-@dataclass(frozen=True)
+# slots, not frozen: readers make one per source line, and a frozen dataclass costs ~4x more
+# to construct (measured: 0.86 vs 0.18 µs) on the flat-text hot path.
+@dataclass(slots=True)
 class TextLine:
     text: str
     line: int                       # 1-based line number in the source (or paragraph index)
