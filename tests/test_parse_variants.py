@@ -556,3 +556,17 @@ def test_section4_blank_cells_vanished_from_aligned_text():
     assert rep.cell("4", "review", "total").state == "inferred"
     assert rep.cell("4", "review", "corrected").state == "unknown"
     assert all(c.value is None or c.column == "total" for c in rep.cells if c.section == "4")
+
+
+def test_a_text_quoting_one_row_label_is_not_a_report():
+    """A notice (or a README) that quotes a table 三 label with a number is not a report: with
+    no section heading, one row is not enough; a bare table 三 of several rows still is."""
+    quote = "说明：统计口径为“一、本年新收政府信息公开申请数量”，例如 3 件。\n"
+    with pytest.raises(ReportError) as e:
+        parse_document(read_text(quote, "readme.txt"))
+    assert e.value.reason == "not_a_report"
+    table = "\n".join(["一、本年新收政府信息公开申请数量", *"3000003",
+                       "二、上年结转政府信息公开申请数量", *"0000000",
+                       "（七）总计", *"3000003", "四、结转下年度继续办理", *"0000000"])
+    rep = parse_document(read_text(table, "bare_table.txt"))
+    assert rep.section3()["new_received"] == [3, 0, 0, 0, 0, 0, 3]

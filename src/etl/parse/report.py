@@ -17,6 +17,9 @@ from etl.template import template_for_year
 _PROSE_SECTIONS = (None, "一", "六")
 _PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
 
+#: Rows of table 三 a document must print to be read as a report when no heading is found.
+MIN_ROWS_WITHOUT_HEADINGS = 3
+
 
 def _sections(stream: list[Item | Heading]) -> tuple[dict[str | None, list[Item]], list[str]]:
     out: dict[str | None, list[Item]] = {None: []}
@@ -102,9 +105,11 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     sections, seen = _sections(stream)
     s3_items = _section3_items(stream, sections)
     rows3 = read_section3(s3_items, warnings)
-    if not rows3 and not seen:
+    # A document that merely mentions a row label (a notice, a README quoting 本年新收…) is not
+    # a report: without any section heading it needs several rows of table 三 to count as one.
+    if not seen and len(rows3) < MIN_ROWS_WITHOUT_HEADINGS:
         raise ReportError(doc.path, "not_a_report",
-                          "no table 三 rows and no section headings of an annual report found")
+                          f"{len(rows3)} table 三 rows and no section headings of an annual report found")
 
     # identity ---------------------------------------------------------------------------
     source: dict[str, str] = {}
