@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from etl.parse.memo import memo_short
 from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label
 
 
@@ -29,26 +30,10 @@ _BARE_OTHER = re.compile(r"(?:^|\d{1,2}[.,]?|\([一二三四五六七八九十\d
 GROUP6 = "(六)"
 
 
-_row_cache: dict[str, str | None] = {}
-# bounded: the same template labels recur in every report (long texts are unique: not kept)
-_CACHE_MAX = 50_000
-_MEMO_MAX_LEN = 120
-
-
+@memo_short
 def match_row(norm: str) -> str | None:
     """The section-三 row a normalized label names (its last fragment), or None.  Memoised: the
     section parsers ask it of every label, and the labels are the template's own."""
-    try:
-        return _row_cache[norm]
-    except KeyError:
-        pass
-    key = _match_row(norm)
-    if len(_row_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
-        _row_cache[norm] = key
-    return key
-
-
-def _match_row(norm: str) -> str | None:
     last = None
     for m in _ROW_RE.finditer(norm):
         last = m
@@ -79,22 +64,9 @@ _CATEGORY = {
 }
 
 
-_category_cache: dict[tuple[str, str], str | None] = {}
-
-
+@memo_short
 def match_category(norm: str, version: str) -> str | None:
     """The section-二 category a normalized label names (the last one printed), or None."""
-    try:
-        return _category_cache[norm, version]
-    except KeyError:
-        pass
-    key = _match_category(norm, version)
-    if len(_category_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
-        _category_cache[norm, version] = key
-    return key
-
-
-def _match_category(norm: str, version: str) -> str | None:
     rx, of = _CATEGORY[version]
     best = None
     for m in rx.finditer(norm):
@@ -105,23 +77,10 @@ def _match_category(norm: str, version: str) -> str | None:
 _GROUP4_RE, _GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
 
 
-_group4_cache: dict[str, str | None] = {}
-
-
+@memo_short
 def match_group4(norm: str) -> str | None:
     """The section-四 group (行政复议 / 未经复议直接起诉 / 复议后起诉) a normalized label names
     (the last one printed), or None.  Memoised like match_row."""
-    try:
-        return _group4_cache[norm]
-    except KeyError:
-        pass
-    group = _match_group4(norm)
-    if len(_group4_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
-        _group4_cache[norm] = group
-    return group
-
-
-def _match_group4(norm: str) -> str | None:
     last = None
     for m in _GROUP4_RE.finditer(norm):
         last = m
@@ -135,27 +94,18 @@ _METRIC = {
 }
 
 
-_metrics_cache: dict[tuple[str, str], tuple[str, ...]] = {}
-
-
 def find_metrics(norm: str, version: str) -> list[str]:
     """The section-二 metric keys a header text names, in printed order (a new list: callers
     may keep it)."""
-    try:
-        return list(_metrics_cache[norm, version])
-    except KeyError:
-        pass
-    keys = _find_metrics(norm, version)
-    if len(_metrics_cache) < _CACHE_MAX and len(norm) <= _MEMO_MAX_LEN:
-        _metrics_cache[norm, version] = tuple(keys)
-    return keys
+    return list(_find_metrics(norm, version))
 
 
-def _find_metrics(norm: str, version: str) -> list[str]:
+@memo_short
+def _find_metrics(norm: str, version: str) -> tuple[str, ...]:
     rx, of = _METRIC[version]
     out: list[str] = []
     for m in rx.finditer(norm):
         key = of[m.group()]
         if key not in out:
             out.append(key)
-    return out
+    return tuple(out)

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from etl.model import Cell
-from etl.parse.items import MEMO_MAX_LEN, Item, Token, norm
+from etl.parse.items import Item, Token, norm
+from etl.parse.memo import memo_short
 from etl.parse.labels import (GROUP6, find_metrics, is_bare_other, match_category, match_group4,
                               match_row, match_row_continued)
 from etl.parse.values import classify
@@ -100,22 +101,14 @@ def _header_columns(column_texts: list[str]) -> dict[int, str] | None:
     return found
 
 
-_column_key_cache: dict[str, str | None] = {}
-
-
+@memo_short
 def _column_key(text: str) -> str | None:
     """The column key a header text names, or None.  Memoised: every label-only row of a table
     (group rows too) re-reads the header, and the header texts are the template's."""
-    try:
-        return _column_key_cache[text]
-    except KeyError:
-        pass
     words = text.replace("法人或其他组织", "").replace("申请人情况", "")
     key = next((k for w, k in _COLUMN_WORDS if w in words), None)
     if key is None and words.endswith("其他"):
         key = "other_org"
-    if len(_column_key_cache) < 50_000 and len(text) <= MEMO_MAX_LEN:
-        _column_key_cache[text] = key
     return key
 
 

@@ -1,0 +1,39 @@
+"""One bounded memo for the parser's label work.
+
+Every report prints the template's own labels and the same few cell texts ("0", "/"), so the
+parser asks the same questions of the same short strings again and again.  Long texts (a crawler
+line's prose) are one report's own and never seen again: caching them would only fill memory, so
+only texts of at most ``MAX_TEXT_LEN`` characters are kept, and at most ``MAX_ENTRIES`` of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+MAX_ENTRIES = 50_000
+MAX_TEXT_LEN = 120
+
+R = TypeVar("R")
+
+
+def memo_short(fn: Callable[..., R]) -> Callable[..., R]:
+    """Memoise a pure function whose first argument is a text (further positional arguments,
+    e.g. a template version, are part of the key).  Return values are shared between callers,
+    so memoise only functions that return immutable values."""
+    cache: dict = {}
+
+    @functools.wraps(fn)
+    def cached(text: str, *args):
+        key = (text, *args) if args else text
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        value = fn(text, *args)
+        if len(cache) < MAX_ENTRIES and len(text) <= MAX_TEXT_LEN:
+            cache[key] = value
+        return value
+
+    cached.cache = cache        # type: ignore[attr-defined]  (a hot loop may read it directly)
+    return cached
