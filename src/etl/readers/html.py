@@ -115,9 +115,12 @@ class _CellIndex:
 
     marks: dict[int, int]           # mem_id -> _FIRST | _SPANNED, for the few cells with either
     selector: str                   # "td" or, when the page has header cells, "td, th"
+    known: dict[int, list[LexborNode]]   # table mem_id -> its cells, when already queried
 
     @staticmethod
-    def of(root: LexborNode, html_text: str) -> "_CellIndex":
+    def of(root: LexborNode, html_text: str, tds: dict[int, list[LexborNode]]) -> "_CellIndex":
+        """``tds``: each leaf table's <td> list as _article_body queried it; it is the table's
+        cell list too when the page has no <th> (the query is not repeated per table)."""
         has_th = "<th" in html_text or "<TH" in html_text
         selector = "td, th" if has_th else "td"
         first = "td:first-child, th:first-child" if has_th else "td:first-child"
@@ -125,7 +128,7 @@ class _CellIndex:
         for n in root.css("[rowspan], [colspan]"):
             mem_id = n.mem_id
             marks[mem_id] = marks.get(mem_id, 0) | _SPANNED
-        return _CellIndex(marks, selector)
+        return _CellIndex(marks, selector, {} if has_th else tds)
 
 
 def _table_rows(table: LexborNode, index: _CellIndex) -> list[list[SourceCell | str]]:
@@ -138,7 +141,8 @@ def _table_rows(table: LexborNode, index: _CellIndex) -> list[list[SourceCell | 
     marks = index.marks.get
     rows: list[list[SourceCell | str]] = []
     row: list[SourceCell | str] = []
-    for td in table.css(index.selector):
+    cells = index.known.get(table.mem_id)
+    for td in table.css(index.selector) if cells is None else cells:
         # Lines inside a cell (<br>, <p>) are glued: Chinese wraps without spaces, and a
         # number split over Word's runs (<span>1</span><span>2</span>) must stay one number.
         # text_lexbor() is lexbor's own textContent: the same glued text as .text() (checked on
@@ -229,23 +233,30 @@ class _Walker:
         self.blocks.append(grid)
 
 
-def _article_body(root: LexborNode, full: str, layout: set[int]) -> LexborNode:
-    """The lowest element around the page's biggest leaf table holding every section marker.
+def _article_body(root: LexborNode, full: str,
+                  layout: set[int]) -> tuple[LexborNode, dict[int, list[LexborNode]]]:
+    """The lowest element around the page's biggest leaf table holding every section marker,
+    and the <td> lists queried to find that table (by table mem_id; reused for the tables' rows).
 
     Falls back to ``root`` when the page has no table (prose-only pages are walked whole and
     cleaned line by line)."""
     leaf_tables = [t for t in root.css("table") if t.mem_id not in layout]
     if not leaf_tables:
-        return root
-    anchor = max(leaf_tables, key=lambda t: len(t.css("td"))) if len(leaf_tables) > 1 else leaf_tables[0]
+        return root, {}
+    tds: dict[int, list[LexborNode]] = {}
+    if len(leaf_tables) > 1:
+        tds = {t.mem_id: t.css("td") for t in leaf_tables}
+        anchor = max(leaf_tables, key=lambda t: len(tds[t.mem_id]))
+    else:
+        anchor = leaf_tables[0]
     markers = [m for m in _BODY_MARKERS if m in full]
     node = anchor.parent
     while node is not None and node.mem_id != root.mem_id:
         text = node.text(deep=True)
         if all(m in text for m in markers):
-            return node
+            return node, tds
         node = node.parent
-    return root
+    return root, tds
 
 
 _TITLE_LINE = re.compile(r"报告[)）]?$")
@@ -303,8 +314,8 @@ def read_html(text: str, path: str) -> Document:
         raise ReportError(path, "corrupt", "no HTML body could be parsed")
     full = root.text(deep=True)
     layout = _layout_tables(root) if "<table" in text[text.find("<table") + 6:] else set()
-    body = _article_body(root, full, layout)
-    walker = _Walker(layout, _CellIndex.of(body, text))
+    body, tds = _article_body(root, full, layout)
+    walker = _Walker(layout, _CellIndex.of(body, text, tds))
     walker.walk(body)
     walker.flush()
     doc = Document(path=path, form="html", blocks=walker.blocks)
