@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from etl.document import Document, TableGrid, TextLine
-from etl.parse.values import _is_value as _is_value_cache
+from etl.parse.memo import memo_short
 from etl.parse.values import is_value_token
 from etl.template import SECTIONS, normalize_label
 
@@ -93,27 +93,10 @@ _ANCHOR = re.compile("|".join(sorted({f[-2:] for s in SECTIONS for f in s.fragme
 _HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
 
 
-_heading_cache: dict[str, tuple[int, int, str] | None] = {}
-# Bounded memo tables: labels repeat across reports.  Long texts (a crawler line's prose) are
-# unique and would only fill the table, so only label-sized texts are kept.
-_CACHE_MAX = 50_000
-MEMO_MAX_LEN = 120
-
-
+@memo_short
 def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``.  Memoised: every
     label of every report is looked at, and most are the template's own labels."""
-    try:
-        return _heading_cache[text]
-    except KeyError:
-        pass
-    found = _find_heading(text)
-    if len(_heading_cache) < _CACHE_MAX and len(text) <= MEMO_MAX_LEN:
-        _heading_cache[text] = found
-    return found
-
-
-def _find_heading(text: str) -> tuple[int, int, str] | None:
     if not _ANCHOR.search(text):
         return None                                  # every fragment ends in one of these
     if _HAS_NUMERAL.search(text):
@@ -135,17 +118,10 @@ def _src_line(line: int, page: int | None) -> str:
     return f"line {line}" + (f" p{page}" if page else "")
 
 
-_norm_cache: dict[str, str] = {}
-
-
+@memo_short
 def norm(label: str) -> str:
     """normalize_label, memoised: the template's labels repeat across every report."""
-    n = _norm_cache.get(label)
-    if n is None:
-        n = normalize_label(label)
-        if len(_norm_cache) < _CACHE_MAX and len(label) <= MEMO_MAX_LEN:
-            _norm_cache[label] = n
-    return n
+    return normalize_label(label)
 
 
 def _line_item(tl: TextLine) -> Item:
@@ -235,7 +211,7 @@ def _table_items(t: TableGrid) -> list[Item]:
     """One item per non-empty row: the label cells, then the value cells as Tokens.  Hot path
     for HTML/DOCX (≈45 rows and ≈200 value cells a report)."""
     out: list[Item] = []
-    is_value = _is_value_cache.get
+    is_value = is_value_token.cache.get      # a warm-cache peek; a miss takes the slow path
     origin = t.origin
     n_origin = len(origin) if origin else 0
     pages = t.pages
@@ -320,7 +296,7 @@ def build_stream(doc: Document) -> list[Item | Heading]:
     current = [-1]                                       # index of the current section numeral
     crawler = doc.form == "crawler"
     values_item: Item | None = None                      # the open run of value-only lines
-    is_value = _is_value_cache.get
+    is_value = is_value_token.cache.get      # a warm-cache peek; a miss takes the slow path
     for b in doc.blocks:
         if type(b) is TextLine and not crawler:
             text = b.text

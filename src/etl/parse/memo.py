@@ -23,17 +23,30 @@ def memo_short(fn: Callable[..., R]) -> Callable[..., R]:
     so memoise only functions that return immutable values."""
     cache: dict = {}
 
-    @functools.wraps(fn)
-    def cached(text: str, *args):
-        key = (text, *args) if args else text
-        try:
-            return cache[key]
-        except KeyError:
-            pass
-        value = fn(text, *args)
-        if len(cache) < MAX_ENTRIES and len(text) <= MAX_TEXT_LEN:
-            cache[key] = value
-        return value
+    if fn.__code__.co_argcount == 1:
+        # the common case, kept free of tuple building: these run ~600 times a report
+        @functools.wraps(fn)
+        def cached(text: str):
+            try:
+                return cache[text]
+            except KeyError:
+                pass
+            value = fn(text)
+            if len(cache) < MAX_ENTRIES and len(text) <= MAX_TEXT_LEN:
+                cache[text] = value
+            return value
+    else:
+        @functools.wraps(fn)
+        def cached(text: str, *args):
+            key = (text, *args) if args else text
+            try:
+                return cache[key]
+            except KeyError:
+                pass
+            value = fn(text, *args)
+            if len(cache) < MAX_ENTRIES and len(text) <= MAX_TEXT_LEN:
+                cache[key] = value
+            return value
 
     cached.cache = cache        # type: ignore[attr-defined]  (a hot loop may read it directly)
     return cached

@@ -59,7 +59,7 @@ class RowRead:
 def _cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool = False) -> Cell:
     if tok is None:
         return Cell(section, row, col, None, "", "absent", "", "not printed")
-    value, state = classify(tok.raw, yuan=yuan)
+    value, state = classify(tok.raw, yuan)
     return Cell(section, row, col, value, tok.raw.strip(), state, tok.source)
 
 

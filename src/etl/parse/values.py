@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from etl.parse.memo import memo_short
+
 from etl.template import DASH_TOKENS
 
 _DASHES = frozenset(unicodedata.normalize("NFKC", t) for t in DASH_TOKENS) | frozenset(DASH_TOKENS)
@@ -41,34 +43,17 @@ def parse_number(raw: str, *, yuan: bool = False) -> int | float | None:
     return value
 
 
-_is_value: dict[str, bool] = {}
-_classified: dict[tuple[str, bool], tuple[int | float | None, str]] = {}
-_CACHE_MAX = 50_000               # cells repeat ("0", "/", small counts): memoise, bounded
-
-
+# cells repeat ("0", "/", small counts): both are memoised (etl.parse.memo)
+@memo_short
 def is_value_token(raw: str) -> bool:
     """True when a whitespace-free token reads as a cell value (a number or a dash)."""
-    hit = _is_value.get(raw)
-    if hit is None:
-        c = clean(raw)
-        hit = bool(c) and (c in _DASHES or _NUMBER.match(c) is not None)
-        if len(_is_value) < _CACHE_MAX:
-            _is_value[raw] = hit
-    return hit
+    c = clean(raw)
+    return bool(c) and (c in _DASHES or _NUMBER.match(c) is not None)
 
 
-def classify(raw: str, *, yuan: bool = False) -> tuple[int | float | None, str]:
-    """``(value, state)`` for one printed cell."""
-    key = (raw, yuan)
-    hit = _classified.get(key)
-    if hit is None:
-        hit = _classify(raw, yuan)
-        if len(_classified) < _CACHE_MAX:
-            _classified[key] = hit
-    return hit
-
-
-def _classify(raw: str, yuan: bool) -> tuple[int | float | None, str]:
+@memo_short
+def classify(raw: str, yuan: bool = False) -> tuple[int | float | None, str]:
+    """``(value, state)`` for one printed cell (``yuan``: a section 二 amount, kept in 元)."""
     c = clean(raw)
     if not c:
         return None, "blank"
