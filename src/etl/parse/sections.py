@@ -261,18 +261,15 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
         if key in runs:
             cells.extend(_split_cells("3", key, SECTION3_COLUMN_KEYS, splits[key], runs[key]))
             continue
-        if r.extra:
-            warnings.append(f"section 3 {key}: {len(r.tokens) + r.extra} values follow the label "
-                            f"for {N3} columns; its cells are unknown ({r.source})")
-            cells.extend(Cell("3", key, col, None, " ".join(t.raw for t in r.tokens), "unknown",
-                              r.source, f"{len(r.tokens) + r.extra} values for {N3} columns")
-                         for col in SECTION3_COLUMN_KEYS)
-            continue
-        if len(r.tokens) != N3:
-            warnings.append(f"section 3 {key}: {len(r.tokens)} of {N3} cells printed; "
+        if r.extra or len(r.tokens) != N3:
+            # more values than columns, or fewer (blanks vanished): no column is certain
+            n = len(r.tokens) + r.extra
+            warnings.append(f"section 3 {key}: {n} values follow the label for {N3} columns; "
+                            f"its cells are unknown ({r.source})" if r.extra else
+                            f"section 3 {key}: {n} of {N3} cells printed; "
                             f"their columns are unknown ({r.source})")
             cells.extend(Cell("3", key, col, None, " ".join(t.raw for t in r.tokens), "unknown",
-                              r.source, f"{len(r.tokens)} values for {N3} columns")
+                              r.source, f"{n} values for {N3} columns")
                          for col in SECTION3_COLUMN_KEYS)
             continue
         # (the common case, every row of every report: _cell's body inlined for its ~200 cells)

@@ -60,6 +60,16 @@ def join_lines(parts: list[str]) -> str:
     return out
 
 
+def _take_held(carry: dict[int, list], c: int, trow: list[str], orow: list) -> None:
+    """Emit the rowspan cell held for column ``c`` into this row and count one row off it."""
+    held = carry[c]
+    trow.append(held[1])
+    orow.append(held[2])
+    held[0] -= 1
+    if not held[0]:
+        del carry[c]
+
+
 def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> TableGrid:
     """Lay out spanning cells in the HTML table model and return a rectangular TableGrid.
 
@@ -84,12 +94,7 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
         c = 0
         for cell in row:
             while c in carry:
-                held = carry[c]
-                trow.append(held[1])
-                orow.append(held[2])
-                held[0] -= 1
-                if not held[0]:
-                    del carry[c]
+                _take_held(carry, c, trow, orow)
                 c += 1
             if type(cell) is str:
                 trow.append(cell)
@@ -101,13 +106,8 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
             cs = max(1, cell.colspan)
             anchor = (r, c)
             for _ in range(cs):
-                held = carry.get(c)
-                if held is not None:              # overlapping spans: the earlier cell keeps it
-                    trow.append(held[1])
-                    orow.append(held[2])
-                    held[0] -= 1
-                    if not held[0]:
-                        del carry[c]
+                if c in carry:                    # overlapping spans: the earlier cell keeps it
+                    _take_held(carry, c, trow, orow)
                 else:
                     trow.append(cell.text)
                     orow.append(anchor)
@@ -115,16 +115,11 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
                         carry[c] = [rs - 1, cell.text, anchor]
                 c += 1
         while carry and c <= max(carry):          # rowspans reaching past this row's last cell
-            held = carry.get(c)
-            if held is None:
+            if c in carry:
+                _take_held(carry, c, trow, orow)
+            else:
                 trow.append("")
                 orow.append((r, c))
-            else:
-                trow.append(held[1])
-                orow.append(held[2])
-                held[0] -= 1
-                if not held[0]:
-                    del carry[c]
             c += 1
         grid.append(trow)
         origin.append(orow)
