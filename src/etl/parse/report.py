@@ -4,6 +4,7 @@ identity and hand the prose to the prose extractor."""
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from etl.document import Document, TextLine
 from etl.errors import ReportError
@@ -12,9 +13,10 @@ from etl.parse.identity import detect_template, prose_identity, template_warning
 from etl.parse.items import Heading, Item, build_stream
 from etl.parse.labels import match_row
 from etl.parse.sections import read_section3, section2_cells, section3_cells, section4_cells
-from etl.template import template_for_year
+from etl.template import SECTIONS, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
+_NUMERALS = "".join(sec.number for sec in SECTIONS)          # 一…六, in order
 _PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
 
 #: Rows of table 三 a document must print to be read as a report when no heading is found.
@@ -35,39 +37,26 @@ def _sections(stream: list[Item | Heading]) -> tuple[dict[str | None, list[Item]
     return out, seen
 
 
-def _section3_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
-    if sections.get("三"):
-        return sections["三"]
-    # no 三 heading (a bare table, a heading worded differently): start at the first row label
+def _section_items(stream: list[Item | Heading], sections: dict, number: str,
+                   starts: Callable[[Item], bool],
+                   ends: Callable[[Item], bool] = lambda x: False) -> list[Item]:
+    """The items of section ``number``: under its heading, or — with no such heading (a bare
+    table, a heading worded differently) — from the first item that ``starts`` it up to a later
+    section's heading or an item that ``ends`` it."""
+    if sections.get(number):
+        return sections[number]
+    later = _NUMERALS[_NUMERALS.index(number) + 1:]
     out: list[Item] = []
     started = False
     for x in stream:
         if isinstance(x, Heading):
-            if started and x.section in ("四", "五", "六"):
+            if started and x.section in later:
                 break
             continue
-        if not started and match_row(x.norm) == "new_received":
+        if not started and starts(x):
             started = True
         if started:
-            out.append(x)
-    return out
-
-
-def _section2_items(stream: list[Item | Heading], sections: dict) -> list[Item]:
-    if sections.get("二"):
-        return sections["二"]
-    # no 二 heading: the small tables start at the first 第二十条 caption, end at section 三
-    out: list[Item] = []
-    started = False
-    for x in stream:
-        if isinstance(x, Heading):
-            if started and x.section in ("三", "四", "五", "六"):
-                break
-            continue
-        if not started and "第二十条" in x.norm:
-            started = True
-        if started:
-            if match_row(x.norm) == "new_received":
+            if ends(x):
                 break
             out.append(x)
     return out
@@ -103,7 +92,8 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     warnings: list[str] = list(doc.warnings)
     stream = build_stream(doc)
     sections, seen = _sections(stream)
-    s3_items = _section3_items(stream, sections)
+    s3_items = _section_items(stream, sections, "三",
+                              starts=lambda x: match_row(x.norm) == "new_received")
     rows3 = read_section3(s3_items, warnings)
     # A document that merely mentions a row label (a notice, a README quoting 本年新收…) is not
     # a report: without any section heading it needs several rows of table 三 to count as one.
@@ -141,7 +131,8 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
         year = int(manifest["year"])
 
     # template: from what the tables print ------------------------------------------------
-    s2_items = _section2_items(stream, sections)
+    s2_items = _section_items(stream, sections, "二", starts=lambda x: "第二十条" in x.norm,
+                              ends=lambda x: match_row(x.norm) == "new_received")
     table_text = "".join(x.norm for x in s2_items + s3_items)
     template, _ = detect_template(table_text)
     if template:
