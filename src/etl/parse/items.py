@@ -28,7 +28,8 @@ from etl.parse.memo import memo_short
 from etl.parse.values import is_value_token
 from etl.template import SECTIONS, normalize_label
 
-_NUMERALS = "一二三四五六"
+#: the section numerals 一…六 in order, from the template
+SECTION_NUMERALS = "".join(sec.number for sec in SECTIONS)
 
 
 @dataclass(slots=True)
@@ -83,14 +84,14 @@ _FRAGS = _fragments_re()
 # the section's fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
 # "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
 _HEADING = re.compile(
-    r"(?:(?P<n1>[一二三四五六])\s*(?:[、.．,，:：]|[ \t\u3000]+)|[（(]\s*(?P<n2>[一二三四五六])\s*[)）])\s*"
+    rf"(?:(?P<n1>[{SECTION_NUMERALS}])\s*(?:[、.．,，:：]|[ \t\u3000]+)|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])\s*"
     r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + _FRAGS + ")")
 # A heading printed without its numeral: a short line that is little more than the fragment.
 _BARE_HEADING = re.compile(r"^\s*[^\d、。；;:：,，\n]{0,10}?(?P<frag>" + _FRAGS + r")[^\d。；;]{0,6}$")
 _FRAG_SECTION = {normalize_label(f): s.number for s in SECTIONS for f in s.fragments}
 # a cheap pre-check: two characters of every fragment (情况, 事项, 问题, 复议)
 _ANCHOR = re.compile("|".join(sorted({f[-2:] for s in SECTIONS for f in s.fragments})))
-_HAS_NUMERAL = re.compile(r"[一二三四五六]\s*[、.．,，:：)）\s]")
+_HAS_NUMERAL = re.compile(rf"[{SECTION_NUMERALS}]\s*[、.．,，:：)）\s]")
 
 
 @memo_short
@@ -271,7 +272,7 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
             break
         start, end, number = found
         start, end = start + offset, end + offset
-        order = _NUMERALS.index(number)
+        order = SECTION_NUMERALS.index(number)
         if order <= current[0]:
             offset = end
             continue

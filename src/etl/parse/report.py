@@ -10,13 +10,12 @@ from etl.document import Document, TextLine
 from etl.errors import ReportError
 from etl.model import ParsedReport
 from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
-from etl.parse.items import Heading, Item, build_stream
+from etl.parse.items import SECTION_NUMERALS, Heading, Item, build_stream
 from etl.parse.labels import match_row
 from etl.parse.sections import read_section3, section2_cells, section3_cells, section4_cells
-from etl.template import SECTIONS, template_for_year
+from etl.template import template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
-_NUMERALS = "".join(sec.number for sec in SECTIONS)          # 一…六, in order
 _PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
 
 #: Rows of table 三 a document must print to be read as a report when no heading is found.
@@ -45,7 +44,7 @@ def _section_items(stream: list[Item | Heading], sections: dict, number: str,
     section's heading or an item that ``ends`` it."""
     if sections.get(number):
         return sections[number]
-    later = _NUMERALS[_NUMERALS.index(number) + 1:]
+    later = SECTION_NUMERALS[SECTION_NUMERALS.index(number) + 1:]
     out: list[Item] = []
     started = False
     for x in stream:
