@@ -271,10 +271,10 @@ def test_a_file_that_hangs_the_parser_is_quarantined(tmp_path, monkeypatch):
 
     import etl.parse
 
-    def stuck(path, manifest=None):
+    def stuck(data, path, manifest=None):
         _time.sleep(5)
 
-    monkeypatch.setattr(etl.parse, "parse_path", stuck)
+    monkeypatch.setattr(etl.parse, "parse_bytes", stuck)
     f = tmp_path / "r.txt"
     f.write_text("x", "utf-8")
     src = pipeline.SourceFile(str(f), "r.txt", 1, {})

@@ -184,9 +184,9 @@ def parse_one(src: SourceFile, timeout: float | None = None):
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        from etl.parse import parse_path
+        from etl.parse import parse_bytes
 
-        return rid, parse_path(src.path, _manifest_for_parser(src))
+        return rid, parse_bytes(data, src.path, _manifest_for_parser(src))
     except ReportError as e:
         return rid, e
     except _ParseTimeout:

@@ -8,6 +8,7 @@ state and provenance; digit runs are split by :mod:`etl.parse.digits`, prose fig
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from etl.document import Document
 from etl.errors import ReportError
@@ -26,9 +27,20 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
 def parse_path(path: str | Path, manifest: dict | None = None) -> ParsedReport:
     from etl.readers import read_path
 
+    return _guarded(path, lambda: read_path(path), manifest)
+
+
+def parse_bytes(data: bytes, path: str | Path, manifest: dict | None = None) -> ParsedReport:
+    """``parse_path`` for a caller that already holds the file's bytes (the pipeline reads them
+    once, to hash them and to parse them)."""
+    from etl.readers import read_bytes
+
+    return _guarded(path, lambda: read_bytes(data, str(path)), manifest)
+
+
+def _guarded(path: str | Path, read: Callable[[], Document], manifest: dict | None) -> ParsedReport:
     try:
-        doc = read_path(path)
-        return parse_document(doc, manifest)
+        return parse_document(read(), manifest)
     except ReportError:
         raise
     except Exception as e:                       # a bug must still name the file, not kill a run
@@ -36,4 +48,4 @@ def parse_path(path: str | Path, manifest: dict | None = None) -> ParsedReport:
         raise ReportError(str(path), "parse_failed", detail) from e
 
 
-__all__ = ["PARSER_VERSION", "parse_document", "parse_path"]
+__all__ = ["PARSER_VERSION", "parse_bytes", "parse_document", "parse_path"]
