@@ -50,6 +50,17 @@ def sql(
 
 
 @app.command()
+def report(
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+    out: Optional[Path] = typer.Option(None, help="Site folder (default: <warehouse>/report)"),
+) -> None:
+    """Build the static report site (overview, regions, a card per agency-year), in Chinese."""
+    from etl.report.command import report_command
+
+    raise typer.Exit(report_command(warehouse=warehouse, out=out))
+
+
+@app.command()
 def serve(
     cron: str = typer.Option("0 2 * * *", help="Cron schedule of the nightly run"),
     timezone: str = typer.Option("Asia/Shanghai", help="Timezone of the cron schedule"),

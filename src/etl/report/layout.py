@@ -1,0 +1,179 @@
+"""The three tables of the report as the template prints them: rows and columns in printed order
+with their Chinese labels, all read from etl.template (never retyped).
+
+One home for "template shape": the report cards (HTML), the xlsx exports and the notebook API
+all lay cells out with these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from etl.template import (
+    SECTION2,
+    SECTION3_COLUMNS,
+    SECTION3_GROUPS,
+    SECTION3_ROWS,
+    SECTION4_GROUPS,
+    SECTION4_OUTCOMES,
+    SECTIONS,
+    TEMPLATE_VERSIONS,
+)
+from etl.template.labels_zh import SECTION2_ITEM_HEADING, SECTION3_HEADINGS
+
+DEFAULT_VERSION = TEMPLATE_VERSIONS[-1]
+
+
+def version_or_default(version: str | None) -> str:
+    return version if version in TEMPLATE_VERSIONS else DEFAULT_VERSION
+
+
+def section_heading(number: str) -> str:
+    """``"三"`` -> ``"三、收到和处理政府信息公开申请情况"`` (the template's section title)."""
+    for s in SECTIONS:
+        if s.number == number:
+            return f"{s.number}、{s.fragments[0]}"
+    raise KeyError(number)
+
+
+# --- table 三 ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row3:
+    key: str
+    label: str              # the row's own printed label ("1.属于国家秘密", "(一)予以公开")
+    group: str | None       # the result group spanning it ("(三)不予公开"), None for one-row groups
+    is_result_block: bool   # inside 三、本年度办理结果 (the result rows and (七)总计)
+
+    @property
+    def full_label(self) -> str:
+        """Unambiguous on its own: the group before a sub-row's label."""
+        return f"{self.group} {self.label}" if self.group else self.label
+
+
+def _group_label(group: str) -> str:
+    return f"{group}{SECTION3_GROUPS[group][0]}"
+
+
+@lru_cache(maxsize=None)
+def section3_rows(version: str | None = None) -> tuple[Row3, ...]:
+    """The rows of table 三 a report on the ``version`` template prints, in order.  On the 2019
+    template the 其他处理 group is one row (stored under ``other_other``)."""
+    version = version_or_default(version)
+    rows = [r for r in SECTION3_ROWS if version in r.versions]
+    sizes: dict[str, int] = {}
+    for r in rows:
+        sizes[r.group] = sizes.get(r.group, 0) + 1
+    out = []
+    for r in rows:
+        in_results = r.group in SECTION3_GROUPS
+        if not in_results:
+            out.append(Row3(r.key, r.label, None, False))
+        elif sizes[r.group] == 1:
+            label = r.label if r.label.startswith(r.group) else _group_label(r.group)
+            out.append(Row3(r.key, label, None, True))
+        else:
+            out.append(Row3(r.key, r.label, _group_label(r.group), True))
+    return tuple(out)
+
+
+def section3_row(key: str, version: str | None = None) -> Row3:
+    for r in section3_rows(version):
+        if r.key == key:
+            return r
+    for r in section3_rows("2021" if version == "2019" else "2019"):
+        if r.key == key:
+            return r
+    raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Column3:
+    key: str
+    label: str
+    legal_person: bool      # one of the five 法人或其他组织 columns
+
+
+def section3_columns() -> tuple[Column3, ...]:
+    cols = SECTION3_COLUMNS
+    return tuple(Column3(c.key, c.label, 0 < i < len(cols) - 1) for i, c in enumerate(cols))
+
+
+def section3_column_label(key: str) -> str:
+    for c in SECTION3_COLUMNS:
+        if c.key == key:
+            return c.label
+    raise KeyError(key)
+
+
+SECTION3_APPLICANT_HEADING = SECTION3_HEADINGS["applicant"]
+SECTION3_LEGAL_PERSON_HEADING = SECTION3_HEADINGS["legal_person"]
+SECTION3_RESULTS_HEADING = SECTION3_HEADINGS["results"]
+
+
+# --- table 四 ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column4:
+    key: str                # review_upheld …
+    item: str               # review | suit_direct | suit_after_review
+    outcome: str
+    top: str                # 行政复议 | 行政诉讼
+    sub: str | None         # 未经复议直接起诉 | 复议后起诉 | None
+    label: str              # 结果维持 …
+
+
+@lru_cache(maxsize=None)
+def section4_columns() -> tuple[Column4, ...]:
+    out = []
+    for g in SECTION4_GROUPS:
+        top, _, sub = g.label.partition(" ")
+        for o, label in SECTION4_OUTCOMES:
+            out.append(Column4(f"{g.prefix}_{o}", g.prefix, o, top, sub or None, label))
+    return tuple(out)
+
+
+def section4_label(key: str) -> str:
+    """``suit_direct_total`` -> ``行政诉讼 未经复议直接起诉 总计``."""
+    for c in section4_columns():
+        if c.key == key:
+            return " ".join(x for x in (c.top, c.sub, c.label) if x)
+    raise KeyError(key)
+
+
+def section4_group_label(item: str) -> str:
+    for g in SECTION4_GROUPS:
+        if g.prefix == item:
+            return g.label
+    raise KeyError(item)
+
+
+# --- table 二 ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Table2:
+    heading: str                            # 第二十条第(一)项
+    categories: tuple[tuple[str, str], ...] # (key, label)
+    metrics: tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=None)
+def section2_tables(version: str | None = None) -> tuple[Table2, ...]:
+    version = version_or_default(version)
+    return tuple(
+        Table2(SECTION2_ITEM_HEADING.format(item=t.item),
+               tuple((c.key, c.label) for c in t.categories),
+               tuple((m.key, m.label) for m in t.metrics))
+        for t in SECTION2[version])
+
+
+def section2_label(category: str, metric: str, version: str | None = None) -> str | None:
+    """``("normative_documents", "in_force")`` -> ``行政规范性文件 现行有效件数``; None when the
+    version has no such cell."""
+    for v in (version_or_default(version), *TEMPLATE_VERSIONS):
+        for t in section2_tables(v):
+            cats, mets = dict(t.categories), dict(t.metrics)
+            if category in cats and metric in mets:
+                return f"{cats[category]} {mets[metric]}"
+    return None
