@@ -39,14 +39,25 @@ def run(
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL over the warehouse (read-only)"),
+    query: Optional[str] = typer.Argument(None, help="SQL over the warehouse (read-only); - or none: stdin"),
     warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
-    fmt: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+    fmt: str = typer.Option("table", "--format", "-f",
+                            help="table | csv | json | xlsx | vertical (one line per column)"),
+    file: Optional[Path] = typer.Option(None, "--file", help="Read the query from this file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file"),
+    bom: Optional[bool] = typer.Option(None, "--bom/--no-bom",
+                                       help="UTF-8 BOM before CSV (default: in files, not on stdout)"),
 ) -> None:
     """Ad hoc read-only SQL; never blocks a nightly run."""
+    from etl.export.formats import read_query
     from etl.warehouse.query import sql_command
 
-    raise typer.Exit(sql_command(query, warehouse=warehouse, fmt=fmt))
+    try:
+        text = read_query(query, file)
+    except (ValueError, OSError) as e:
+        typer.echo(f"etl sql: {e}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(sql_command(text, warehouse=warehouse, fmt=fmt, out=out, bom=bom))
 
 
 @app.command()
@@ -58,6 +69,22 @@ def report(
     from etl.report.command import report_command
 
     raise typer.Exit(report_command(warehouse=warehouse, out=out))
+
+
+@app.command()
+def export(
+    agency: Optional[str] = typer.Option(None, help="Agency: its agency_id or its exact name"),
+    region: Optional[str] = typer.Option(None, help="Region path, e.g. 江苏省/淮安市 (and below)"),
+    year: Optional[int] = typer.Option(None, help="Only this year (default: every year)"),
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="xlsx | csv (a folder, UTF-8 BOM)"),
+    out: Optional[Path] = typer.Option(None, help="Output file (xlsx) or folder (csv)"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+) -> None:
+    """Export an agency's reports or a region's totals in template layout, with the issues."""
+    from etl.export.command import export_command
+
+    raise typer.Exit(export_command(warehouse=warehouse, agency=agency, region=region, year=year,
+                                    fmt=fmt, out=out))
 
 
 @app.command()

@@ -34,68 +34,32 @@ DEPTH = 2   # cards/<xx>/<id>.html
 
 # --- table layouts (built once per template version) ------------------------------------------
 
+def _th(h: layout.HeadCell, cls: str = "") -> str:
+    span = (f' rowspan="{h.rowspan}"' if h.rowspan > 1 else "") + \
+        (f' colspan="{h.colspan}"' if h.colspan > 1 else "")
+    return f"<th{cls}{span}>{esc(h.text)}</th>"
+
+
+def _head_html(frame: layout.Frame) -> str:
+    rows = [[] for _ in range(frame.head_rows)]
+    for h in frame.head:
+        rows[h.row].append(_th(h))
+    return "".join(f"<tr>{''.join(r)}</tr>" for r in rows)
+
+
 @lru_cache(maxsize=None)
 def _s3_frame(version: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """(header html, ((row_key, row header html), ...)) of table 三 for a template version."""
-    cols = layout.section3_columns()
-    n_legal = sum(c.legal_person for c in cols)
-    head = (f'<tr><th colspan="3" rowspan="3"></th>'
-            f'<th colspan="{len(cols)}">{esc(layout.SECTION3_APPLICANT_HEADING)}</th></tr><tr>'
-            f'<th rowspan="2">{esc(cols[0].label)}</th>'
-            f'<th colspan="{n_legal}">{esc(layout.SECTION3_LEGAL_PERSON_HEADING)}</th>'
-            f'<th rowspan="2">{esc(cols[-1].label)}</th></tr><tr>'
-            + "".join(f"<th>{esc(c.label)}</th>" for c in cols if c.legal_person) + "</tr>")
-    rows = layout.section3_rows(version)
-    n_block = sum(r.is_result_block for r in rows)
-    group_size: dict[str, int] = {}
-    for r in rows:
-        if r.group:
-            group_size[r.group] = group_size.get(r.group, 0) + 1
-    out, block_started, seen_groups = [], False, set()
-    for r in rows:
-        h = ""
-        if not r.is_result_block:
-            h = f'<th class="row" colspan="3">{esc(r.label)}</th>'
-        else:
-            if not block_started:
-                h += (f'<th class="row" rowspan="{n_block}">'
-                      f'{esc(layout.SECTION3_RESULTS_HEADING)}</th>')
-                block_started = True
-            if r.group is None:
-                h += f'<th class="row" colspan="2">{esc(r.label)}</th>'
-            else:
-                if r.group not in seen_groups:
-                    h += f'<th class="row" rowspan="{group_size[r.group]}">{esc(r.group)}</th>'
-                    seen_groups.add(r.group)
-                h += f'<th class="row">{esc(r.label)}</th>'
-        out.append((r.key, h))
-    return head, tuple(out)
+    """(header html, ((row_key, row label cells html), ...)) of table 三 for a version."""
+    frame = layout.section3_frame(version)
+    labels: list[list[str]] = [[] for _ in frame.rows]
+    for h in frame.labels:
+        labels[h.row].append(_th(h, ' class="row"'))
+    return _head_html(frame), tuple((k, "".join(ls)) for k, ls in zip(frame.rows, labels))
 
 
 @lru_cache(maxsize=None)
 def _s4_head() -> str:
-    cols = layout.section4_columns()
-    tops: list[list] = []
-    for c in cols:
-        if tops and tops[-1][0] == c.top:
-            tops[-1][1].append(c)
-        else:
-            tops.append([c.top, [c]])
-    r1, r2 = [], []
-    for top, cs in tops:
-        subs = [c.sub for c in cs]
-        if all(s is None for s in subs):
-            r1.append(f'<th colspan="{len(cs)}" rowspan="2">{esc(top)}</th>')
-        else:
-            r1.append(f'<th colspan="{len(cs)}">{esc(top)}</th>')
-            seen: list[str] = []
-            for s in subs:
-                if s not in seen:
-                    seen.append(s)
-            for s in seen:
-                r2.append(f'<th colspan="{subs.count(s)}">{esc(s)}</th>')
-    r3 = "".join(f"<th>{esc(c.label)}</th>" for c in cols)
-    return f"<tr>{''.join(r1)}</tr><tr>{''.join(r2)}</tr><tr>{r3}</tr>"
+    return _head_html(layout.section4_frame())
 
 
 # --- cells ------------------------------------------------------------------------------------

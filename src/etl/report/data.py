@@ -127,16 +127,19 @@ def _cells(size: int, tokens: str | None, specials) -> Cells:
                         for d in specials or ()})
 
 
-def _register_positions(con: duckdb.DuckDBPyConnection) -> None:
-    import pyarrow as pa
-
-    con.register("_report_s3_pos", pa.table({
-        "row_key": [k[0] for k in S3_POS], "applicant": [k[1] for k in S3_POS],
-        "pos": list(S3_POS.values())}))
-    con.register("_report_s4_pos", pa.table({"key": list(S4_POS), "pos": list(S4_POS.values())}))
-    con.register("_report_s2_pos", pa.table({
-        "category": [k[0] for k in S2_POS], "metric": [k[1] for k in S2_POS],
-        "pos": list(S2_POS.values())}))
+def _positions() -> tuple[str, dict]:
+    """CTEs with the position of every template cell, from bound lists (no temp objects: the
+    connection may be a read-only one with its configuration locked)."""
+    sql = """
+        pos3 AS (SELECT unnest($r3) AS row_key, unnest($c3) AS applicant, unnest($p3) AS pos),
+        pos4 AS (SELECT unnest($k4) AS key, unnest($p4) AS pos),
+        pos2 AS (SELECT unnest($c2) AS category, unnest($m2) AS metric, unnest($p2) AS pos)"""
+    params = {
+        "r3": [k[0] for k in S3_POS], "c3": [k[1] for k in S3_POS], "p3": list(S3_POS.values()),
+        "k4": list(S4_POS), "p4": list(S4_POS.values()),
+        "c2": [k[0] for k in S2_POS], "m2": [k[1] for k in S2_POS], "p2": list(S2_POS.values()),
+    }
+    return sql, params
 
 
 def _original(con, view: str) -> str:
@@ -195,19 +198,19 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, batch: int = 2000):
     by year).  One query: every table is scanned once, the per-report texts are aggregated in
     DuckDB, and rows reach Python ``batch`` at a time.  Byte-identical copies share a
     report_id: one card."""
-    _register_positions(con)
+    positions, params = _positions()
     s2_value = ("CASE WHEN f.value = trunc(f.value) THEN f.value::BIGINT::VARCHAR "
                 "ELSE f.value::VARCHAR END")
     sections = {
-        "s2": _section_sql(con, "active_disclosure", "_report_s2_pos p USING (category, metric)",
+        "s2": _section_sql(con, "active_disclosure", "pos2 p USING (category, metric)",
                            s2_value),
-        "s3": _section_sql(con, "applications", "_report_s3_pos p USING (row_key, applicant)",
+        "s3": _section_sql(con, "applications", "pos3 p USING (row_key, applicant)",
                            "f.value::VARCHAR"),
-        "s4": _section_sql(con, "review_litigation", "_report_s4_pos p USING (key)",
+        "s4": _section_sql(con, "review_litigation", "pos4 p USING (key)",
                            "f.value::VARCHAR"),
     }
     sql = f"""
-        WITH r AS (
+        WITH {positions}, r AS (
             SELECT {", ".join(_REPORT_COLS)} FROM reports
             WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY report_id
@@ -236,7 +239,7 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, batch: int = 2000):
         LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
         ORDER BY coalesce(r.agency_key, 'report:' || r.report_id), r.year,
                  r.status <> 'loaded', r.report_id"""
-    cur = con.execute(sql)
+    cur = con.execute(sql, params)
     n = len(_REPORT_COLS)
     group: list[CardReport] = []
     key = None

@@ -124,7 +124,7 @@ th{background:#f0f0f0;font-weight:normal}
 table.list td{text-align:left}table.list td.n,table.list th.n{text-align:right}
 table.totals td{text-align:right}table.totals td:first-child{text-align:left;white-space:nowrap}
 span.d1{padding-left:1.5em}span.d2{padding-left:3em}
-table.grid td{text-align:right;min-width:3.2em}
+table.grid td{text-align:right;min-width:3.2em;height:1.6em}
 table.grid th.row{text-align:left}
 td.dash,td.text{color:#555;font-style:italic}
 td.i,i.i{background:#e3f2fd}

@@ -107,9 +107,93 @@ def section3_column_label(key: str) -> str:
     raise KeyError(key)
 
 
-SECTION3_APPLICANT_HEADING = SECTION3_HEADINGS["applicant"]
-SECTION3_LEGAL_PERSON_HEADING = SECTION3_HEADINGS["legal_person"]
-SECTION3_RESULTS_HEADING = SECTION3_HEADINGS["results"]
+# --- the printed frame of a table: header cells with their spans -----------------------------
+
+@dataclass(frozen=True)
+class HeadCell:
+    """A header cell of a printed table; ``row``/``col`` 0-based within its part (the header
+    rows, or the row labels of the body), spanning ``rowspan`` x ``colspan`` cells."""
+    row: int
+    col: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Header rows over the value columns, and the label cells left of each body row."""
+    head: tuple[HeadCell, ...]          # rows 0..head_rows-1; col 0 = first label column
+    head_rows: int
+    label_cols: int                     # label columns left of the values
+    rows: tuple[str, ...]               # the body rows' keys, in printed order
+    labels: tuple[HeadCell, ...]        # row = body row index, col < label_cols
+    columns: tuple[str, ...]            # the value columns' keys, in printed order
+
+
+@lru_cache(maxsize=None)
+def section3_frame(version: str | None = None) -> Frame:
+    """Table 三 as printed: 申请人情况 over 自然人 | 法人或其他组织 (five) | 总计; rows 一、二、
+    then 三、本年度办理结果 spanning the result groups (each group spanning its sub-rows), 四、."""
+    cols = section3_columns()
+    n_legal = sum(c.legal_person for c in cols)
+    first_legal = next(i for i, c in enumerate(cols) if c.legal_person)
+    lc = 3
+    head = [HeadCell(0, 0, "", 3, lc), HeadCell(0, lc, SECTION3_HEADINGS["applicant"], 1, len(cols))]
+    for i, c in enumerate(cols):
+        if not c.legal_person:
+            head.append(HeadCell(1, lc + i, c.label, 2, 1))
+        else:
+            head.append(HeadCell(2, lc + i, c.label))
+    head.append(HeadCell(1, lc + first_legal, SECTION3_HEADINGS["legal_person"], 1, n_legal))
+    rows = section3_rows(version)
+    n_block = sum(r.is_result_block for r in rows)
+    labels: list[HeadCell] = []
+    block_started, seen = False, set()
+    for i, r in enumerate(rows):
+        if not r.is_result_block:
+            labels.append(HeadCell(i, 0, r.label, 1, 3))
+            continue
+        if not block_started:
+            labels.append(HeadCell(i, 0, SECTION3_HEADINGS["results"], n_block, 1))
+            block_started = True
+        if r.group is None:
+            labels.append(HeadCell(i, 1, r.label, 1, 2))
+        else:
+            if r.group not in seen:
+                labels.append(HeadCell(i, 1, r.group, sum(x.group == r.group for x in rows), 1))
+                seen.add(r.group)
+            labels.append(HeadCell(i, 2, r.label))
+    return Frame(tuple(sorted(head, key=lambda h: (h.row, h.col))), 3, lc,
+                 tuple(r.key for r in rows), tuple(labels), tuple(c.key for c in cols))
+
+
+@lru_cache(maxsize=None)
+def section4_frame() -> Frame:
+    """Table 四 as printed: 行政复议 (five) | 行政诉讼 over 未经复议直接起诉 (five) | 复议后起诉
+    (five); one body row."""
+    cols = section4_columns()
+    head: list[HeadCell] = []
+    i = 0
+    while i < len(cols):
+        top = cols[i].top
+        j = i
+        while j < len(cols) and cols[j].top == top:
+            j += 1
+        if all(c.sub is None for c in cols[i:j]):
+            head.append(HeadCell(0, i, top, 2, j - i))
+        else:
+            head.append(HeadCell(0, i, top, 1, j - i))
+            k = i
+            while k < j:
+                m = k
+                while m < j and cols[m].sub == cols[k].sub:
+                    m += 1
+                head.append(HeadCell(1, k, cols[k].sub or "", 1, m - k))
+                k = m
+        i = j
+    head += [HeadCell(2, k, c.label) for k, c in enumerate(cols)]
+    return Frame(tuple(head), 3, 0, ("",), (), tuple(c.key for c in cols))
 
 
 # --- table 四 ---------------------------------------------------------------------------------

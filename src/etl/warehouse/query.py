@@ -10,9 +10,6 @@ so a query cannot write anywhere, and a run that swaps ``current`` meanwhile is 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from pathlib import Path
 
@@ -21,7 +18,11 @@ import duckdb
 from etl.warehouse.store import Layout
 from etl.warehouse.views import create_template_tables, create_views
 
-ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# MULTI: what DuckDB's parser makes of a PIVOT whose columns it must look up first (it runs a
+# SELECT DISTINCT, then the pivot).  Allowed so that PIVOT works; what a MULTI could wrap besides
+# (COPY, INSERT, CREATE … AS PIVOT) the engine refuses or keeps inside this throw-away
+# connection (external access off, configuration locked, views not insertable).
+ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.MULTI}
 
 
 class ReadOnlyError(ValueError):
@@ -68,28 +69,12 @@ def run_query(query: str, warehouse: str | Path) -> tuple[list[str], list[tuple]
         con.close()
 
 
-def _jsonable(v):
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
+def sql_command(query: str, warehouse: Path, fmt: str = "table", out: Path | None = None,
+                bom: bool | None = None) -> int:
+    from etl.export.formats import FORMATS, write_result
 
-
-def format_rows(names: list[str], rows: list[tuple], fmt: str) -> str:
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(names)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
-        return buf.getvalue()
-    if fmt == "json":
-        return json.dumps([{n: _jsonable(v) for n, v in zip(names, r)} for r in rows],
-                          ensure_ascii=False, indent=1) + "\n"
-    raise ValueError(fmt)
-
-
-def sql_command(query: str, warehouse: Path, fmt: str = "table") -> int:
-    if fmt not in ("table", "csv", "json"):
-        print(f"unknown --format {fmt!r}: table | csv | json", file=sys.stderr)
+    if fmt not in FORMATS:
+        print(f"unknown --format {fmt!r}: {' | '.join(FORMATS)}", file=sys.stderr)
         return 2
     try:
         names, rows = run_query(query, warehouse)
@@ -99,17 +84,4 @@ def sql_command(query: str, warehouse: Path, fmt: str = "table") -> int:
     except duckdb.Error as e:
         print(f"etl sql: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    if fmt == "table":
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(show_lines=False)
-        for n in names:
-            table.add_column(n, overflow="fold")
-        for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
-        Console().print(table)
-        Console(stderr=True).print(f"{len(rows)} rows")
-    else:
-        sys.stdout.write(format_rows(names, rows, fmt))
-    return 0
+    return write_result(names, rows, fmt, out, bom)
