@@ -1,0 +1,242 @@
+"""`etl report`: the static site built from a real (small) warehouse — its pages, the marks on a
+report card, escaping of document text, links, pagination — and the same pages opened in headless
+Chromium (rendered DOM asserted, screenshots kept in tests/output/)."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from report_fixtures import HOSTILE, make_warehouse
+
+from etl.report import build_site
+from etl.report.data import agency_path, card_anchor, region_path_file
+from etl.template import RULES, SECTION3_ROWS, SECTION4_GROUPS
+from etl.template.labels_zh import RULES_ZH
+from etl.warehouse.query import connect_readonly, run_query
+
+OUTPUT = Path(__file__).parent / "output"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    wh = make_warehouse(tmp_path_factory)
+    out = tmp_path_factory.mktemp("site") / "report"
+    con = connect_readonly(wh)
+    try:
+        stats = build_site(con, out)
+    finally:
+        con.close()
+    return wh, out, stats
+
+
+def _card(wh: Path, out: Path, agency_id: str, year: int) -> tuple[str, str]:
+    """(the agency page's html, the card section of that year)."""
+    [(rid, key)] = run_query(f"SELECT report_id, agency_key FROM reports WHERE agency_id = "
+                             f"'{agency_id}' AND year = {year}", wh)[1]
+    page = (out / agency_path(key, rid)).read_text("utf-8")
+    anchor = card_anchor(rid)
+    m = re.search(rf'<section class="card" id="{anchor}">(.*?)</section>', page, re.S)
+    assert m, anchor
+    return page, m.group(1)
+
+
+def test_site_has_every_page_kind(site):
+    wh, out, stats = site
+    assert (out / "index.html").is_file() and (out / "style.css").is_file()
+    assert (out / region_path_file("")).is_file()
+    n_reports = run_query("SELECT count(DISTINCT report_id) FROM reports WHERE status IN "
+                          "('loaded', 'superseded')", wh)[1][0][0]
+    assert stats.cards == n_reports
+    regions = {r[0] for r in run_query("SELECT DISTINCT region_path FROM reports", wh)[1]}
+    for r in regions:                                  # every region and every ancestor
+        parts = r.split("/")
+        for i in range(1, len(parts) + 1):
+            assert (out / region_path_file("/".join(parts[:i]))).is_file(), r
+    assert stats.bytes == sum(p.stat().st_size for p in out.rglob("*.html"))
+    for rule in {r.id for r in RULES}:
+        assert (out / "rules" / f"{rule}.html").is_file()
+
+
+def test_overview_in_chinese_with_english_beside(site):
+    wh, out, _ = site
+    page = (out / "index.html").read_text("utf-8")
+    for rule in ("identity", "row_total", "review_sum"):
+        assert RULES_ZH[rule].name in page and f">{rule}<" in page
+    # rules broken by rule: the identity row counts the one failing report
+    row = re.search(r"表三勾稽关系.*?</tr>", page, re.S).group(0)
+    failed = run_query("SELECT count(*) FROM validation_results WHERE rule = 'identity' "
+                       "AND status = 'failed'", wh)[1][0][0]
+    assert failed == 1 and re.findall(r"<td>(\d+)</td>", row)[0] == "1"
+    assert "未能确定的格" in page
+
+
+def test_card_marks_the_failed_cells_with_formula_expected_actual_delta(site):
+    wh, out, _ = site
+    _, card = _card(wh, out, "js-sq-shuyang", 2025)
+    # table 三, row 一 (本年新收), column 总计 is named by identity and row_total: two issues
+    row = re.search(r"<tr>(?:<th[^>]*>[^<]*</th>)*<th[^>]*>一、本年新收政府信息公开申请数量</th>(.*?)</tr>",
+                    card).group(1)
+    tds = re.findall(r"<td[^>]*>.*?</td>", row)
+    assert len(tds) == 7
+    assert 'class="number fail"' in tds[-1] and ">9999<" in tds[-1]
+    marks = re.findall(r'href="#[^"]+-issue-(\d)"', tds[-1])
+    assert sorted(marks) == ["1", "2"]
+    # the applicant cells of that row take part in row_total
+    assert all("part" in td for td in tds[:6])
+    issues = run_query("SELECT rule, expected, actual, delta FROM validation_issues WHERE "
+                       "agency_id = 'js-sq-shuyang' ORDER BY severity, rule, cells", wh)[1]
+    for rule, expected, actual, delta in issues:
+        tr = re.search(rf'<tr id="[^"]+-issue-\d">(?:(?!</tr>).)*<div class="en">{rule}</div>'
+                       rf'(?:(?!</tr>).)*</tr>', card, re.S).group(0)
+        nums = re.findall(r"<td class=n>(-?\d+)</td>", tr)
+        assert nums == [str(expected), str(actual), str(delta)]
+        assert "「一、本年新收政府信息公开申请数量|总计」" in tr      # formula in Chinese labels
+
+
+def test_card_lays_out_the_template_with_its_labels(site):
+    wh, out, _ = site
+    _, card = _card(wh, out, "js-sq-shuyang", 2025)
+    for row in SECTION3_ROWS:
+        assert html.escape(row.label, quote=True) in card or row.key == "other_other"
+    for g in SECTION4_GROUPS:
+        for part in g.label.split(" "):
+            assert part in card
+    # a 2019 report prints the single 其他处理 row, not the 2021 sub-rows
+    _, card19 = _card(wh, out, "fj-pingtan", 2019)
+    assert "(六)其他处理" in card19 and "逾期不补正" not in card19
+
+
+def test_unknown_cell_is_marked_with_its_reason(site):
+    wh, out, _ = site
+    page, card = _card(wh, out, "zj-nanxing", 2023)
+    assert card.count('class="unknown"') == 1
+    foot = re.search(r'<ol class="foot">(.*?)</ol>', card, re.S).group(1)
+    assert "(一)予以公开|自然人" in foot
+    assert "no unique split &lt;i&gt;x&lt;/i&gt;" in foot and "1 2&lt;b&gt;3&lt;/b&gt;" in foot
+
+
+def test_document_text_is_escaped_everywhere(site):
+    _, out, _ = site
+    for p in out.rglob("*.html"):
+        text = p.read_text("utf-8")
+        assert "<script" not in text, p
+        assert not re.search(r'(href|src)="\s*javascript', text, re.I), p
+    wh, out, _ = site
+    page, card = _card(wh, out, "zj-nanxing", 2023)
+    assert html.escape(HOSTILE, quote=True) in page      # shown, as text
+    assert 'href="javascript' not in page
+
+
+def test_every_relative_link_resolves(site):
+    _, out, _ = site
+    for p in out.rglob("*.html"):
+        for href in re.findall(r'href="([^"]+)"', p.read_text("utf-8")):
+            href = html.unescape(href)
+            if href.startswith(("http://", "https://", "file://", "#")):
+                continue
+            target = (p.parent / href.split("#")[0]).resolve()
+            assert target.is_file(), (p, href)
+            if "#" in href:
+                anchor = href.split("#", 1)[1]
+                assert f'id="{anchor}"' in target.read_text("utf-8"), (p, href)
+
+
+def test_build_site_writes_only_inside_its_folder(site, tmp_path):
+    wh, _, _ = site
+    out = tmp_path / "a" / "site"
+    con = connect_readonly(wh)
+    try:
+        build_site(con, out)
+    finally:
+        con.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["site"]
+
+
+def test_long_lists_are_split_into_pages(site, tmp_path, monkeypatch):
+    from etl.report import overview, regions
+
+    wh, _, _ = site
+    monkeypatch.setattr(overview, "ROWS_PER_PAGE", 1)
+    monkeypatch.setattr(regions, "AGENCIES_PER_PAGE", 1)
+    out = tmp_path / "site"
+    con = connect_readonly(wh)
+    try:
+        build_site(con, out)
+    finally:
+        con.close()
+    n_agencies = run_query("SELECT count(DISTINCT agency_key) FROM reports "
+                           "WHERE status = 'loaded'", wh)[1][0][0]
+    pages = sorted(out.glob("agencies*.html"))
+    assert len(pages) == n_agencies > 1
+    assert 'href="agencies-2.html"' in (out / "agencies.html").read_text("utf-8")
+    # review_sum failed twice (洪泽 2023: review and suit after review): two pages of issues
+    assert (out / "rules" / "review_sum-2.html").is_file()
+    assert not (out / "rules" / "review_sum-3.html").exists()
+
+
+def test_corrected_cell_shows_the_original_value():
+    """Cells corrected by an office (state ``corrected``, ``original_value`` beside): the card
+    shows the new value and the printed one struck through."""
+    from etl.report.cards import render_card
+    from etl.report.data import S3_POS, CardReport, CellSpecial, Cells
+
+    toks = ["1"] * len(S3_POS)
+    pos = S3_POS[("granted", "total")]
+    toks[pos] = "x"
+    s3 = Cells(toks, {pos: CellSpecial("corrected", 7, "5", "office fix", 5)})
+    rep = CardReport("ab" * 8, 2023, "a1", "某局", "id:a1", "某省", "department", "2021",
+                     "x.txt", "html", None, None, None, "loaded", None, None,
+                     Cells([None] * 40), s3, Cells([None] * 15), [], [], [])
+    card = render_card(rep)
+    td = re.search(r'<td class="corrected"[^>]*>.*?</td>', card).group(0)
+    assert "<del>5</del>7" in td and "原印 5" in td
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _chromium(args: list[str], profile: Path) -> str:
+    res = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian package chromium "
+                                             "(.ci/system-packages.txt)")
+def test_pages_render_in_chromium(site, tmp_path):
+    wh, out, _ = site
+    OUTPUT.mkdir(exist_ok=True)
+    [(rid, key)] = run_query("SELECT report_id, agency_key FROM reports WHERE agency_id = "
+                             "'js-sq-shuyang'", wh)[1]
+    card = out / agency_path(key, rid)
+    region = out / region_path_file("江苏省")
+    dom = _chromium(["--dump-dom", card.as_uri()], tmp_path / "p1")
+    # the rendered DOM: the failing cell, its marks, Chinese labels, no script ran
+    assert dom.count('class="number fail"') == 4          # the four cells identity names
+    assert "表三勾稽关系" in dom and "申请人合计" in dom and "三、本年度办理结果" in dom
+    dom = _chromium(["--dump-dom", (out / "index.html").as_uri()], tmp_path / "p2")
+    assert "<svg" not in dom and "核对规则" in dom
+    dom = _chromium(["--dump-dom", region.as_uri()], tmp_path / "p3")
+    assert dom.count("<svg") == 4 and "不予公开比例最高的机关" in dom
+    hostile = out / agency_path("id:zj-nanxing", "")
+    for name, page in (("index", out / "index.html"), ("card", card), ("region", region),
+                       ("hostile", hostile)):
+        shot = OUTPUT / f"report-{name}.png"
+        shot.unlink(missing_ok=True)
+        _chromium(["--window-size=1400,2000", f"--screenshot={shot}", page.as_uri()],
+                  tmp_path / f"s-{name}")
+        assert shot.stat().st_size > 10_000, shot
+    dom = _chromium(["--dump-dom", hostile.as_uri()], tmp_path / "p4")
+    assert "<script>alert" not in dom and '&lt;script&gt;alert("x")' in dom   # as text
