@@ -40,13 +40,13 @@ def timed(fn, *args):
     return result, time.perf_counter() - w, _cpu() - c
 
 
-def build(warehouse: Path, out: Path):
+def build(warehouse: Path, out: Path, previous: Path | None = None):
     from etl.report import build_site
     from etl.warehouse.query import connect_readonly
 
     con = connect_readonly(warehouse)
     try:
-        return build_site(con, out)
+        return build_site(con, out, previous=previous)
     finally:
         con.close()
 
@@ -56,13 +56,13 @@ def site_size(out: Path) -> tuple[float, int]:
     return sum(p.stat().st_size for p in files) / 1e6, len(files)
 
 
-def row(n, run_w, run_c, stats, rep_w, rep_c, out: Path) -> None:
+def row(n, run_w, run_c, stats, rep_w, rep_c, out: Path, note: str = "") -> None:
     mb, files = site_size(out)
     share_w = f"{100 * rep_w / run_w:5.1f}%" if run_w else "    -"
     share_c = f"{100 * rep_c / run_c:5.1f}%" if run_c else "    -"
     print(f"{n:>8,} {run_w:>7.1f} {run_c:>7.1f} {rep_w:>7.1f} {rep_c:>7.1f} {share_w:>7} "
           f"{share_c:>7} {mb:>8.1f} {files:>7,} {1000 * rep_w / max(stats.cards, 1):>6.2f}  "
-          + " ".join(f"{k} {v}" for k, v in stats.seconds.items()), flush=True)
+          + " ".join(f"{k} {v}" for k, v in stats.seconds.items()) + f" {note}", flush=True)
 
 
 def main() -> None:
@@ -95,9 +95,13 @@ def main() -> None:
             _, run_w, run_c = timed(pipeline.run_pipeline, raw, wh)
             stats, rep_w, rep_c = timed(build, wh, out)
             row(n, run_w, run_c, stats, rep_w, rep_c, out)
+            # the next night with nothing changed: the agency pages are taken over
+            again = base / f"site-{n}-again"
+            stats, rep_w, rep_c = timed(build, wh, again, out)
+            row(n, run_w, run_c, stats, rep_w, rep_c, again, f"(rerun, {stats.reused:,} kept)")
             if not args.keep:
-                shutil.rmtree(raw, ignore_errors=True)
-                shutil.rmtree(out, ignore_errors=True)
+                for p in (raw, out, again):
+                    shutil.rmtree(p, ignore_errors=True)
     finally:
         if args.keep:
             print(f"kept {base}")

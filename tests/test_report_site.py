@@ -240,3 +240,43 @@ def test_pages_render_in_chromium(site, tmp_path):
         assert shot.stat().st_size > 10_000, shot
     dom = _chromium(["--dump-dom", hostile.as_uri()], tmp_path / "p4")
     assert "<script>alert" not in dom and '&lt;script&gt;alert("x")' in dom   # as text
+
+
+def test_unchanged_agency_pages_are_taken_over_changed_ones_rendered(site, tmp_path_factory):
+    """A nightly rebuild keeps the pages of agencies whose reports, checks and cells did not
+    change (hard links into the new site) and renders the others."""
+    from conftest import build_warehouse
+    from report_fixtures import report_items
+
+    from etl.report.data import agency_path as path_of
+
+    wh, _, _ = site
+    first = tmp_path_factory.mktemp("site1") / "report"
+    con = connect_readonly(wh)
+    try:        # the same raw root for both (the source links are part of the pages)
+        stats = build_site(con, first, source_root="/srv/raw")
+    finally:
+        con.close()
+    items = report_items()
+    for manifest, rep in items:                 # 沭阳: one more cell changed
+        if manifest.get("agency_id") == "js-sq-shuyang":
+            c = rep.cell("3", "carried_forward", "total")
+            c.value, c.raw = 4242, "4242"
+    wh2 = build_warehouse(tmp_path_factory.mktemp("report-wh2"), items)
+    out = tmp_path_factory.mktemp("site2") / "report"
+    con = connect_readonly(wh2)
+    try:
+        again = build_site(con, out, source_root="/srv/raw", previous=first)
+    finally:
+        con.close()
+    assert again.agencies == stats.agencies and again.reused == stats.agencies - 1
+    [(rid, key)] = run_query("SELECT report_id, agency_key FROM reports WHERE agency_id = "
+                             "'js-sq-shuyang'", wh2)[1]
+    page = out / path_of(key, rid)
+    assert ">4242<" in page.read_text("utf-8")
+    assert page.stat().st_ino != (first / path_of(key, rid)).stat().st_ino
+    [(rid, key)] = run_query("SELECT report_id, agency_key FROM reports WHERE agency_id = "
+                             "'js-ha-hongze' AND year = 2023", wh2)[1]
+    kept = out / path_of(key, rid)
+    assert kept.stat().st_ino == (first / path_of(key, rid)).stat().st_ino
+    assert (out / ".cards.json").is_file() and (out / "index.html").is_file()

@@ -171,32 +171,40 @@ def _table3(rep: CardReport, marks: Marks | None, version: str) -> str:
 
 
 def _table4(rep: CardReport, marks: Marks | None, version: str) -> str:
-    tds = "".join([_cell(rep.s4, S4_POS[c.key], ("4", c.key, ""), marks, version)
-                   for c in layout.section4_columns()])
+    if marks is None:
+        tds = "".join([_plain(t) for t in rep.s4.tokens])     # S4_POS is the printed order
+    else:
+        tds = "".join([_cell(rep.s4, S4_POS[c.key], ("4", c.key, ""), marks, version)
+                       for c in layout.section4_columns()])
     return (f'<table class="grid s4"><thead>{_s4_head()}</thead>'
             f"<tbody><tr>{tds}</tr></tbody></table>")
 
 
 @lru_cache(maxsize=None)
-def _s2_frames(version: str) -> tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...]:
-    """Per section 二 table: (head html, ((category, row header html, metric keys), ...))."""
+def _s2_frames(version: str) -> tuple:
+    """Per section 二 table: (head html, ((category, row header html, metric keys, their
+    positions), ...))."""
     out = []
     for t in layout.section2_tables(version):
         head = (f"<caption>{esc(t.heading)}</caption><thead><tr><th></th>"
                 + "".join(f"<th>{esc(m)}</th>" for _, m in t.metrics) + "</tr></thead>")
-        rows = tuple((ck, f'<th class="row">{esc(cl)}</th>', tuple(mk for mk, _ in t.metrics))
-                     for ck, cl in t.categories)
+        rows = tuple((ck, f'<th class="row">{esc(cl)}</th>', tuple(mk for mk, _ in t.metrics),
+                      tuple(S2_POS[(ck, mk)] for mk, _ in t.metrics)) for ck, cl in t.categories)
         out.append((head, rows))
     return tuple(out)
 
 
 def _tables2(rep: CardReport, marks: Marks | None, version: str) -> str:
     out = []
+    toks = rep.s2.tokens
     for head, rows in _s2_frames(version):
-        body = "".join(
-            f"<tr>{h}" + "".join([_cell(rep.s2, S2_POS[(ck, mk)], ("2", ck, mk), marks, version)
-                                  for mk in mks]) + "</tr>"
-            for ck, h, mks in rows)
+        if marks is None:
+            body = "".join([f"<tr>{h}" + "".join([_plain(toks[p]) for p in ps]) + "</tr>"
+                            for _, h, _, ps in rows])
+        else:
+            body = "".join([f"<tr>{h}" + "".join([_cell(rep.s2, p, ("2", ck, mk), marks, version)
+                                                  for mk, p in zip(mks, ps)]) + "</tr>"
+                            for ck, h, mks, ps in rows])
         out.append(f'<table class="grid s2">{head}<tbody>{body}</tbody></table>')
     return '<div class="side">' + "".join(out) + "</div>"
 
@@ -213,19 +221,30 @@ def _meta(rep: CardReport, raw_root: str | None) -> str:
         region = link("../../" + region_path_file(rep.region_path), rep.region_path)
     rows = (
         ("地区", region),
-        ("层级", esc(level_zh(rep.level))),
+        ("层级", _esc_cached(level_zh(rep.level))),
         ("机关代码", esc(rep.agency_id)),
-        ("模板版本", esc(rep.template or "未识别")),
-        ("状态", f'<span class="badge b-{esc(rep.status)}">'
-                 f'{esc(REPORT_STATUS_ZH.get(rep.status, rep.status))}</span>'),
+        ("模板版本", _esc_cached(rep.template or "未识别")),
+        ("状态", _status_badge(rep.status)),
         ("来源文件", src),
         ("原文网址", link(url, url) if url else esc(rep.source_url)),
         ("发布日期", esc(rep.published)),
-        ("格式", esc(rep.format)),
+        ("格式", _esc_cached(rep.format)),
         ("报告编号", f"<code>{esc(rep.report_id)}</code>"),
     )
     return ('<table class="list card-meta">'
             + "".join([f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows]) + "</table>")
+
+
+@lru_cache(maxsize=4096)
+def _esc_cached(text) -> str:
+    """For the few values many cards share (level, template, format)."""
+    return esc(text)
+
+
+@lru_cache(maxsize=64)
+def _status_badge(status: str) -> str:
+    return (f'<span class="badge b-{esc(status)}">'
+            f'{esc(REPORT_STATUS_ZH.get(status, status))}</span>')
 
 
 _RULE_ORDER = {r: i for i, r in enumerate(RULES_ZH)}
@@ -314,12 +333,17 @@ def _prose(rep: CardReport, anchor: str) -> str:
             check = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
         else:
             check = '<span class="badge b-passed">与表格一致</span>'
-        rows.append(f"<tr><td>{esc(name)}<div class=en>{esc(key)}</div></td>"
+        rows.append(f"<tr>{_prose_name(key, name)}"
                     f'<td class=n>{esc(_fmt_value(p["value"]))}</td><td>“{esc(p["text"])}”'
                     f'<div class=en>{esc(p["source"])}</div></td><td>{check}</td></tr>')
     return ('<table class="list prose"><caption>正文中的数字</caption><thead><tr><th>项目</th>'
             "<th>数值</th><th>原文</th><th>核对</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
+
+
+@lru_cache(maxsize=256)
+def _prose_name(key: str, name: str) -> str:
+    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>"
 
 
 _LEGEND = ('<p class="legend">'

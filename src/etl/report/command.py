@@ -26,7 +26,7 @@ def report_command(warehouse: Path, out: Path | None = None) -> int:
         return 2
     building = out.parent / f".{out.name}.building-{os.getpid()}"
     try:
-        stats = build_site(con, building)
+        stats = build_site(con, building, previous=out if out.is_dir() else None)
     except (duckdb.Error, OSError) as e:
         shutil.rmtree(building, ignore_errors=True)
         print(f"etl report: {type(e).__name__}: {e}", file=sys.stderr)
@@ -34,9 +34,9 @@ def report_command(warehouse: Path, out: Path | None = None) -> int:
     finally:
         con.close()
     swap_in(building, out)
-    print(f"{out / 'index.html'}: {stats.cards:,} report cards of {stats.agencies:,} agencies, "
-          f"{stats.regions:,} regions, {stats.pages:,} pages, {stats.bytes / 1e6:,.1f} MB "
-          f"in {stats.total_seconds:.1f} s")
+    print(f"{out / 'index.html'}: {stats.cards:,} report cards of {stats.agencies:,} agencies "
+          f"({stats.reused:,} unchanged pages kept), {stats.regions:,} regions, "
+          f"{stats.pages:,} pages written, {stats.bytes / 1e6:,.1f} MB in {stats.total_seconds:.1f} s")
     return 0
 
 

@@ -30,7 +30,11 @@ def agency_file_key(agency_key: str | None, report_id: str) -> str:
 def agency_path(agency_key: str | None, report_id: str) -> str:
     """The page holding an agency's report cards (all its years), relative to the site root:
     named by a hash of the agency key, so no document text ever becomes a path."""
-    h = hashlib.sha1(agency_file_key(agency_key, report_id).encode("utf-8")).hexdigest()
+    return page_of_key(agency_file_key(agency_key, report_id))
+
+
+def page_of_key(file_key: str) -> str:
+    h = hashlib.sha1(file_key.encode("utf-8")).hexdigest()
     return f"cards/{h[:2]}/{h[2:14]}.html"
 
 
@@ -156,7 +160,7 @@ def _section_sql(con, view: str, join: str, value: str) -> str:
                              note := f.note, o := {_original(con, view)}))
                 FILTER (WHERE f.state NOT IN {_SIMPLE_STATES}) AS specials
         FROM {view} f JOIN {join}
-        WHERE f.status IN ('loaded', 'superseded')
+        WHERE f.status IN ('loaded', 'superseded') AND f.report_id IN (SELECT report_id FROM r)
         GROUP BY f.report_id"""
 
 
@@ -193,11 +197,56 @@ _REPORT_COLS = ("report_id", "year", "agency_id", "agency", "agency_key", "regio
                 "status", "error_detail", "warnings")
 
 
-def iter_agency_cards(con: duckdb.DuckDBPyConnection, batch: int = 2000):
+_FILE_KEY = "coalesce(agency_key, 'report:' || report_id)"
+_CARD_REPORTS = f"""
+    SELECT {", ".join(_REPORT_COLS)}, parser_version FROM reports
+    WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY report_id
+                               ORDER BY status = 'loaded' DESC, source_file) = 1"""
+
+
+def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, str]:
+    """Per agency page (file key): a digest of everything its cards show — each report's row,
+    a hash of every one of its cells (value, state, raw text, note, original value), its check
+    results and issues — plus ``salt`` (the rendering code and the source root).  Equal digests,
+    equal pages: the page can be reused instead of rendered.  Costs one hashing scan of the
+    cell tables, no text leaves DuckDB."""
+    cells = []
+    for view, keys in (("applications", "row_key, applicant"),
+                       ("review_litigation", "key"), ("active_disclosure", "category, metric")):
+        orig = "original_value" if has_column(con, view, "original_value") else "NULL"
+        cells.append(f"SELECT report_id, hash({keys}, value, state, raw, note, {orig}) AS h "
+                     f"FROM {view}")
+    rows = con.execute(f"""
+        WITH r AS ({_CARD_REPORTS}),
+        c AS (SELECT report_id, bit_xor(h) AS h, count(*) AS n
+              FROM ({" UNION ALL ".join(cells)}) GROUP BY report_id),
+        res AS (SELECT report_id, md5(string_agg(to_json(struct_pack(rule, status, reason)), ','
+                                                 ORDER BY rule)) AS h
+                FROM validation_results GROUP BY report_id),
+        iss AS (SELECT report_id, md5(string_agg(to_json(struct_pack(rule, severity, cells,
+                    formula, expected, actual, delta, message)), ',' ORDER BY rule, cells, message))
+                    AS h
+                FROM validation_issues GROUP BY report_id),
+        pr AS (SELECT report_id, md5(string_agg(to_json(struct_pack(key, value, text, source)),
+                                                ',' ORDER BY key, source, text)) AS h
+               FROM prose_figures GROUP BY report_id)
+        SELECT {_FILE_KEY} AS k,
+               md5($salt || string_agg(to_json(struct_pack(r := r, c := c.h, n := c.n,
+                   res := res.h, iss := iss.h, pr := pr.h)), ','
+                   ORDER BY r.year, r.status, r.report_id))
+        FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
+        LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
+        GROUP BY k""", {"salt": salt}).fetchall()
+    return dict(rows)
+
+
+def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = None,
+                      batch: int = 2000):
     """Yield the cards of one agency at a time (its reports with cells, loaded or superseded,
-    by year).  One query: every table is scanned once, the per-report texts are aggregated in
-    DuckDB, and rows reach Python ``batch`` at a time.  Byte-identical copies share a
-    report_id: one card."""
+    by year); ``only``: just these agency pages (file keys).  One query: every table is scanned
+    once, the per-report texts are aggregated in DuckDB, and rows reach Python ``batch`` at a
+    time.  Byte-identical copies share a report_id: one card."""
     positions, params = _positions()
     s2_value = ("CASE WHEN f.value = trunc(f.value) THEN f.value::BIGINT::VARCHAR "
                 "ELSE f.value::VARCHAR END")
@@ -209,19 +258,21 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, batch: int = 2000):
         "s4": _section_sql(con, "review_litigation", "pos4 p USING (key)",
                            "f.value::VARCHAR"),
     }
+    keep = ""
+    if only is not None:
+        params["only"] = list(only)
+        keep = f"WHERE {_FILE_KEY} IN (SELECT unnest($only::VARCHAR[]))"
     sql = f"""
         WITH {positions}, r AS (
-            SELECT {", ".join(_REPORT_COLS)} FROM reports
-            WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY report_id
-                                       ORDER BY status = 'loaded' DESC, source_file) = 1
+            SELECT {", ".join(_REPORT_COLS)} FROM ({_CARD_REPORTS}) {keep}
         ), s2 AS ({sections["s2"]}), s3 AS ({sections["s3"]}), s4 AS ({sections["s4"]}),
         res AS (
             SELECT report_id,
                 list(struct_pack(rule := rule, status := status, reason := reason)
                      ORDER BY rule) FILTER (WHERE status <> 'passed') AS other,
                 string_agg(rule, ',') FILTER (WHERE status = 'passed') AS passed
-            FROM validation_results GROUP BY report_id
+            FROM validation_results WHERE report_id IN (SELECT report_id FROM r)
+            GROUP BY report_id
         ), iss AS (
             SELECT report_id, list(struct_pack(rule := rule, severity := severity, cells := cells,
                 formula := formula, expected := expected, actual := actual, delta := delta,
@@ -230,7 +281,7 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, batch: int = 2000):
         ), pr AS (
             SELECT report_id, list(struct_pack(key := key, value := value, text := text,
                 source := source) ORDER BY key, source) AS prose
-            FROM prose_figures GROUP BY report_id
+            FROM prose_figures WHERE report_id IN (SELECT report_id FROM r) GROUP BY report_id
         )
         SELECT r.*, s2.tokens, s2.specials, s3.tokens, s3.specials, s4.tokens, s4.specials,
                res.other, res.passed, iss.issues, pr.prose

@@ -10,6 +10,7 @@ untrusted.  Links to the outside only ever get an ``http(s)://`` URL (:func:`saf
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from urllib.parse import quote
 
 SITE_TITLE = "政府信息公开工作年度报告 核对报告"
@@ -64,9 +65,14 @@ def table(headers: list[str], rows: list[list[str]], cls: str = "list",
           raw_headers: bool = False) -> str:
     """A table whose cells are ALREADY HTML (callers escape); headers are escaped unless
     ``raw_headers``."""
-    head = "".join(f"<th>{h if raw_headers else esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    head = _thead(tuple(headers), raw_headers)
+    body = "".join(["<tr><td>" + "</td><td>".join(r) + "</td></tr>" for r in rows])
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+@lru_cache(maxsize=4096)
+def _thead(headers: tuple[str, ...], raw: bool) -> str:
+    return "".join(f"<th>{h if raw else esc(h)}</th>" for h in headers)
 
 
 def num(v) -> str:

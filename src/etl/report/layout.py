@@ -101,10 +101,7 @@ def section3_columns() -> tuple[Column3, ...]:
 
 
 def section3_column_label(key: str) -> str:
-    for c in SECTION3_COLUMNS:
-        if c.key == key:
-            return c.label
-    raise KeyError(key)
+    return {c.key: c.label for c in SECTION3_COLUMNS}[key]
 
 
 # --- the printed frame of a table: header cells with their spans -----------------------------
@@ -227,10 +224,8 @@ def section4_label(key: str) -> str:
 
 
 def section4_group_label(item: str) -> str:
-    for g in SECTION4_GROUPS:
-        if g.prefix == item:
-            return g.label
-    raise KeyError(item)
+    """``suit_direct`` -> ``行政诉讼 未经复议直接起诉``."""
+    return {g.prefix: g.label for g in SECTION4_GROUPS}[item]
 
 
 # --- table 二 ---------------------------------------------------------------------------------

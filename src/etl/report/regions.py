@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import duckdb
 
@@ -103,16 +104,18 @@ def build_tree(con: duckdb.DuckDBPyConnection, index: list) -> dict[str, Node]:
     metrics = sorted({m for m, _ in total_columns()} | {
         f"review_litigation.{c.key}" for c in layout.section4_columns()} | {
         f"outcome.{r.key}" for r in layout.section3_rows("2021") if r.is_result_block})
-    # One row per region x year x level with a column per metric (not one row per metric: at
-    # 100k reports the long form is millions of rows).
-    cols = ", ".join("max(value) FILTER (WHERE metric = ?)" for _ in metrics)
-    for path, year, level, *values in con.execute(f"""
-            SELECT region_path, year, level, {cols} FROM aggregates
-            WHERE year IS NOT NULL GROUP BY ALL""", metrics).fetchall():
+    # One row per region x year x level with the metrics' positions and values as two lists (not
+    # one row per metric: at 100k reports the long form is millions of rows).
+    for path, year, level, idx, values in con.execute("""
+            WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
+            SELECT region_path, year, level, list(m.i), list(a.value)
+            FROM aggregates a JOIN m USING (metric)
+            WHERE a.year IS NOT NULL AND a.value IS NOT NULL GROUP BY ALL""",
+            {"m": metrics}).fetchall():
         node = nodes.get("" if path == ALL else path)
         if node is None:
             continue
-        got = {m: v for m, v in zip(metrics, values) if v is not None}
+        got = {metrics[i]: v for i, v in zip(idx, values)}
         if level == ALL:
             node.by_year[year] = got
         else:
@@ -306,16 +309,22 @@ def render_region(node: Node, nodes: dict[str, Node], write) -> int:
     return n_pages
 
 
+@lru_cache(maxsize=None)
+def _result_rows() -> tuple[tuple[str, str], ...]:
+    """(aggregates metric, escaped label) of each result row of table 三."""
+    return tuple((f"outcome.{r.key}", esc(r.full_label)) for r in layout.section3_rows("2021")
+                 if r.is_result_block and r.key != "total")
+
+
 def _result_types(node: Node, years: list[int]) -> str:
     """Each result row of table 三 (total column), by year."""
     rows = []
-    for r in layout.section3_rows("2021"):
-        if not r.is_result_block or r.key == "total":
-            continue
-        vals = [node.by_year[y].get(f"outcome.{r.key}") for y in years]
+    per_year = [node.by_year[y] for y in years]
+    for metric, label in _result_rows():
+        vals = [d.get(metric) for d in per_year]
         if all(v is None for v in vals):
             continue
-        rows.append([esc(r.full_label)] + [num(v) for v in vals])
+        rows.append([label] + [num(v) for v in vals])
     return table(["办理结果"] + [str(y) for y in years], rows, cls="list totals")
 
 

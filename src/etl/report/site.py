@@ -17,6 +17,10 @@ Layout (at 100k reports the cards dominate: one file per agency, in 256 folders)
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +28,14 @@ from pathlib import Path
 import duckdb
 
 from etl.report.cards import render_agency_page
-from etl.report.data import agency_path, iter_agency_cards, raw_root, report_index
+from etl.report.data import (
+    agency_fingerprints,
+    agency_path,
+    iter_agency_cards,
+    page_of_key,
+    raw_root,
+    report_index,
+)
 from etl.report.html import CSS
 from etl.report.overview import (
     render_agency_directory,
@@ -42,9 +53,11 @@ class SiteStats:
     pages: int = 0
     cards: int = 0
     agencies: int = 0
+    reused: int = 0                 # agency pages taken over from the previous site
     regions: int = 0
     bytes: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)      # wall, per phase
+    cpu: dict[str, float] = field(default_factory=dict)          # CPU (all threads), per phase
 
     @property
     def total_seconds(self) -> float:
@@ -72,33 +85,84 @@ class _Writer:
         self.stats.bytes += len(data)
 
 
+MANIFEST = ".cards.json"       # agency page key -> fingerprint of what the page shows
+
+
+def _code_digest() -> str:
+    """The rendering code and its labels: a page rendered by other code is never reused."""
+    import etl.report
+    import etl.template
+
+    h = hashlib.sha256()
+    for pkg in (etl.report, etl.template):
+        for f in sorted(Path(pkg.__file__).parent.glob("*.py")):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _reuse(previous: Path, out: Path, prints: dict[str, str]) -> set[str]:
+    """Hard-link (else copy) the agency pages of ``previous`` whose fingerprint is unchanged;
+    returns their keys."""
+    try:
+        old = json.loads((Path(previous) / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return set()
+    reused = set()
+    made: set[Path] = set()
+    for key, fp in prints.items():
+        if old.get(key) != fp:
+            continue
+        rel = page_of_key(key)
+        src, dst = Path(previous) / rel, out / rel
+        if not src.is_file():
+            continue
+        if dst.parent not in made:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dst.parent)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+        reused.add(key)
+    return reused
+
+
 def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
-               source_root: str | None = None) -> SiteStats:
+               source_root: str | None = None, previous: str | Path | None = None) -> SiteStats:
     """Write the report site of the warehouse behind ``con`` into ``out_dir`` (created; files
     already there are overwritten, others left alone — build into an empty folder).
     ``source_root``: where the raw files are, for the cards' source links (default: the raw
-    root of the latest completed run)."""
+    root of the latest completed run).  ``previous``: the site published before (only read):
+    its agency pages whose inputs are unchanged are hard-linked instead of rendered again."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stats = SiteStats(out)
     write = _Writer(out, stats)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
 
     def lap(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
+        nonlocal t, c
+        now, cpu = time.perf_counter(), time.process_time()
         stats.seconds[name] = round(now - t, 2)
-        t = now
+        stats.cpu[name] = round(cpu - c, 2)
+        t, c = now, cpu
 
     (out / "style.css").write_text(CSS, encoding="utf-8")
     index = report_index(con)
     lap("index")
 
     root = source_root if source_root is not None else raw_root(con)
-    for reps in iter_agency_cards(con):
-        write(agency_path(reps[0].agency_key, reps[0].report_id), render_agency_page(reps, root))
-        stats.cards += len(reps)
-        stats.agencies += 1
+    prints = agency_fingerprints(con, f"{_code_digest()}|{root}")
+    reused = _reuse(previous, out, prints) if previous is not None else set()
+    stats.reused = len(reused)
+    todo = None if not reused else sorted(set(prints) - reused)
+    if todo != []:
+        for reps in iter_agency_cards(con, todo):
+            write(agency_path(reps[0].agency_key, reps[0].report_id),
+                  render_agency_page(reps, root))
+    stats.agencies = len(prints)
+    stats.cards = sum(1 for r in index if r.report_id)
+    (out / MANIFEST).write_text(json.dumps(prints, ensure_ascii=False, sort_keys=True), "utf-8")
     lap("cards")
 
     nodes = build_tree(con, index)
