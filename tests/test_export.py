@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -18,7 +17,8 @@ from etl.export.command import export_command
 from etl.export.formats import read_query
 from etl.report import layout
 from etl.template import CELL_STATES, PROSE_FIGURE_KEYS, RULE_IDS
-from etl.template.labels_zh import CELL_STATE_ZH, PROSE_FIGURES_ZH, RULES_ZH
+from etl.errors import REASONS
+from etl.template.labels_zh import CELL_STATE_ZH, PROSE_FIGURES_ZH, QUARANTINE_REASONS_ZH, RULES_ZH
 from etl.warehouse.query import run_query, sql_command
 from etl.warehouse.views import EXTRA_RULES
 
@@ -34,6 +34,7 @@ def test_every_rule_state_and_prose_figure_has_a_chinese_name(wh):
     assert rules <= set(RULES_ZH)
     assert set(CELL_STATES) <= set(CELL_STATE_ZH)
     assert set(PROSE_FIGURE_KEYS) == set(PROSE_FIGURES_ZH)
+    assert set(REASONS) <= set(QUARANTINE_REASONS_ZH)
 
 
 # --- xlsx / csv exports -----------------------------------------------------------------------

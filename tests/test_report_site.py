@@ -280,3 +280,17 @@ def test_unchanged_agency_pages_are_taken_over_changed_ones_rendered(site, tmp_p
     kept = out / path_of(key, rid)
     assert kept.stat().st_ino == (first / path_of(key, rid)).stat().st_ino
     assert (out / ".cards.json").is_file() and (out / "index.html").is_file()
+
+
+def test_an_empty_warehouse_still_gets_a_site(tmp_path):
+    from conftest import build_warehouse
+
+    wh = build_warehouse(tmp_path, [])
+    con = connect_readonly(wh)
+    try:
+        stats = build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    assert stats.cards == 0 and stats.regions == 1
+    assert "没有已入库的报告" in (tmp_path / "site" / region_path_file("")).read_text("utf-8")
+    assert "核对规则" in (tmp_path / "site" / "index.html").read_text("utf-8")

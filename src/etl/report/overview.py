@@ -14,7 +14,7 @@ from etl.report.data import IndexRow, card_path, has_column, region_path_file, u
 from etl.report.html import delta, esc, link, num, page, paged_name, pager, table
 from etl.report.issues import describe, rule_name_zh
 from etl.report.regions import UNKNOWN, Node, level_zh
-from etl.template.labels_zh import CELL_STATE_ZH, RULES_ZH, SEVERITY_ZH
+from etl.template.labels_zh import CELL_STATE_ZH, QUARANTINE_REASONS_ZH, RULES_ZH, SEVERITY_ZH
 
 ROWS_PER_PAGE = 500
 
@@ -150,7 +150,9 @@ def render_overview(con, nodes: dict[str, Node], index: list[IndexRow], write) -
         "<h2>按地区的未通过核对(报告数)</h2>", _rules_by_region(nodes, rules),
         "<h2>尚待人工处理</h2><h3>未能确定的格</h3>", _unknown_summary(con), _corrected(con),
         "<h3>无法读取的文件</h3>",
-        table(["原因", "文件数"], [[esc(r), num(n)] for r, n in quarantine]) if quarantine
+        table(["原因", "reason", "文件数"],
+              [[esc(QUARANTINE_REASONS_ZH.get(r, r)), f'<span class="en">{esc(r)}</span>', num(n)]
+               for r, n in quarantine], cls="list totals") if quarantine
         else '<p class="note">没有。</p>',
     ]
     write("index.html", page("总览", "".join(body), 0))
@@ -193,7 +195,8 @@ def render_unknown_list(con, index: list[IndexRow], write) -> int:
 
 
 def render_quarantined(con, write) -> int:
-    rows = [[esc(f), esc(reason), esc(detail)] for f, reason, detail in con.execute("""
+    rows = [[esc(f), f'{esc(QUARANTINE_REASONS_ZH.get(reason, reason))}<div class="en">'
+             f'{esc(reason)}</div>', esc(detail)] for f, reason, detail in con.execute("""
         SELECT source_file, error_reason, error_detail FROM reports
         WHERE status = 'quarantined' ORDER BY error_reason, source_file""").fetchall()]
     return _paged(write, "quarantined", "无法读取的文件", 0, ["文件", "原因", "详情"], rows)

@@ -114,3 +114,18 @@ SECTION3_HEADINGS: dict[str, str] = {
 }
 #: Heading of a section 二 table: the 条例 article item it reports.
 SECTION2_ITEM_HEADING = "第二十条第{item}项"
+
+#: Why a file was quarantined (etl.errors.REASONS, plus the run's own ``no_year``).
+QUARANTINE_REASONS_ZH: dict[str, str] = {
+    "unsupported_format": "不支持的文件类型(如 .doc、.wps、图片)",
+    "unreadable": "文件无法打开",
+    "empty": "空文件",
+    "undecodable": "无法识别文字编码",
+    "corrupt": "文件已损坏",
+    "truncated": "文件不完整(在结构结束前截断)",
+    "encrypted": "文件有密码保护",
+    "no_text_layer": "扫描件,没有文字层(待OCR)",
+    "not_a_report": "未找到年度报告的表三或章节标题",
+    "parse_failed": "解析时出现意外错误(程序缺陷,请报告此文件)",
+    "no_year": "正文和清单都没有给出年度",
+}
