@@ -294,3 +294,19 @@ def test_an_empty_warehouse_still_gets_a_site(tmp_path):
     assert stats.cards == 0 and stats.regions == 1
     assert "没有已入库的报告" in (tmp_path / "site" / region_path_file("")).read_text("utf-8")
     assert "核对规则" in (tmp_path / "site" / "index.html").read_text("utf-8")
+
+
+def test_region_ranks_its_agencies_by_share_refused(site):
+    wh, out, _ = site
+    page = (out / region_path_file("江苏省")).read_text("utf-8")
+    table = re.search(r"<h2>不予公开比例排名</h2>(.*?)</table>", page, re.S).group(1)
+    got = re.findall(r"<tr><td>(\d+)</td><td><a [^>]*>([^<]+)</a></td><td>([\d,]+)</td>"
+                     r"<td>([\d,]+)</td><td>([\d.]+)%</td></tr>", table)
+    want = run_query("""
+        SELECT agency, sum(value) FILTER (row_key LIKE 'deny_%') AS d,
+               sum(value) FILTER (row_key = 'total') AS h
+        FROM applications WHERE applicant = 'total' AND region_path LIKE '江苏省%'
+        GROUP BY agency HAVING h >= 10 ORDER BY d / h DESC""", wh)[1]
+    assert [(a, int(d.replace(",", "")), int(h.replace(",", ""))) for _, a, d, h, _ in got] \
+        == [(a, d, h) for a, d, h in want]
+    assert len(got) == 2

@@ -20,7 +20,7 @@ from etl.report.data import S2_POS, S3_POS, S4_POS, CardReport, Cells, card_anch
 from etl.report.html import esc, file_url, link, page, safe_url
 from etl.report.issues import cell_label, cells_involved, describe, rule_name_zh
 from etl.report.regions import level_zh
-from etl.template import ROWS_2021_ONLY, SECTION3_COLUMN_KEYS
+from etl.template import ROWS_2021_ONLY, SECTION3_COLUMN_KEYS, SECTION3_ROW_KEYS
 from etl.template.labels_zh import (
     CELL_STATE_ZH,
     CHECK_STATUS_ZH,
@@ -102,9 +102,8 @@ def _fmt_value(v) -> str:
 
 def _cell(cells: Cells, pos: int, ref: tuple, marks: Marks | None, version: str) -> str:
     tok = cells.tokens[pos]
-    if marks is None or (tok != "x" and ref not in marks.failed and ref not in marks.part):
-        if tok != "x":
-            return _plain(tok)
+    if tok != "x" and (marks is None or (ref not in marks.failed and ref not in marks.part)):
+        return _plain(tok)
     failed = marks.failed.get(ref) if marks else None
     special = cells.specials.get(pos) if tok == "x" else None
     if tok is None:
@@ -159,9 +158,13 @@ def _table3(rep: CardReport, marks: Marks | None, version: str) -> str:
     toks = rep.s3.tokens
     n = len(SECTION3_COLUMN_KEYS)
     get = _PLAIN.get
+    busy: set[str] = set()              # rows with a marked or special cell: cell by cell
+    if marks is not None:
+        busy = {ref[1] for ref in (*marks.failed, *marks.part) if ref[0] == "3"}
+        busy |= {SECTION3_ROW_KEYS[p // n] for p in rep.s3.specials}
     for key, h in rows:
         p0 = S3_POS[(key, SECTION3_COLUMN_KEYS[0])]
-        if marks is None:
+        if key not in busy:
             tds = "".join([get(t) or _plain(t) for t in toks[p0:p0 + n]])
         else:
             tds = "".join([_cell(rep.s3, p0 + j, ("3", key, c), marks, version)

@@ -37,6 +37,7 @@ def level_zh(level: str | None) -> str:
 # The result groups of table 三 as the aggregates name them, in printed order (一)…(六).
 OUTCOME_GROUPS = (("granted", "(一)"), ("partial", "(二)"), ("denied", "(三)"),
                   ("unable", "(四)"), ("rejected", "(五)"), ("other", "(六)"))
+DENIED_GROUP = dict(OUTCOME_GROUPS)["denied"]      # 不予公开: the "share refused" of the ranking
 
 
 def _group_name(g: str) -> str:
@@ -165,13 +166,13 @@ def _rank_agencies(con: duckdb.DuckDBPyConnection, nodes: dict[str, Node]) -> No
         SELECT coalesce(r.agency_key, 'report:' || r.report_id) AS key,
                arg_max(r.agency, r.year), arg_max(r.region_path, r.year),
                arg_max(r.report_id, r.year),
-               sum(a.value) FILTER (t.result_group = '(三)') AS denied,
+               sum(a.value) FILTER (a.row_key IN (SELECT unnest($denied))) AS denied,
                sum(a.value) FILTER (a.row_key = 'total') AS handled
-        FROM applications a JOIN template_section3_rows t USING (row_key)
-        JOIN rep r USING (report_id)
+        FROM applications a JOIN rep r USING (report_id)
         WHERE a.status = 'loaded' AND a.applicant = 'total'
-        GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= ?""",
-        [RANK_MIN_HANDLED]).fetchall()
+        GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= $min""",
+        {"denied": [r.key for r in SECTION3_ROWS if r.group == DENIED_GROUP],
+         "min": RANK_MIN_HANDLED}).fetchall()
     per_node: dict[str, list] = defaultdict(list)
     for key, agency, region, latest, denied, handled in rows:
         share = (denied or 0) / handled
