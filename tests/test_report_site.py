@@ -310,3 +310,21 @@ def test_region_ranks_its_agencies_by_share_refused(site):
     assert [(a, int(d.replace(",", "")), int(h.replace(",", ""))) for _, a, d, h, _ in got] \
         == [(a, d, h) for a, d, h in want]
     assert len(got) == 2
+
+
+def test_cards_read_in_batches_are_the_same_pages(site, tmp_path, monkeypatch):
+    from etl.report import site as site_module
+
+    wh, first, _ = site
+    monkeypatch.setattr(site_module, "REPORTS_PER_BATCH", 2)
+    out = tmp_path / "batched"
+    con = connect_readonly(wh)
+    try:
+        stats = build_site(con, out)
+    finally:
+        con.close()
+    pages = sorted(p.relative_to(first) for p in (first / "cards").rglob("*.html"))
+    assert pages == sorted(p.relative_to(out) for p in (out / "cards").rglob("*.html"))
+    assert len(pages) == stats.agencies
+    for p in pages:
+        assert (first / p).read_bytes() == (out / p).read_bytes(), p
