@@ -328,3 +328,31 @@ def test_cards_read_in_batches_are_the_same_pages(site, tmp_path, monkeypatch):
     assert len(pages) == stats.agencies
     for p in pages:
         assert (first / p).read_bytes() == (out / p).read_bytes(), p
+
+
+def test_a_warehouse_with_corrections_shows_them_on_the_card(site, tmp_path):
+    """When the fact views carry ``original_value`` (an office's correction: state
+    ``corrected``), the card shows both values; without the column (today) nothing breaks."""
+    wh, _, _ = site
+    con = connect_readonly(wh)
+    try:
+        con.execute("CREATE TEMP TABLE _apps AS SELECT * FROM applications")
+        con.execute("""
+            CREATE OR REPLACE TEMP VIEW applications AS
+            SELECT * REPLACE (CASE WHEN fix THEN 'corrected' ELSE state END AS state,
+                              CASE WHEN fix THEN 713 ELSE value END AS value),
+                   CASE WHEN fix THEN value END AS original_value
+            FROM (SELECT *, agency_id = 'js-sq-shuyang' AND row_key = 'new_received'
+                            AND applicant = 'total' AS fix FROM _apps)""")
+        assert con.execute("SELECT count(*) FROM applications WHERE state = 'corrected'"
+                           ).fetchall() == [(1,)]
+        out = tmp_path / "site"
+        build_site(con, out)
+    finally:
+        con.close()
+    [(rid, key)] = run_query("SELECT report_id, agency_key FROM reports WHERE agency_id = "
+                             "'js-sq-shuyang'", wh)[1]
+    page = (out / agency_path(key, rid)).read_text("utf-8")
+    assert re.search(r'<td class="corrected[^"]*" title="已更正: 原印 9999"><del>9999</del>713',
+                     page)
+    assert "已更正的格:1" in (out / "index.html").read_text("utf-8")
