@@ -279,7 +279,14 @@ def test_unchanged_agency_pages_are_taken_over_changed_ones_rendered(site, tmp_p
                              "'js-ha-hongze' AND year = 2023", wh2)[1]
     kept = out / path_of(key, rid)
     assert kept.stat().st_ino == (first / path_of(key, rid)).stat().st_ino
-    assert (out / ".cards.json").is_file() and (out / "index.html").is_file()
+    assert (out / ".manifest.json").is_file() and (out / "index.html").is_file()
+    # regions: the pages above 沭阳 changed (its numbers did), the others were taken over
+    assert 0 < again.reused_regions < again.regions
+    for region in ("江苏省", "江苏省/宿迁市", "江苏省/宿迁市/沭阳县", ""):
+        p = out / region_path_file(region)
+        assert p.stat().st_ino != (first / region_path_file(region)).stat().st_ino, region
+    p = out / region_path_file("福建省")
+    assert p.stat().st_ino == (first / region_path_file("福建省")).stat().st_ino
 
 
 def test_an_empty_warehouse_still_gets_a_site(tmp_path):

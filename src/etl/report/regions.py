@@ -5,6 +5,7 @@ ranked by share refused, the rules broken below it, and the agencies that report
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -245,6 +246,24 @@ def _agency_rows(agencies: list) -> list[list[str]]:
                      num(sum(r.n_errors for r in reps)), num(sum(r.n_warnings for r in reps)),
                      num(sum(r.n_unknown for r in reps))])
     return rows
+
+
+def region_pages(node: Node) -> list[str]:
+    """The files of a node's page(s), relative to the site root (agencies split 300 a page)."""
+    n_agencies = len({a.agency_key or f"report:{a.report_id}" for a in node.agencies})
+    n_pages = max(1, -(-n_agencies // AGENCIES_PER_PAGE))
+    base = region_path_file(node.path)[len("regions/"):-len(".html")]
+    return ["regions/" + paged_name(base, i) for i in range(1, n_pages + 1)]
+
+
+def region_digest(node: Node, nodes: dict[str, Node]) -> str:
+    """A digest of everything the node's pages show (its numbers, its children's, its agencies):
+    equal digests, equal pages.  ~20 times cheaper than rendering them."""
+    kids = [(c, nodes[c].name, nodes[c].by_year, nodes[c].failing, nodes[c].n_unknown_cells)
+            for c in sorted(node.children)]
+    data = (node.path, node.name, sorted(node.by_year.items()), sorted(node.by_level.items()),
+            sorted(node.failing.items()), node.ranking, node.agencies, node.n_unknown_cells, kids)
+    return hashlib.sha1(repr(data).encode("utf-8")).hexdigest()
 
 
 def render_region(node: Node, nodes: dict[str, Node], write) -> int:

@@ -45,7 +45,7 @@ from etl.report.overview import (
     render_rule_lists,
     render_unknown_list,
 )
-from etl.report.regions import build_tree, render_region
+from etl.report.regions import build_tree, region_digest, region_pages, render_region
 
 
 @dataclass
@@ -55,6 +55,7 @@ class SiteStats:
     cards: int = 0
     agencies: int = 0
     reused: int = 0                 # agency pages taken over from the previous site
+    reused_regions: int = 0         # region nodes whose pages were taken over
     regions: int = 0
     bytes: int = 0
     seconds: dict[str, float] = field(default_factory=dict)      # wall, per phase
@@ -86,7 +87,8 @@ class _Writer:
         self.stats.bytes += len(data)
 
 
-MANIFEST = ".cards.json"       # agency page key -> fingerprint of what the page shows
+#: {"cards": {agency page key: fingerprint}, "regions": {region path: fingerprint}}
+MANIFEST = ".manifest.json"
 
 
 def _code_digest() -> str:
@@ -101,29 +103,30 @@ def _code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def _reuse(previous: Path, out: Path, prints: dict[str, str]) -> set[str]:
-    """Hard-link (else copy) the agency pages of ``previous`` whose fingerprint is unchanged;
-    returns their keys."""
+def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) -> set[str]:
+    """Hard-link (else copy) from ``previous`` the pages (``files(key)``) of every key whose
+    fingerprint in the previous manifest's ``part`` is unchanged; returns those keys."""
     try:
-        old = json.loads((Path(previous) / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
+        old = json.loads((Path(previous) / MANIFEST).read_text("utf-8")).get(part, {})
+    except (OSError, ValueError, AttributeError):
         return set()
     reused = set()
     made: set[Path] = set()
     for key, fp in prints.items():
         if old.get(key) != fp:
             continue
-        rel = page_of_key(key)
-        src, dst = Path(previous) / rel, out / rel
-        if not src.is_file():
+        rels = files(key)
+        if not all((Path(previous) / rel).is_file() for rel in rels):
             continue
-        if dst.parent not in made:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            made.add(dst.parent)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copyfile(src, dst)
+        for rel in rels:
+            src, dst = Path(previous) / rel, out / rel
+            if dst.parent not in made:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dst.parent)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)
         reused.add(key)
     return reused
 
@@ -181,21 +184,29 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
 
     root = source_root if source_root is not None else raw_root(con)
     prints = agency_fingerprints(con, f"{_code_digest()}|{root}")
-    reused = _reuse(previous, out, prints) if previous is not None else set()
+    reused = _reuse(previous, out, prints, "cards",
+                    lambda k: [page_of_key(k)]) if previous is not None else set()
     stats.reused = len(reused)
     for batch in _batches(index, set(prints) - reused, len(reused) == 0):
         for reps in iter_agency_cards(con, batch):
             write(agency_path(reps[0].agency_key, reps[0].report_id),
                   render_agency_page(reps, root))
     stats.agencies = len(prints)
-    stats.cards = sum(1 for r in index if r.report_id)
-    (out / MANIFEST).write_text(json.dumps(prints, ensure_ascii=False, sort_keys=True), "utf-8")
+    stats.cards = len(index)
     lap("cards")
 
     nodes = build_tree(con, index)
-    for node in nodes.values():
-        render_region(node, nodes, write)
+    salt = _code_digest()
+    region_prints = {p: f"{salt}|{region_digest(n, nodes)}" for p, n in nodes.items()}
+    kept = _reuse(previous, out, region_prints, "regions",
+                  lambda p: region_pages(nodes[p])) if previous is not None else set()
+    for path, node in nodes.items():
+        if path not in kept:
+            render_region(node, nodes, write)
     stats.regions = len(nodes)
+    stats.reused_regions = len(kept)
+    (out / MANIFEST).write_text(json.dumps({"cards": prints, "regions": region_prints},
+                                           ensure_ascii=False, sort_keys=True), "utf-8")
     lap("regions")
 
     render_overview(con, nodes, index, write)
