@@ -151,7 +151,7 @@ def test_sql_pivot_works_and_writes_stay_refused(wh, tmp_path, capsys):
     assert {r["year"]: r["district"] for r in rows if r["district"]} == want
     target = tmp_path / "leak.csv"
     assert sql_command(f"COPY (PIVOT reports ON level USING count(*)) TO '{target}'", wh,
-                       "csv") == 1
+                       "csv") == 2                                  # refused: not a PIVOT
     assert not target.exists()
     assert sql_command("DELETE FROM reports", wh, "csv") == 2
 
@@ -174,12 +174,12 @@ def test_sql_reads_its_query_from_a_file_or_stdin(wh, tmp_path):
 def test_open_warehouse_table3_in_template_shape(wh):
     import etl
 
+    cells = _cells(wh, "js-sq-shuyang", 2025)
     with etl.open_warehouse(wh) as w:
         t = w.table3("js-sq-shuyang", 2025)
         assert t.shape == (25, 7)
         assert list(t.columns) == [c.label for c in layout.section3_columns()]
         assert list(t.index) == [r.full_label for r in layout.section3_rows("2021")]
-        cells = _cells(wh, "js-sq-shuyang", 2025)
         for r in layout.section3_rows("2021"):
             for c in layout.section3_columns():
                 v = t.loc[r.full_label, c.label]

@@ -19,6 +19,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from etl.textsafe import plain
+
 FORMATS = ("table", "csv", "json", "xlsx", "vertical", "line")
 
 
@@ -75,12 +77,15 @@ def _width(text: str) -> int:
 
 
 def to_vertical(names: list[str], rows: list[tuple]) -> str:
+    """For a terminal: values are one line of printable text (document text may hold control
+    characters and escape sequences)."""
+    names = [plain(n) for n in names]
     pad = max([_width(n) for n in names] or [0])
     out = []
     for i, r in enumerate(rows, 1):
         out.append(f"-[ {i} ]" + "-" * max(4, pad - 2))
         for n, v in zip(names, r):
-            value = _text(v).replace("\n", "\n" + " " * (pad + 3))
+            value = "" if v is None else plain(v, limit=10_000)
             out.append(f"{n}{' ' * (pad - _width(n))} | {value}")
     return "\n".join(out) + ("\n" if out else "")
 
@@ -106,12 +111,14 @@ def to_xlsx(names: list[str], rows: list[tuple], path: Path) -> None:
 def _table(names: list[str], rows: list[tuple]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    # Text objects: a value is shown as it is, never read as rich markup
     table = Table(show_lines=False)
     for n in names:
-        table.add_column(n, overflow="fold")
+        table.add_column(Text(plain(n)), overflow="fold")
     for r in rows:
-        table.add_row(*(_text(v) for v in r))
+        table.add_row(*(Text("" if v is None else plain(v, limit=10_000)) for v in r))
     Console().print(table)
 
 
