@@ -208,9 +208,10 @@ _CARD_REPORTS = f"""
 def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, str]:
     """Per agency page (file key): a digest of everything its cards show — each report's row,
     a hash of every one of its cells (value, state, raw text, note, original value), its check
-    results and issues — plus ``salt`` (the rendering code and the source root).  Equal digests,
-    equal pages: the page can be reused instead of rendered.  Costs one hashing scan of the
-    cell tables, no text leaves DuckDB."""
+    results, issues and prose figures — plus ``salt`` (the rendering code and the source root).
+    Equal digests, equal pages: the page can be reused instead of rendered.  Per report the
+    rows of a table are combined order-free (xor of their hashes, with their count); costs one
+    hashing scan of each table, no text leaves DuckDB."""
     cells = []
     for view, keys in (("applications", "row_key, applicant"),
                        ("review_litigation", "key"), ("active_disclosure", "category, metric")):
@@ -221,20 +222,17 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
         WITH r AS ({_CARD_REPORTS}),
         c AS (SELECT report_id, bit_xor(h) AS h, count(*) AS n
               FROM ({" UNION ALL ".join(cells)}) GROUP BY report_id),
-        res AS (SELECT report_id, md5(string_agg(to_json(struct_pack(rule, status, reason)), ','
-                                                 ORDER BY rule)) AS h
+        res AS (SELECT report_id, bit_xor(hash(rule, status, reason)) AS h, count(*) AS n
                 FROM validation_results GROUP BY report_id),
-        iss AS (SELECT report_id, md5(string_agg(to_json(struct_pack(rule, severity, cells,
-                    formula, expected, actual, delta, message)), ',' ORDER BY rule, cells, message))
-                    AS h
+        iss AS (SELECT report_id, bit_xor(hash(rule, severity, cells, formula, expected, actual,
+                                               delta, message)) AS h, count(*) AS n
                 FROM validation_issues GROUP BY report_id),
-        pr AS (SELECT report_id, md5(string_agg(to_json(struct_pack(key, value, text, source)),
-                                                ',' ORDER BY key, source, text)) AS h
+        pr AS (SELECT report_id, bit_xor(hash(key, value, text, source)) AS h, count(*) AS n
                FROM prose_figures GROUP BY report_id)
         SELECT {_FILE_KEY} AS k,
                md5($salt || string_agg(to_json(struct_pack(r := r, c := c.h, n := c.n,
-                   res := res.h, iss := iss.h, pr := pr.h)), ','
-                   ORDER BY r.year, r.status, r.report_id))
+                   res := res.h, res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
+                   pr_n := pr.n)), ',' ORDER BY r.year, r.status, r.report_id))
         FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
         LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
         GROUP BY k""", {"salt": salt}).fetchall()

@@ -186,7 +186,7 @@ def _rank_agencies(con: duckdb.DuckDBPyConnection, nodes: dict[str, Node]) -> No
             p = "" if p == UNKNOWN else _parent(p)
     for p, items in per_node.items():
         if p in nodes:
-            items.sort(key=lambda x: (-x[0], -x[5], x[1] or ""))
+            items.sort(key=lambda x: (-x[0], -x[5], x[1] or "", x[2]))
             nodes[p].ranking = items[:RANK_TOP]
 
 
@@ -259,10 +259,13 @@ def region_pages(node: Node) -> list[str]:
 def region_digest(node: Node, nodes: dict[str, Node]) -> str:
     """A digest of everything the node's pages show (its numbers, its children's, its agencies):
     equal digests, equal pages.  ~20 times cheaper than rendering them."""
-    kids = [(c, nodes[c].name, nodes[c].by_year, nodes[c].failing, nodes[c].n_unknown_cells)
-            for c in sorted(node.children)]
-    data = (node.path, node.name, sorted(node.by_year.items()), sorted(node.by_level.items()),
-            sorted(node.failing.items()), node.ranking, node.agencies, node.n_unknown_cells, kids)
+    def canon(d: dict) -> list:       # dicts in key order (their insertion order is the SQL's)
+        return sorted((k, canon(v) if isinstance(v, dict) else v) for k, v in d.items())
+
+    kids = [(c, nodes[c].name, canon(nodes[c].by_year), canon(nodes[c].failing),
+             nodes[c].n_unknown_cells) for c in sorted(node.children)]
+    data = (node.path, node.name, canon(node.by_year), canon(node.by_level), canon(node.failing),
+            node.ranking, node.agencies, node.n_unknown_cells, kids)
     return hashlib.sha1(repr(data).encode("utf-8")).hexdigest()
 
 
