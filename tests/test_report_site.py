@@ -363,3 +363,13 @@ def test_a_warehouse_with_corrections_shows_them_on_the_card(site, tmp_path):
     assert re.search(r'<td class="corrected[^"]*" title="已更正: 原印 9999"><del>9999</del>713',
                      page)
     assert "已更正的格:1" in (out / "index.html").read_text("utf-8")
+
+
+def test_overview_counts_agree_with_the_warehouse(site):
+    """The run's counts are shown where the warehouse agrees with them; where it does not (a
+    run row that counted differently) the warehouse's count is shown, without a change."""
+    wh, out, _ = site
+    page = (out / "index.html").read_text("utf-8")
+    row = re.search(r"<tr><td>未通过的核对</td>.*?</tr>", page, re.S).group(0)
+    n = run_query("SELECT count(*) FROM validation_issues", wh)[1][0][0]
+    assert re.findall(r"<td>(\d+)</td>", row)[0] == str(n)

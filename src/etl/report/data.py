@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import duckdb
 
@@ -312,9 +313,9 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
 
 # --- the index of all reports with cards ------------------------------------------------------
 
-@dataclass(frozen=True)
-class IndexRow:
-    """A report with a card, with what lists and region pages show of it."""
+class IndexRow(NamedTuple):
+    """A report with a card, with what lists and region pages show of it (a tuple: region
+    pages digest lists of them)."""
     report_id: str
     year: int
     agency_key: str | None

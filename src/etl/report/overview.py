@@ -54,12 +54,20 @@ def _runs(con: duckdb.DuckDBPyConnection) -> str:
     if not done:
         return "".join(out) + '<p class="note">没有完成的运行。</p>'
     cur, prev = done[0], (done[1] if len(done) > 1 else None)
+    # The run's own counts are shown only where the warehouse agrees with them (else the
+    # warehouse's count, and no change: a wrong delta is worse than none).
+    now = dict(con.execute("SELECT status, count(DISTINCT source_file) FROM reports "
+                           "GROUP BY status").fetchall())
+    now["issues"] = con.execute("SELECT count(*) FROM validation_issues").fetchall()[0][0]
     labels = (("files", "文件", 5), ("loaded", "已入库", 6), ("quarantined", "无法读取", 7),
               ("superseded", "已被替代", 8), ("issues", "未通过的核对", 9))
-    rows = [[esc(zh), f'<span class="en">{en}</span>', num(cur[i]),
-             num(prev[i]) if prev else num(None),
-             delta(cur[i] - prev[i]) if prev and cur[i] is not None and prev[i] is not None
-             else num(None)] for en, zh, i in labels]
+    rows = []
+    for en, zh, i in labels:
+        value, before = cur[i], prev[i] if prev else None
+        if en != "files" and value != now.get(en, 0):
+            value, before = now.get(en, 0), None
+        change = delta(value - before) if value is not None and before is not None else num(None)
+        rows.append([esc(zh), f'<span class="en">{en}</span>', num(value), num(before), change])
     scope = "全部年度" if cur[3] is None else f"仅重建 {cur[3]} 年度"
     finished = cur[2].strftime("%Y-%m-%d %H:%M UTC") if cur[2] else "?"
     out.append(f"<p>本次运行 <code>{esc(cur[0])}</code>,{esc(finished)} 完成({esc(scope)})"

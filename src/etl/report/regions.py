@@ -265,7 +265,7 @@ def region_digest(node: Node, nodes: dict[str, Node]) -> str:
     kids = [(c, nodes[c].name, canon(nodes[c].by_year), canon(nodes[c].failing),
              nodes[c].n_unknown_cells) for c in sorted(node.children)]
     data = (node.path, node.name, canon(node.by_year), canon(node.by_level), canon(node.failing),
-            node.ranking, node.agencies, node.n_unknown_cells, kids)
+            node.ranking, [tuple(a) for a in node.agencies], node.n_unknown_cells, kids)
     return hashlib.sha1(repr(data).encode("utf-8")).hexdigest()
 
 

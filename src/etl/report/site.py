@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -91,8 +92,10 @@ class _Writer:
 MANIFEST = ".manifest.json"
 
 
+@lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """The rendering code and its labels: a page rendered by other code is never reused."""
+    """The rendering code and its labels: a page rendered by other code is never reused.  Read
+    once per process (the code that runs is the code imported)."""
     import etl.report
     import etl.template
 
