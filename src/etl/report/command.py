@@ -19,6 +19,12 @@ def report_command(warehouse: Path, out: Path | None = None) -> int:
     from etl.warehouse.query import connect_readonly
 
     out = Path(out) if out is not None else Path(warehouse) / "report"
+    if out.is_symlink():
+        # <warehouse>/report -> current/report: the run builds it with its snapshot, which is
+        # never changed after it is published
+        print(f"etl report: {out} is the report of the published snapshot (kept by `etl run`); "
+              f"give --out to build a site elsewhere", file=sys.stderr)
+        return 2
     try:
         con = connect_readonly(warehouse)
     except FileNotFoundError as e:
