@@ -52,6 +52,8 @@ def run(
                                            "the published warehouse has (ETL_SHRINK_RATIO)"),
     dask: Optional[str] = typer.Option(None, help="Parse on this Dask scheduler "
                                                   "(tcp://host:8786; default $ETL_DASK_ADDRESS)"),
+    corrections: Path = typer.Option(Path("data/corrections"),
+                                     help="Folder of correction files (*.csv; see `etl correct`)"),
 ) -> None:
     """Run the nightly flow now: parse → Parquet → DuckDB → checks → aggregates.
 
@@ -65,7 +67,30 @@ def run(
         typer.echo(f"etl run: {e}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(_flows().run_command(year=y, raw=raw, warehouse=warehouse,
-                                          allow_shrink=allow_shrink, dask=dask))
+                                          allow_shrink=allow_shrink, dask=dask,
+                                          corrections=corrections))
+
+
+@app.command()
+def correct(
+    table: str = typer.Option(..., help="applications | active_disclosure | review_litigation"),
+    row: str = typer.Option(..., help="row_key (table 三), category (二) or item (四)"),
+    column: str = typer.Option(..., help="applicant (三), metric (二) or outcome (四)"),
+    value: str = typer.Option(..., help="the right value"),
+    reason: str = typer.Option(..., help="why (kept in the corrections table)"),
+    who: str = typer.Option(..., help="who corrects (kept in the corrections table)"),
+    report_id: Optional[str] = typer.Option(None, help="the report (its content hash)"),
+    agency_id: Optional[str] = typer.Option(None, help="…or the agency id and --year"),
+    agency: Optional[str] = typer.Option(None, help="…or the agency name and --year"),
+    year: Optional[int] = typer.Option(None, help="the report year"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+    folder: Path = typer.Option(Path("data/corrections"), help="Folder of correction files"),
+) -> None:
+    """Record a correction of one cell (applied, with the original kept, at the next run)."""
+    from etl.stages.corrections import correct_command
+
+    raise typer.Exit(correct_command(warehouse, folder, table, row, column, value, reason, who,
+                                     report_id, agency_id, agency, year))
 
 
 @app.command()
