@@ -338,17 +338,18 @@ def test_cards_read_in_batches_are_the_same_pages(site, tmp_path, monkeypatch):
 
 
 def test_a_warehouse_with_corrections_shows_them_on_the_card(site, tmp_path):
-    """When the fact views carry ``original_value`` (an office's correction: state
-    ``corrected``), the card shows both values; without the column (today) nothing breaks."""
+    """A corrected cell (state ``corrected``, ``original_value`` beside it) shows both values on
+    the card, and the overview counts it."""
     wh, _, _ = site
     con = connect_readonly(wh)
     try:
         con.execute("CREATE TEMP TABLE _apps AS SELECT * FROM applications")
         con.execute("""
             CREATE OR REPLACE TEMP VIEW applications AS
-            SELECT * REPLACE (CASE WHEN fix THEN 'corrected' ELSE state END AS state,
-                              CASE WHEN fix THEN 713 ELSE value END AS value),
-                   CASE WHEN fix THEN value END AS original_value
+            SELECT * EXCLUDE (fix) REPLACE (
+                       CASE WHEN fix THEN 'corrected' ELSE state END AS state,
+                       CASE WHEN fix THEN 713 ELSE value END AS value,
+                       CASE WHEN fix THEN value ELSE original_value END AS original_value)
             FROM (SELECT *, agency_id = 'js-sq-shuyang' AND row_key = 'new_received'
                             AND applicant = 'total' AS fix FROM _apps)""")
         assert con.execute("SELECT count(*) FROM applications WHERE state = 'corrected'"
