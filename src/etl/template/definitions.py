@@ -309,8 +309,11 @@ RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 #: number — a number was printed; blank — nothing printed; dash — "/", "—", "-", "无" (not
 #: applicable / none); text — something else was printed; inferred — digits ran together and the
 #: table's identities left exactly one split; unknown — digits ran together and no unique split
-#: exists (the reason is in the cell's note); absent — the template/report has no such cell.
-CELL_STATES: tuple[str, ...] = ("number", "blank", "dash", "text", "inferred", "unknown", "absent")
+#: exists (the reason is in the cell's note); absent — the template/report has no such cell;
+#: ocr — read by OCR from a scan and accepted because the table's identities hold for its row
+#: and column (value set; etl.readers.scan.accept).
+CELL_STATES: tuple[str, ...] = ("number", "blank", "dash", "text", "inferred", "unknown", "absent",
+                                 "ocr")
 DASH_TOKENS: tuple[str, ...] = ("/", "-", "—", "――", "–", "无", "——", "－", "／", "\\")
 
 #: Prose-figure keys (facts the prose states, checked against the tables by prose_vs_table).

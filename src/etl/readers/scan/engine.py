@@ -1,0 +1,64 @@
+"""The OCR engine: PP-OCRv4's text-line recogniser from ``rapidocr-onnxruntime`` (its ONNX
+models ship inside the wheel, so nothing is fetched at run time).
+
+Why this engine (measured by bench/ocr.py --engines on rasterized synthetic table cells, see
+docs/scan.md): tesseract 5 + chi_sim from Debian misreads Chinese labels and, worse, digits in
+narrow cells, and costs a process start per call; PP-OCRv4's recogniser reads both and gives a
+per-character confidence that the acceptance rule needs.
+
+Only the recogniser is loaded: the page layout (ruling lines, cells, text lines) is found by
+:mod:`etl.readers.scan.layout`, so the detector and the angle classifier never take memory.  The
+session is created on first use in a process (a worker that never meets a scan never loads it)
+and uses one thread: parallelism comes from the pipeline's worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from etl.errors import ReportError
+
+#: what to install when the engine cannot be imported (a quarantine reason names it)
+INSTALL = "pip install 'rapidocr-onnxruntime>=1.4,<1.5' (the project's dependency)"
+
+_LOCK = threading.Lock()
+_RECOGNIZER = None
+
+
+def _load(path: str):
+    global _RECOGNIZER
+    with _LOCK:
+        if _RECOGNIZER is None:
+            try:
+                import rapidocr_onnxruntime
+                from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+                from rapidocr_onnxruntime.utils import read_yaml
+            except ImportError as e:
+                raise ReportError(path, "ocr_unavailable", f"no OCR engine ({e}): {INSTALL}") from e
+            root = Path(rapidocr_onnxruntime.__file__).parent
+            config = read_yaml(str(root / "config.yaml"))["Rec"]
+            config["model_path"] = str(root / config["model_path"])
+            config["intra_op_num_threads"] = int(os.environ.get("ETL_OCR_THREADS", "1"))
+            config["inter_op_num_threads"] = 1
+            config["rec_batch_num"] = 16
+            _RECOGNIZER = TextRecognizer(config)
+    return _RECOGNIZER
+
+
+def loaded() -> bool:
+    return _RECOGNIZER is not None
+
+
+def recognize(crops: list[np.ndarray], path: str) -> list[tuple[str, float]]:
+    """(text, confidence) for each crop (grey or BGR uint8, one line of text each)."""
+    if not crops:
+        return []
+    rec = _load(path)
+    batch = [c if c.ndim == 3 else np.repeat(c[:, :, None], 3, axis=2) for c in crops]
+    with _LOCK:                        # one onnxruntime session: one caller at a time
+        results, _ = rec(batch)
+    return [(text, float(score)) for text, score, *_ in results]
