@@ -30,6 +30,8 @@ from etl.errors import ReportError
 #: a table value below this confidence is not taken (measured: bench/ocr.py; PP-OCRv4 reads
 #: clean digits at ≥ 0.98, the misreads seen on noisy 150 dpi scans were all below 0.9)
 MIN_VALUE_CONFIDENCE = 0.90
+TENTATIVE = 0.5                  # confidence given to a reading with a look-alike mapped to a digit
+_LOOKALIKE = str.maketrans({"。": "0", "O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
 MAX_PIXELS = 60_000_000          # a page image larger than this (≈ A3 at 600 dpi) is refused
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -42,16 +44,57 @@ def _is_value_like(text: str) -> bool:
     return not _CJK.search(_UNIT.sub("", text))
 
 
-def _cell_reading(text: str, conf: float, split: bool = False) -> tuple[str, float]:
+def _cell_reading(text: str, conf: float, marks: int = 1) -> tuple[str, float]:
     """What a cell read by OCR shows the parser, and its confidence (0: not a value read).
-    ``split``: the cell's ink lies in two groups far apart on one line — two cells whose
-    dividing rule was not found, never one number."""
+    ``marks`` < 0: the cell's ink lies in two groups far apart on one line — two cells whose
+    dividing rule was not found, never one number; more separate marks than characters read:
+    the engine dropped one (a minus sign at 150 dpi), so the reading is not the cell."""
     text = unicodedata.normalize("NFKC", text).replace(" ", "")
     if not _is_value_like(text):
         return text, conf                              # a label: the parser anchors on it
-    if _VALUE.match(text) and conf >= MIN_VALUE_CONFIDENCE and not split:
-        return text, conf
+    digits = text.translate(_LOOKALIKE)
+    if digits != text:                                 # "。" for a small 0 at 150 dpi: only ever
+        conf = min(conf, TENTATIVE)                    # taken where both identities confirm it
+    unit = _UNIT.search(digits)
+    if _VALUE.match(digits) and 0 <= marks <= len(digits) + (3 * len(unit.group()) if unit else 0):
+        # below MIN_VALUE_CONFIDENCE the reading is tentative: accept.py takes it only where the
+        # identities of its row and its column both hold with it
+        return digits, max(conf, 0.01)
     return "-", 0.0                                    # held in place; accept.py makes it unknown
+
+
+def cell_crops(page, cells) -> tuple[list[np.ndarray], list[int], list[bool], list[int]]:
+    """The line crops of every cell (and the cell each belongs to), which cells hold ink, and
+    per cell: -1 when it holds two groups of ink far apart on one line (a rule the scan lost
+    between them), else how many separate marks its ink makes."""
+    from etl.readers.scan import layout
+
+    dpi = page.dpi
+    pad = max(4, int(dpi / 40))
+    inset = max(3, int(dpi / 60))
+    min_band = max(3, int(dpi * 0.035))    # a digit is ≥ 0.06 in tall; rule residue and specks less
+    crops: list[np.ndarray] = []
+    owner: list[int] = []
+    has_ink = [False] * cells.n_cells
+    marks = [0] * cells.n_cells
+    for cid, (x0, top, x1, bottom) in enumerate(cells.cell_boxes()):
+        X0, Y0 = page.px(x0) + inset, page.px(top) + inset
+        X1, Y1 = page.px(x1) - inset, page.px(bottom) - inset
+        if X1 <= X0 or Y1 <= Y0:
+            continue
+        ink = page.ink[Y0:Y1, X0:X1]
+        for a, b in layout.bands(ink, min_band):
+            cols = layout.fields(ink[a:b], gap=2 * (b - a))
+            if not cols:
+                continue
+            has_ink[cid] = True
+            if len(cols) > 1 or marks[cid] < 0:
+                marks[cid] = -1
+            else:
+                marks[cid] += layout.glyphs(ink[a:b])
+            crops.append(layout.crop(page.grey, X0 + cols[0][0], Y0 + a, X0 + cols[-1][1], Y0 + b, pad))
+            owner.append(cid)
+    return crops, owner, has_ink, marks
 
 
 def ocr_page(rgb: np.ndarray, dpi: float, page_no: int, acc, path: str) -> list[str]:
@@ -67,25 +110,7 @@ def ocr_page(rgb: np.ndarray, dpi: float, page_no: int, acc, path: str) -> list[
     min_line = max(4, int(dpi * 0.04))
 
     def cell_texts(cells: pdfr.CellLayout) -> tuple[list[str], list[float]]:
-        crops: list[np.ndarray] = []
-        owner: list[int] = []
-        has_ink = [False] * cells.n_cells
-        split = [False] * cells.n_cells
-        inset = max(2, int(dpi / 100))
-        for cid, (x0, top, x1, bottom) in enumerate(cells.cell_boxes()):
-            X0, Y0, X1, Y1 = page.px(x0) + inset, page.px(top) + inset, page.px(x1) - inset, page.px(bottom) - inset
-            if X1 <= X0 or Y1 <= Y0:
-                continue
-            ink = page.ink[Y0:Y1, X0:X1]
-            for a, b in layout.bands(ink, 2):
-                cols = layout.fields(ink[a:b], gap=2 * (b - a))
-                if not cols:
-                    continue
-                has_ink[cid] = True
-                if len(cols) > 1:
-                    split[cid] = True           # two things side by side: maybe a missed rule
-                crops.append(layout.crop(page.grey, X0 + cols[0][0], Y0 + a, X0 + cols[-1][1], Y0 + b, pad))
-                owner.append(cid)
+        crops, owner, has_ink, marks = cell_crops(page, cells)
         reads = engine.recognize(crops, path)
         lines: list[list[str]] = [[] for _ in range(cells.n_cells)]
         conf = [1.0] * cells.n_cells
@@ -97,8 +122,8 @@ def ocr_page(rgb: np.ndarray, dpi: float, page_no: int, acc, path: str) -> list[
             if not has_ink[cid]:
                 texts.append("")
                 continue
-            text, conf[cid] = _cell_reading(clean_cell(join_lines(lines[cid])), conf[cid] if lines[cid] else 0.0,
-                                            split[cid])
+            text, conf[cid] = _cell_reading(clean_cell(join_lines(lines[cid])),
+                                            conf[cid] if lines[cid] else 0.0, marks[cid])
             texts.append(text)
         return texts, conf
 

@@ -10,7 +10,9 @@ with the values as read:
 * section 四, per group: 总计 = 维持 + 纠正 + 其他 + 尚未审结.
 
 Blank and dash count as 0 there (that is what a person reads from them); a cell read with low
-confidence, or where OCR found no value, makes every identity it is in unassessable.  A single
+confidence is tentative: it stands only when the identities of both its row and its column
+hold with it (two independent confirmations); where OCR found no value at all, every identity
+the cell is in is unassessable.  A single
 misread digit therefore breaks its row and its column, and every cell of both becomes
 ``unknown`` with the reason — never a wrong number.  Two misreads that cancel exactly in both a
 row and a column are the one way through, which is why the confidence bar stays too.
@@ -69,9 +71,8 @@ def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
         cell = by_key.get(key)
         if cell is None or cell.state == "absent":
             return "absent"
-        conf = ocr_cells.get(key, 1.0)
-        if conf < MIN_VALUE_CONFIDENCE:
-            return None
+        if ocr_cells.get(key, 1.0) == 0.0:
+            return None                                # OCR found no value to try
         if cell.state in _VALUE_STATES:
             return cell.value
         if cell.state in ("blank", "dash"):
@@ -98,6 +99,7 @@ def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
 
     verdict: dict[tuple[str, str, str], list[str]] = defaultdict(list)   # broken/unassessable
     covered: set[tuple[str, str, str]] = set()
+    holding: dict[tuple[str, str, str], int] = defaultdict(int)         # identities that hold
     for name, left, right in identities:
         members = [k for k in left + right if value(k) != "absent"]
         if not any(k in ocr_cells for k in members):
@@ -113,14 +115,20 @@ def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
             covered.add(k)
             if problem:
                 verdict[k].append(problem)
+            else:
+                holding[k] += 1
 
     for key, conf in ocr_cells.items():
         cell = by_key[key]
         if cell.state == "absent":
             continue
         reasons = list(verdict.get(key, ()))
-        if conf < MIN_VALUE_CONFIDENCE:
-            reasons.insert(0, f"OCR read no confident value here (confidence {conf:.2f})")
+        if conf == 0.0:
+            reasons.insert(0, "OCR read no value here")
+        elif conf < MIN_VALUE_CONFIDENCE and (reasons or holding[key] < 2):
+            # a tentative reading stands only when its row and its column both confirm it
+            reasons.insert(0, f"OCR read {cell.raw!r} with low confidence ({conf:.2f}) and no "
+                              "row and column identities confirm it")
         elif cell.state == "text":
             reasons.insert(0, "OCR read text where a value stands")
         elif key not in covered:

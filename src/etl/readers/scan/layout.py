@@ -154,3 +154,8 @@ def crop(grey: np.ndarray, x0: int, y0: int, x1: int, y1: int, pad: int) -> np.n
     h, w = grey.shape
     piece = grey[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
     return cv2.copyMakeBorder(piece, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def glyphs(ink: np.ndarray) -> int:
+    """Connected ink components: a lower bound of the marks printed (digits may touch)."""
+    return cv2.connectedComponents(ink, connectivity=8)[0] - 1
