@@ -124,7 +124,6 @@ def test_borderless_columns_fall_back_to_alignment():
     ("encrypted.pdf", "encrypted"),
     ("corrupt.pdf", "corrupt"),
     ("truncated.pdf", "truncated"),
-    ("image_only.pdf", "no_text_layer"),
     ("blank.pdf", "empty"),
     ("outlines.pdf", "no_text_layer"),
 ])
@@ -150,11 +149,25 @@ def test_garbage_after_pdf_magic_is_corrupt_not_a_crash():
     assert err.value.reason == "corrupt"
 
 
-def test_text_pdfium_loses_is_read_with_pdfminer():
+def test_lone_cid_chars_read_by_pdfium_without_the_pdfminer_fallback():
+    """Older pdfium decoded reportlab's one-character CID strings to nothing (the reason for the
+    pdfminer fallback); pypdfium2 5.x reads them, so the costly fallback must not run — and
+    where it would, pdfminer reads the same characters."""
+    from etl.readers.pdf import _pdfminer_chars
+
     doc = read_path(PDF / "lone_chars.pdf")
     (table,) = doc.tables()
     assert table.rows[1] == list("２０１０３０００１１４０００４")
-    assert any("pdfminer" in w for w in doc.warnings)
+    assert not any("pdfminer" in w for w in doc.warnings)
+    cache: dict = {}
+    chars = "".join(c.text for c in _pdfminer_chars((PDF / "lone_chars.pdf").read_bytes(), 0, cache))
+    cache["pdf"].close()
+    assert "".join(table.rows[1]) in chars
+
+
+def test_image_only_pdf_is_read_by_ocr_not_quarantined():
+    doc = read_path(PDF / "image_only.pdf")
+    assert doc.form == "scan" and doc.meta["ocr_pages"] == "1" and doc.tables()
 
 
 def test_clean_pdf_does_not_take_the_slow_path(real):

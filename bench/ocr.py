@@ -1,0 +1,238 @@
+"""Scans and legacy Word: cells decided and cells wrong, throughput per core, memory with OCR loaded.
+
+Usage: .venv/bin/python bench/ocr.py [--reports 6] [--dpi 300,200,150] [--docs 6] [--engines]
+
+* scans: synthetic PDF reports (default mix layouts, no faults) and the real PDFs of
+  ../shared/realdata/raw, rasterized at each dpi and made to look scanned (seal, rotation,
+  noise, JPEG: etl.synth.render_scan), parsed, compared with the truth cell by cell
+  (decided = not unknown; wrong = a decided cell whose value differs from the truth);
+* .doc/.wps/.rtf: synthetic DOCX converted by LibreOffice (a .wps is the Word binary format
+  WPS Office saves), conversion cache off so every file is converted;
+* throughput: scanned pages per CPU-second in one process, .doc files per second (wall, one
+  conversion at a time; LibreOffice runs in a child process) and the time 1,000 scanned
+  reports take on this machine with 2 worker processes;
+* memory: peak RSS (VmHWM) of the main process and of 2 worker processes that each OCR'd a scan;
+* --engines: tesseract 5 (Debian, chi_sim+digits) against PP-OCRv4 on the same value-cell crops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT.parent / "shared" / "realdata"
+sys.path.insert(0, str(ROOT / "src"))
+
+from etl.errors import ReportError  # noqa: E402
+from etl.model import ParsedReport  # noqa: E402
+from etl.parse import parse_bytes  # noqa: E402
+from etl.synth.evaluate import _truth_cells  # noqa: E402
+
+
+def compare(rep: ParsedReport, truth: dict) -> tuple[int, int, int, list]:
+    """(cells, decided, wrong, wrong examples) — the same rule as `etl eval`."""
+    got = {c.key: c for c in rep.cells}
+    cells = decided = wrong = 0
+    bad = []
+    for key, want in _truth_cells(truth):
+        if key[0] == "4":
+            prefix, outcome = key[1].rsplit("_", 1)
+            key = ("4", prefix, outcome)
+        c = got.get(key)
+        value, state = (None, "absent") if c is None else (c.value, c.state)
+        cells += 1
+        if state == "unknown":
+            continue
+        decided += 1
+        ok = (want is None and value is None) or (
+            want is not None and value is not None and abs(float(value) - float(want)) < 1e-6)
+        if not ok:
+            wrong += 1
+            bad.append((key, want, value, state))
+    return cells, decided, wrong, bad
+
+
+def rss_peak_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def synth_corpus(tmp: Path, n: int, forms: tuple[str, ...]) -> list[tuple[Path, dict]]:
+    from etl.synth.command import generate
+
+    generate(tmp, reports=n, forms=forms, fault_rate=0.0, seed=11, workers=1)
+    out = []
+    for t in sorted((tmp / "truth").rglob("*.json")):
+        truth = json.loads(t.read_text(encoding="utf-8"))
+        out.append((tmp / truth["file"], truth))
+    return out
+
+
+def _scan_one(args: tuple[bytes, float, int]) -> tuple[bytes, int]:
+    from etl.synth.render_scan import images_to_pdf, scan_pages
+
+    pdf, dpi, seed = args
+    pages = scan_pages(pdf, random.Random(seed), dpi)
+    return images_to_pdf(pages, dpi), len(pages)
+
+
+def _parse_timed(args: tuple[bytes, str]) -> tuple[ParsedReport | None, float, str]:
+    data, name = args
+    t0 = time.process_time()
+    try:
+        rep = parse_bytes(data, name)
+        err = ""
+    except ReportError as e:
+        rep, err = None, e.reason
+    return rep, time.process_time() - t0, err
+
+
+def _worker_rss(_: int) -> float:
+    return rss_peak_mb()
+
+
+def bench_scans(items: list[tuple[str, bytes, dict]], dpis: list[float], pool) -> dict:
+    results = {}
+    for dpi in dpis:
+        scans = pool.map(_scan_one, [(pdf, dpi, i) for i, (_, pdf, _) in enumerate(items)])
+        parsed = pool.map(_parse_timed, [(data, f"{name}.pdf") for (name, _, _), (data, _) in zip(items, scans)])
+        cells = decided = wrong = pages = 0
+        cpu = 0.0
+        examples = []
+        for (name, _, truth), (data, n_pages), (rep, sec, err) in zip(items, scans, parsed):
+            pages += n_pages
+            cpu += sec
+            if rep is None:
+                c = sum(1 for _ in _truth_cells(truth))
+                cells += c
+                examples.append((name, f"quarantined: {err}"))
+                continue
+            c, d, w, bad = compare(rep, truth)
+            cells, decided, wrong = cells + c, decided + d, wrong + w
+            examples += [(name, b) for b in bad[:3]]
+        results[dpi] = (cells, decided, wrong, pages, cpu, examples)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=6, help="synthetic reports per dpi")
+    ap.add_argument("--dpi", default="300,200,150")
+    ap.add_argument("--docs", type=int, default=6, help="synthetic DOCX converted to each legacy form")
+    ap.add_argument("--engines", action="store_true", help="also compare tesseract with PP-OCRv4")
+    args = ap.parse_args()
+    dpis = [float(d) for d in args.dpi.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ocr-"))
+    os.environ["ETL_CONVERT_CACHE"] = str(tmp / "convert-cache")
+    ctx = multiprocessing.get_context("spawn")        # fresh workers: OCR loaded only by them
+    with ctx.Pool(2) as pool:
+        synth = synth_corpus(tmp / "synth", args.reports, ("pdf",))
+        sets = {"synthetic": [(p.stem, p.read_bytes(), t) for p, t in synth if p.suffix == ".pdf"]}
+        real = [(p.stem, p.read_bytes(), json.loads((REAL / "truth" / f"{p.stem}.json").read_text("utf-8")))
+                for p in sorted((REAL / "raw").glob("*.pdf"))]
+        if real:
+            sets["real"] = real
+        print(f"{'scans':<10} {'dpi':>4} {'reports':>7} {'cells':>6} {'decided':>8} {'wrong':>6} "
+              f"{'pages/s/core':>12}", flush=True)
+        rate_300 = None
+        for label, items in sets.items():
+            for dpi, (cells, decided, wrong, pages, cpu, ex) in bench_scans(items, dpis, pool).items():
+                rate = pages / cpu if cpu else 0.0
+                if label == "synthetic" and dpi == max(dpis):
+                    rate_300 = (rate, pages / len(items))
+                print(f"{label:<10} {dpi:>4.0f} {len(items):>7} {cells:>6} "
+                      f"{decided / cells:>7.1%} {wrong:>6} {rate:>12.2f}", flush=True)
+                for name, b in ex[:3]:
+                    print(f"    {name}: {b}")
+        rss = pool.map(_worker_rss, [0, 1], chunksize=1)
+    print(f"\npeak RSS with OCR loaded: main {rss_peak_mb():.0f} MB, workers "
+          + ", ".join(f"{r:.0f} MB" for r in rss) + f" (sum {rss_peak_mb() + sum(rss):.0f} MB)")
+    if rate_300:
+        rate, ppr = rate_300
+        print(f"1,000 scanned reports ({ppr:.1f} pages each) at {max(dpis):.0f} dpi on 2 cores: "
+              f"{1000 * ppr / rate / 2 / 60:.0f} min")
+    bench_docs(tmp, args.docs)
+    if args.engines:
+        bench_engines(sets["synthetic"][0][1])
+
+
+def bench_docs(tmp: Path, n: int) -> None:
+    from etl.readers.legacy_word import convert
+
+    docs = synth_corpus(tmp / "docs", n, ("docx",))
+    print(f"\n{'legacy':<10} {'files':>5} {'cells':>6} {'decided':>8} {'wrong':>6} {'files/s':>8} {'s/file':>7}")
+    for form in ("doc", "wps", "rtf"):
+        cells = decided = wrong = 0
+        t0 = time.perf_counter()
+        for path, truth in docs:
+            data = convert(path.read_bytes(), "docx", "rtf" if form == "rtf" else "doc", str(path))
+            os.environ["ETL_CONVERT_CACHE"] = str(tmp / f"cache-{form}-{time.perf_counter_ns()}")
+            rep = parse_bytes(data, f"{path.stem}.{form}")
+            c, d, w, _ = compare(rep, truth)
+            cells, decided, wrong = cells + c, decided + d, wrong + w
+        sec = time.perf_counter() - t0
+        # each file is converted twice here (DOCX -> legacy to make it, legacy -> DOCX to read it)
+        print(f"{form:<10} {len(docs):>5} {cells:>6} {decided / cells:>7.2%} {wrong:>6} "
+              f"{2 * len(docs) / sec:>8.2f} {sec / len(docs) / 2:>7.2f}")
+
+
+def bench_engines(pdf: bytes) -> None:
+    """Value cells of one 300-dpi synthetic scan: the reading PP-OCRv4 gave and the identities
+    confirmed (state ocr) is the reference; how many tesseract reads the same, and at what cost."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+
+    from etl.readers import pdf as pdfr
+    from etl.readers.scan import cell_crops, engine, layout
+    from etl.synth.render_scan import scan_pages
+
+    if not shutil.which("tesseract"):
+        print("\nengines: tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
+        return
+    crops: list = []
+    for img in scan_pages(pdf, random.Random(3), 300):
+        page = layout.prepare(np.asarray(img), 300)
+
+        def collect(cells):
+            c, _, _, _ = cell_crops(page, cells)
+            crops.extend(c)
+            return [""] * cells.n_cells, None
+
+        pdfr.table_parts(1, [pdfr._Seg(*s) for s in page.hsegs], [pdfr._Seg(*s) for s in page.vsegs], collect)
+    t0 = time.process_time()
+    pp = engine.recognize(crops, "bench")
+    pp_sec = time.process_time() - t0
+    ref = [(c, t) for c, (t, conf) in zip(crops, pp) if t.isdigit() and conf >= 0.98]
+    agree = 0
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        for i, (crop, text) in enumerate(ref):
+            f = Path(d) / f"{i}.png"
+            from PIL import Image
+
+            Image.fromarray(crop).save(f)
+            out = subprocess.run(["tesseract", str(f), "-", "--psm", "7", "-l", "chi_sim"],
+                                 capture_output=True, text=True).stdout
+            agree += "".join(out.split()) == text
+    tess_sec = time.perf_counter() - t0
+    print(f"\nengines on {len(crops)} cell crops ({len(ref)} digit cells PP-OCRv4 read at ≥ 0.98):")
+    print(f"  PP-OCRv4 (rapidocr-onnxruntime): {pp_sec / len(crops) * 1000:.1f} ms CPU per crop (batched)")
+    print(f"  tesseract 5 chi_sim --psm 7:     same digits on {agree}/{len(ref)} "
+          f"({agree / max(1, len(ref)):.0%}), {tess_sec / max(1, len(ref)) * 1000:.0f} ms wall per crop")
+
+
+if __name__ == "__main__":
+    main()
