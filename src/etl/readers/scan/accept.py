@@ -29,7 +29,8 @@ from collections import defaultdict
 from etl.document import Document
 from etl.model import Cell, ParsedReport
 from etl.readers.scan import MIN_VALUE_CONFIDENCE
-from etl.template import APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_OUTCOMES
+from etl.template import (APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_OUTCOMES, section2_keys,
+                          section3_rows_for)
 
 SECTION2_CONFIDENCE = 0.97
 _SOURCE = re.compile(r"^table (\d+) r(\d+) c(\d+)")
@@ -56,6 +57,13 @@ def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
     whole_scan = doc.form == "scan"
     if not grids and not whole_scan:
         return
+    # A cell the parser calls absent may be one whose row label OCR did not read: in the
+    # template the tables print, that is unknown, not "not printed"
+    version = report.template
+    expected = (set(section3_rows_for(version)) | set(section2_keys(version))) if version else None
+    for cell in report.cells:
+        if cell.state == "absent" and (expected is None or cell.row in expected or cell.section == "4"):
+            cell.state, cell.note = "unknown", "absent from the OCR'd tables: its label may not have been read"
     ocr_cells: dict[tuple[str, str, str], float] = {}
     for cell in report.cells:
         conf = _confidence(cell, grids)
