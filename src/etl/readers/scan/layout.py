@@ -72,6 +72,7 @@ def prepare(rgb: np.ndarray, dpi: float) -> Page:
         grey = cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
         blur = cv2.GaussianBlur(grey, (3, 3), 0)
         _, ink = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink &= (blur < 190).astype(np.uint8)          # Otsu splits even a blank grey page: ink is dark
     k = max(15, int(dpi * 0.2))
     # thin rules come out light grey after scanning and JPEG: found against the local paper
     # (adaptive threshold), not against the page's one ink threshold
