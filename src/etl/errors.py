@@ -48,5 +48,6 @@ REASONS: dict[str, str] = {
 #: the next run tries the file again.
 TRANSIENT_REASONS: frozenset[str] = frozenset({
     "unreadable", "timeout", "worker_crashed", "too_large", "not_a_regular_file",
-    "missing_dependency",
+    "missing_dependency", "converter_missing", "converter_timeout", "converter_failed",
+    "ocr_unavailable",
 })
