@@ -51,19 +51,56 @@ def _confidence(cell: Cell, grids: dict[int, list[list[float]]]) -> float | None
     return grid[r][c]
 
 
+_VALUE_TEXT = re.compile(r"^[\d.,]+$|^-$")      # a number, or the placeholder of an unread value
+
+
+def _unmatched_rows(report: ParsedReport, doc: Document) -> set[str]:
+    """The sections with a value row in an OCR'd table that no parsed cell came from: a row
+    whose label OCR misread, so a cell of the template the parser calls absent may be there."""
+    used: dict[int, dict[int, str]] = defaultdict(dict)      # table -> grid row -> section
+    for cell in report.cells:
+        m = _SOURCE.match(cell.source)
+        if m:
+            used[int(m.group(1))][int(m.group(2))] = cell.section
+    out: set[str] = set()
+    for table in doc.tables():
+        if table.ocr is None or table.index not in used:
+            continue
+        rows = used[table.index]
+        first = min(rows)
+        for r in range(first, table.n_rows):
+            if r not in rows and any(_VALUE_TEXT.match(t) for t in table.rows[r]):
+                # the section of the nearest matched row above it
+                out.add(rows[max(k for k in rows if k < r)] if any(k < r for k in rows) else rows[first])
+    return out
+
+
+def _absent_or_unread(report: ParsedReport, doc: Document, whole_scan: bool) -> None:
+    """A cell the parser calls absent from a scan is unknown where OCR may have missed its
+    label — its section has a value row no label was matched to, or (a whole scan) the section
+    was not found at all — and stays absent where every value row of the section was matched
+    (the report does not print that row: e.g. 2019-template rows on a 2021 report)."""
+    version = report.template
+    expected = (set(section3_rows_for(version)) | set(section2_keys(version))) if version else None
+    unmatched = _unmatched_rows(report, doc)
+    found = {c.section for c in report.cells if c.state != "absent"}
+    for cell in report.cells:
+        if cell.state != "absent" or (expected is not None and cell.row not in expected
+                                      and cell.section != "4"):
+            continue
+        if cell.section in unmatched:
+            cell.state, cell.note = "unknown", "absent from the OCR'd tables, which hold a row whose label was not read"
+        elif whole_scan and cell.section not in found:
+            cell.state, cell.note = "unknown", "section not found in the OCR'd pages: its heading or labels may not have been read"
+
+
 def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
     """Set the state of every OCR'd cell of ``report`` in place: ``ocr`` or ``unknown``."""
     grids = {t.index: t.ocr for t in doc.tables() if t.ocr is not None}
     whole_scan = doc.form == "scan"
     if not grids and not whole_scan:
         return
-    # A cell the parser calls absent may be one whose row label OCR did not read: in the
-    # template the tables print, that is unknown, not "not printed"
-    version = report.template
-    expected = (set(section3_rows_for(version)) | set(section2_keys(version))) if version else None
-    for cell in report.cells:
-        if cell.state == "absent" and (expected is None or cell.row in expected or cell.section == "4"):
-            cell.state, cell.note = "unknown", "absent from the OCR'd tables: its label may not have been read"
+    _absent_or_unread(report, doc, whole_scan)
     ocr_cells: dict[tuple[str, str, str], float] = {}
     for cell in report.cells:
         conf = _confidence(cell, grids)

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 
 PT = 72.0
+#: a straight run this long (inches) is longer than any character stroke: a rule wherever it ends
+LONG_RULE = 0.45
 
 
 @dataclass
@@ -83,8 +85,10 @@ def prepare(rgb: np.ndarray, dpi: float) -> Page:
     hmask = cv2.morphologyEx(hmask, cv2.MORPH_CLOSE, np.ones((1, max(3, k // 4)), np.uint8))
     vmask = cv2.morphologyEx(vmask, cv2.MORPH_CLOSE, np.ones((max(3, k // 4), 1), np.uint8))
     f = PT / dpi
-    hsegs = [((y + hh / 2) * f, x * f, (x + ww) * f) for x, y, ww, hh in _runs(hmask) if ww >= k]
-    vsegs = [((x + ww / 2) * f, y * f, (y + hh) * f) for x, y, ww, hh in _runs(vmask) if hh >= k]
+    hruns, hmask = _rules(hmask, vmask, dpi, k, horizontal=True)
+    vruns, vmask = _rules(vmask, hmask, dpi, k, horizontal=False)
+    hsegs = [((y + hh / 2) * f, x * f, (x + ww) * f) for x, y, ww, hh in hruns]
+    vsegs = [((x + ww / 2) * f, y * f, (y + hh) * f) for x, y, ww, hh in vruns]
     lines = cv2.dilate(hmask | vmask, np.ones((5, 5), np.uint8))
     text = _drop_specks(ink & (1 - lines), dpi)
     # what the recogniser sees: the text ink (and its anti-aliased rim) on white paper — no
@@ -93,9 +97,39 @@ def prepare(rgb: np.ndarray, dpi: float) -> Page:
     return Page(clean, text, dpi, angle, hsegs, vsegs)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return [tuple(int(v) for v in stats[i, :4]) for i in range(1, n)]  # type: ignore[misc]
+def _rules(mask: np.ndarray, across: np.ndarray, dpi: float, k: int,
+           horizontal: bool) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
+    """The ruling lines among the straight ink runs of ``mask`` (x, y, w, h each), and a mask of
+    them alone.
+
+    A run longer than any character (``LONG_RULE``) is a rule.  A shorter one (a cell one row
+    high) is a rule only where both its ends meet a line running across (``across``): the long
+    strokes of large characters — 一 of a heading's 一、, the 忄 of 情, the stem of 申 —
+    are as long as a short rule but end in the open, and taking them for rules erased them
+    from the text the recogniser reads (情 read as 青, 申 as 日)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long_rule = LONG_RULE * dpi
+    reach = max(3, int(dpi * 0.03))
+    h, w = across.shape
+    keep = np.zeros(n, bool)
+    runs: list[tuple[int, int, int, int]] = []
+    for i in range(1, n):
+        x, y, ww, hh = (int(v) for v in stats[i, :4])
+        length = ww if horizontal else hh
+        if length < k:
+            continue
+        if length < long_rule:
+            if horizontal:
+                ends = [across[max(0, y - reach):y + hh + reach, max(0, e - reach):min(w, e + reach + 1)]
+                        for e in (x, x + ww - 1)]
+            else:
+                ends = [across[max(0, e - reach):min(h, e + reach + 1), max(0, x - reach):x + ww + reach]
+                        for e in (y, y + hh - 1)]
+            if not all(e.any() for e in ends):
+                continue
+        keep[i] = True
+        runs.append((x, y, ww, hh))
+    return runs, keep[labels].astype(np.uint8)
 
 
 def _drop_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
