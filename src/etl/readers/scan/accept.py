@@ -56,22 +56,30 @@ _VALUE_TEXT = re.compile(r"^[\d.,]+$|^-$")      # a number, or the placeholder o
 
 def _unmatched_rows(report: ParsedReport, doc: Document) -> set[str]:
     """The sections with a value row in an OCR'd table that no parsed cell came from: a row
-    whose label OCR misread, so a cell of the template the parser calls absent may be there."""
+    whose label OCR misread, so a cell of the template the parser calls absent may be there.
+    Such a row belongs to the section of the nearest matched row before it in the document
+    (sections are printed in order), or after it when none comes before."""
     used: dict[int, dict[int, str]] = defaultdict(dict)      # table -> grid row -> section
     for cell in report.cells:
         m = _SOURCE.match(cell.source)
         if m:
             used[int(m.group(1))][int(m.group(2))] = cell.section
-    out: set[str] = set()
+    rows: list[tuple[str | None, bool]] = []                 # (section if matched, unmatched value row)
     for table in doc.tables():
-        if table.ocr is None or table.index not in used:
-            continue
-        rows = used[table.index]
-        first = min(rows)
-        for r in range(first, table.n_rows):
-            if r not in rows and any(_VALUE_TEXT.match(t) for t in table.rows[r]):
-                # the section of the nearest matched row above it
-                out.add(rows[max(k for k in rows if k < r)] if any(k < r for k in rows) else rows[first])
+        matched = used.get(table.index, {})
+        for r in range(table.n_rows):
+            if r in matched:
+                rows.append((matched[r], False))
+            elif table.ocr is not None and any(_VALUE_TEXT.match(t) for t in table.rows[r]) \
+                    and (not matched or r > min(matched)):   # header rows above the first match
+                rows.append((None, True))
+    out: set[str] = set()
+    for i, (_, unmatched) in enumerate(rows):
+        if unmatched:
+            before = [s for s, _ in rows[:i] if s is not None]
+            after = [s for s, _ in rows[i + 1:] if s is not None]
+            if before or after:
+                out.add(before[-1] if before else after[0])
     return out
 
 
