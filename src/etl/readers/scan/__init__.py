@@ -70,7 +70,9 @@ def cell_crops(page, cells) -> tuple[list[np.ndarray], list[int], list[bool], li
     from etl.readers.scan import layout
 
     dpi = page.dpi
-    pad = max(4, int(dpi / 40))
+    # a tight margin: the recogniser is surer of a lone digit that fills its crop (clean zeros
+    # of a 300 dpi scan: median confidence 0.94 with dpi/40 px of margin, 0.99 with dpi/100)
+    pad = max(2, int(dpi / 100))
     inset = max(3, int(dpi / 60))
     min_band = max(3, int(dpi * 0.035))    # a digit is ≥ 0.06 in tall; rule residue and specks less
     crops: list[np.ndarray] = []
@@ -111,7 +113,7 @@ def ocr_page(rgb: np.ndarray, dpi: float, page_no: int, acc, path: str) -> list[
 
     def cell_texts(cells: pdfr.CellLayout) -> tuple[list[str], list[float]]:
         crops, owner, has_ink, marks = cell_crops(page, cells)
-        reads = engine.recognize(crops, path)
+        reads = engine.recognize(crops, path, values=True)
         lines: list[list[str]] = [[] for _ in range(cells.n_cells)]
         conf = [1.0] * cells.n_cells
         for cid, (text, c) in zip(owner, reads):

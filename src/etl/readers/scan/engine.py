@@ -62,27 +62,50 @@ def loaded() -> bool:
     return _RECOGNIZER is not None
 
 
-def recognize(crops: list[np.ndarray], path: str) -> list[tuple[str, float]]:
-    """(text, confidence) for each crop (grey or BGR uint8, one line of text each)."""
+#: glyphs a recogniser cannot tell from a digit without context: in a table's value cell a
+#: person reads a lone round glyph as 0 and a lone stroke as 1, so there their probabilities
+#: count for the digit.  (。 — a small 0 at 150 dpi, or a full stop — is not folded: it stays a
+#: tentative reading, see scan._LOOKALIKE.)
+DIGIT_LOOKALIKES = {"0": "oO〇", "1": "lI|"}
+
+
+def recognize(crops: list[np.ndarray], path: str, values: bool = False) -> list[tuple[str, float]]:
+    """(text, confidence) for each crop (grey or BGR uint8, one line of text each).
+    ``values``: the crops are table cells, where look-alikes count for their digit
+    (DIGIT_LOOKALIKES): a clean 0 read alone is 'o' at 0.6 and '0' at 0.99 once folded."""
     if not crops:
         return []
     rec = _load(path)
     out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     # the recogniser's activations grow with a batch's width (its widest crop times its size):
     # long text lines go in small batches, so a worker's memory stays bounded (MAX_BATCH_WIDTH)
-    order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+    ratio = [c.shape[1] / c.shape[0] for c in crops]
+    order = sorted(range(len(crops)), key=ratio.__getitem__)
     batches: list[list[int]] = [[]]
     for i in order:
-        width = 48 * crops[i].shape[1] / crops[i].shape[0]
-        if batches[-1] and (len(batches[-1]) >= BATCH or width * (len(batches[-1]) + 1) > MAX_BATCH_WIDTH):
+        if batches[-1] and (len(batches[-1]) >= BATCH or 48 * ratio[i] * (len(batches[-1]) + 1) > MAX_BATCH_WIDTH):
             batches.append([])
         batches[-1].append(i)
+    fold = _fold_columns(rec) if values else None
     with _LOCK:                        # one onnxruntime session: one caller at a time
         for batch in batches:
-            results, _ = rec([_rgb(crops[i]) for i in batch])
+            widest = max(1.0, max(ratio[i] for i in batch))
+            tensor = np.concatenate([rec.resize_norm_img(_rgb(crops[i]), widest)[None] for i in batch])
+            preds = rec.session(tensor.astype(np.float32))[0]
+            if fold is not None:
+                for digit, alikes in fold:
+                    preds[:, :, digit] += preds[:, :, alikes].sum(axis=2)
+                    preds[:, :, alikes] = 0.0
+            results = rec.postprocess_op(preds, False, wh_ratio_list=[ratio[i] for i in batch],
+                                         max_wh_ratio=widest)
             for i, (text, score, *_) in zip(batch, results):
                 out[i] = (text, float(score))
     return out
+
+
+def _fold_columns(rec) -> list[tuple[int, list[int]]]:
+    index = rec.postprocess_op.dict
+    return [(index[d], [index[a] for a in alikes if a in index]) for d, alikes in DIGIT_LOOKALIKES.items()]
 
 
 def _rgb(crop: np.ndarray) -> np.ndarray:
