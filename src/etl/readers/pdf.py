@@ -391,10 +391,13 @@ def _cluster(values: list[float], tol: float = TOL) -> list[float]:
 
 def _merge_segments(segs: list[_Seg]) -> list[_Seg]:
     """Collinear pieces (a line drawn cell by cell) become one segment."""
+    # lines a hair apart (433.0 and 433.3 pt) fall into neighbouring round(pos / TOL) buckets:
+    # the sort key alone would put a later-starting piece first and merge a piece that starts
+    # above it into it, losing its top (a scanned rule then vanished and merged two columns)
     merged: list[_Seg] = []
     for s in sorted(segs, key=lambda s: (round(s.pos / TOL), s.a)):
         last = merged[-1] if merged else None
-        if last is not None and abs(last.pos - s.pos) <= TOL and s.a <= last.b + TOL:
+        if last is not None and abs(last.pos - s.pos) <= TOL and last.a - TOL <= s.a <= last.b + TOL:
             last.b = max(last.b, s.b)
         else:
             merged.append(_Seg(s.pos, s.a, s.b))
