@@ -33,7 +33,10 @@ MIN_VALUE_CONFIDENCE = 0.90
 TENTATIVE = 0.5                  # confidence given to a reading with a look-alike mapped to a digit
 _LOOKALIKE = str.maketrans({"。": "0", "O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
-MAX_PIXELS = 60_000_000          # a page image larger than this (≈ A3 at 600 dpi) is refused
+MAX_DPI = 300.0                  # pages are OCR'd at no more than this (and no less than 150)
+#: a page rendered for OCR has at most this many pixels (two A4 pages at 300 dpi): the working
+#: copies of one page then stay near 500 MB, inside a parse worker's memory limit
+MAX_WORK_PIXELS = 18_000_000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _UNIT = re.compile(r"(万元|元|件|条|个|项|次)$")
 _VALUE = re.compile(r"^([+-]?\d{1,3}(,\d{3})+|[+-]?\d+)(\.\d+)?(万元|元|件|条|个|项|次)?$|^[/／—–\-－无]$")
@@ -171,9 +174,17 @@ def ocr_pdf_pages(pdf, pages: list[int], acc, path: str) -> list[str]:
     for p in pages:
         page = pdf[p]
         dpi = _native_dpi(page)
+        w_in, h_in = (v / 72.0 for v in page.get_size())
+        if w_in * h_in * dpi * dpi > MAX_WORK_PIXELS:          # a poster-sized page
+            dpi = (MAX_WORK_PIXELS / (w_in * h_in)) ** 0.5
+            if dpi < 100:
+                raise ReportError(path, "too_large", f"page {p + 1} is {w_in:.0f}×{h_in:.0f} in: "
+                                                     "too large to OCR at 100 dpi")
         bitmap = page.render(scale=dpi / 72.0, grayscale=False)
-        rgb = bitmap.to_numpy()[:, :, :3][:, :, ::-1]      # BGRx -> RGB
-        warnings += ocr_page(np.ascontiguousarray(rgb), dpi, p + 1, acc, path)
+        rgb = np.ascontiguousarray(bitmap.to_numpy()[:, :, 2::-1])   # BGRx -> RGB
+        bitmap.close()
+        warnings += ocr_page(rgb, dpi, p + 1, acc, path)
+        del rgb
     return warnings
 
 
@@ -195,27 +206,47 @@ def _native_dpi(page) -> float:
 
 
 def read_image(data: bytes, path: str) -> Document:
-    """An image file of report pages (.jpg, .png, one page per .tif frame) → Document by OCR."""
+    """An image file of report pages (.jpg, .png, one page per .tif frame) → Document by OCR.
+
+    Frames are decoded one at a time, each checked first against what the run lets a file
+    inflate to (ETL_MAX_INFLATED_BYTES: the header's size × 4 bytes a pixel), and brought to at
+    most 300 dpi before OCR (the recogniser reads 48 px high lines: more only costs memory)."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     from etl.readers import pdf as pdfr
+    from etl.readers.limits import max_inflated
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        img = Image.open(io.BytesIO(data))
-        frames = [f.copy() for f in ImageSequence.Iterator(img)]
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
-        raise ReportError(path, "corrupt", f"not a readable image ({type(e).__name__}: {e})") from e
+    limit = max_inflated()
+    # Pillow's own bomb check (DecompressionBombError beyond twice this) as the backstop
+    Image.MAX_IMAGE_PIXELS = limit // 8
     acc = pdfr.PageItems()
     warnings: list[str] = []
-    for n, frame in enumerate(frames, 1):
-        dpi = frame.info.get("dpi", (0, 0))[0] or 0
-        # no resolution recorded: assume an A4 page across the image's width
-        dpi = float(dpi) if 100 <= float(dpi) <= 600 else frame.width / 8.27
-        rgb = np.asarray(frame.convert("RGB"))
-        warnings += ocr_page(rgb, dpi, n, acc, path)
-    doc = Document(path=path, form="scan", blocks=pdfr.assemble(acc, len(frames)), warnings=warnings)
+    n = total = 0
+    try:
+        img = Image.open(io.BytesIO(data))
+        for frame in ImageSequence.Iterator(img):
+            n += 1
+            pixels = frame.width * frame.height
+            total += pixels * 4
+            if pixels * 4 > limit or total > 8 * limit:
+                raise ReportError(path, "bomb", f"page {n} is {frame.width}×{frame.height} pixels: "
+                                                f"beyond ETL_MAX_INFLATED_BYTES ({limit // 2**20} MB)")
+            dpi = frame.info.get("dpi", (0, 0))[0] or 0
+            # no resolution recorded: assume an A4 page across the image's width
+            dpi = float(dpi) if 100 <= float(dpi) <= 1200 else frame.width / 8.27
+            page = frame.convert("RGB")
+            if dpi > MAX_DPI:
+                page = page.resize((round(page.width * MAX_DPI / dpi), round(page.height * MAX_DPI / dpi)),
+                                   Image.Resampling.LANCZOS)
+                dpi = MAX_DPI
+            rgb = np.asarray(page)
+            del page
+            warnings += ocr_page(rgb, dpi, n, acc, path)
+            del rgb
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as e:
+        raise ReportError(path, "corrupt", f"not a readable image ({type(e).__name__}: {e})") from e
+    doc = Document(path=path, form="scan", blocks=pdfr.assemble(acc, n), warnings=warnings)
     doc.title = pdfr._title(acc.heading_lines)
-    doc.meta["pages"] = str(len(frames))
-    doc.meta["ocr_pages"] = ",".join(str(i) for i in range(1, len(frames) + 1))
+    doc.meta["pages"] = str(n)
+    doc.meta["ocr_pages"] = ",".join(str(i) for i in range(1, n + 1))
     return doc

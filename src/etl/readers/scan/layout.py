@@ -60,9 +60,12 @@ def _skew(ink: np.ndarray) -> float:
 
 def prepare(rgb: np.ndarray, dpi: float) -> Page:
     if rgb.ndim == 3:
-        r, g, b = (rgb[:, :, i].astype(np.int16) for i in range(3))
-        grey = rgb[:, :, 0].copy()
-        grey[((r - np.maximum(g, b)) > 50) & (r > 140)] = 255   # seal ink is paper; black under it stays
+        r = rgb[:, :, 0]
+        grey = r.copy()
+        # seal ink is paper; black under it stays (saturating uint8 arithmetic: no int copies)
+        seal = (cv2.subtract(r, cv2.max(rgb[:, :, 1], rgb[:, :, 2])) > 50) & (r > 140)
+        grey[seal] = 255
+        del seal
     else:
         grey = np.ascontiguousarray(rgb)
     blur = cv2.GaussianBlur(grey, (3, 3), 0)
