@@ -164,7 +164,8 @@ def main() -> None:
               f"{1000 * ppr / rate / 2 / 60:.0f} min")
     bench_docs(tmp, args.docs)
     if args.engines:
-        bench_engines(sets["synthetic"][0][1])
+        for items in sets.values():
+            bench_engines(items[:2], max(dpis))
 
 
 def bench_docs(tmp: Path, n: int) -> None:
@@ -187,51 +188,73 @@ def bench_docs(tmp: Path, n: int) -> None:
               f"{2 * len(docs) / sec:>8.2f} {sec / len(docs) / 2:>7.2f}")
 
 
-def bench_engines(pdf: bytes) -> None:
-    """Value cells of one 300-dpi synthetic scan: the reading PP-OCRv4 gave and the identities
-    confirmed (state ocr) is the reference; how many tesseract reads the same, and at what cost."""
-    import shutil
+def tesseract_recognize(crops: list, path: str, values: bool = False) -> list[tuple[str, float]]:
+    """The same contract as etl.readers.scan.engine.recognize, read by tesseract 5 (Debian
+    tesseract-ocr + tesseract-ocr-chi-sim, one line per crop: --psm 7), all crops of a call in
+    one tesseract process (an image list); confidence = the lowest word's / 100."""
+    import csv
     import subprocess
 
-    import numpy as np
+    from PIL import Image
 
-    from etl.readers import pdf as pdfr
-    from etl.readers.scan import cell_crops, engine, layout
-    from etl.synth.render_scan import scan_pages
+    if not crops:
+        return []
+    with tempfile.TemporaryDirectory() as d:
+        names = []
+        for i, crop in enumerate(crops):
+            names.append(str(Path(d) / f"{i}.png"))
+            Image.fromarray(crop).save(names[-1])
+        (Path(d) / "list.txt").write_text("\n".join(names) + "\n")
+        subprocess.run(["tesseract", str(Path(d) / "list.txt"), str(Path(d) / "out"), "--psm", "7",
+                        "-l", "chi_sim", "tsv"], capture_output=True, check=True)
+        words: dict[int, list[tuple[str, float]]] = {}
+        with open(Path(d) / "out.tsv", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if row["level"] == "5" and row["text"].strip():
+                    words.setdefault(int(row["page_num"]) - 1, []).append((row["text"], float(row["conf"])))
+    out = []
+    for i in range(len(crops)):
+        ws = words.get(i, [])
+        out.append(("".join(t for t, _ in ws), min((c for _, c in ws), default=0.0) / 100.0))
+    return out
+
+
+def bench_engines(items: list[tuple[str, bytes, dict]], dpi: float) -> None:
+    """Whole scanned reports read end to end with each engine (the layout, acceptance and
+    parser the same): cells decided, cells wrong, CPU per page (tesseract's in its child)."""
+    import shutil
+
+    from etl.readers.scan import engine
 
     if not shutil.which("tesseract"):
         print("\nengines: tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
         return
-    crops: list = []
-    for img in scan_pages(pdf, random.Random(3), 300):
-        page = layout.prepare(np.asarray(img), 300)
-
-        def collect(cells):
-            c, _, _, _ = cell_crops(page, cells)
-            crops.extend(c)
-            return [""] * cells.n_cells, None
-
-        pdfr.table_parts(1, [pdfr._Seg(*s) for s in page.hsegs], [pdfr._Seg(*s) for s in page.vsegs], collect)
-    t0 = time.process_time()
-    pp = engine.recognize(crops, "bench")
-    pp_sec = time.process_time() - t0
-    ref = [(c, t) for c, (t, conf) in zip(crops, pp) if t.isdigit() and conf >= 0.98]
-    agree = 0
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d:
-        for i, (crop, text) in enumerate(ref):
-            f = Path(d) / f"{i}.png"
-            from PIL import Image
-
-            Image.fromarray(crop).save(f)
-            out = subprocess.run(["tesseract", str(f), "-", "--psm", "7", "-l", "chi_sim"],
-                                 capture_output=True, text=True).stdout
-            agree += "".join(out.split()) == text
-    tess_sec = time.perf_counter() - t0
-    print(f"\nengines on {len(crops)} cell crops ({len(ref)} digit cells PP-OCRv4 read at ≥ 0.98):")
-    print(f"  PP-OCRv4 (rapidocr-onnxruntime): {pp_sec / len(crops) * 1000:.1f} ms CPU per crop (batched)")
-    print(f"  tesseract 5 chi_sim --psm 7:     same digits on {agree}/{len(ref)} "
-          f"({agree / max(1, len(ref)):.0%}), {tess_sec / max(1, len(ref)) * 1000:.0f} ms wall per crop")
+    print(f"\nengines, end to end at {dpi:.0f} dpi on {len(items)} reports:")
+    print(f"  {'engine':<36} {'cells':>6} {'decided':>8} {'wrong':>6} {'CPU s/page':>10}")
+    scans = [_scan_one((pdf, dpi, i)) for i, (_, pdf, _) in enumerate(items)]
+    own = engine.recognize
+    for label, fn in (("PP-OCRv4 (rapidocr-onnxruntime)", own),
+                      ("tesseract 5 chi_sim (Debian)", tesseract_recognize)):
+        engine.recognize = fn
+        try:
+            cells = decided = wrong = pages = 0
+            t0 = time.process_time()
+            c0 = os.times()
+            for (name, _, truth), (data, n_pages) in zip(items, scans):
+                pages += n_pages
+                try:
+                    rep = parse_bytes(data, f"{name}.pdf")
+                except ReportError:
+                    cells += sum(1 for _ in _truth_cells(truth))
+                    continue
+                c, d, w, _ = compare(rep, truth)
+                cells, decided, wrong = cells + c, decided + d, wrong + w
+            c1 = os.times()
+            cpu = time.process_time() - t0 + (c1.children_user + c1.children_system
+                                               - c0.children_user - c0.children_system)
+        finally:
+            engine.recognize = own
+        print(f"  {label:<36} {cells:>6} {decided / max(1, cells):>7.1%} {wrong:>6} {cpu / max(1, pages):>10.2f}")
 
 
 if __name__ == "__main__":
