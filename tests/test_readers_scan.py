@@ -224,6 +224,56 @@ def test_hanging_converter_is_killed_with_its_process_group(tmp_path, monkeypatc
         pytest.fail("the converter's child process was left running")
 
 
+def test_image_declaring_more_pixels_than_a_file_may_inflate_to_is_a_bomb():
+    """A PNG header can declare 50,000 × 50,000 pixels in a few hundred bytes: refused from
+    the header (ETL_MAX_INFLATED_BYTES), before anything is decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+    with pytest.raises(ReportError) as err:
+        read_bytes(png, "page.png")
+    assert err.value.reason == "bomb" and "ETL_MAX_INFLATED_BYTES" in err.value.detail
+
+
+def test_long_character_strokes_are_not_ruling_lines():
+    """A table's rules are found from the image; a character stroke as long as a short rule
+    (一 of a large heading, the stem of 申) ends in the open and stays text ink."""
+    import numpy as np
+
+    from etl.readers.scan import layout
+
+    dpi = 300
+    img = np.full((1200, 1600), 255, np.uint8)
+    img[100:104, 200:1400] = 0                   # a two-row table: three rules across...
+    img[180:184, 200:1400] = 0
+    img[260:264, 200:1400] = 0
+    for x in (200, 800, 1396):                    # ...and three down, one row high each piece
+        img[100:264, x:x + 4] = 0
+    img[150:160, 1000:1010] = 0                   # a cell holding a dot
+    img[600:608, 300:400] = 0                     # a 100 px stroke, free at both ends (一)
+    img[700:800, 600:606] = 0                     # a 100 px stem (申), free at both ends
+    page = layout.prepare(img, dpi)
+    px = dpi / layout.PT
+    assert len(page.hsegs) == 3 and len(page.vsegs) == 3
+    assert all(abs(y * px - 102) < 4 for y, _, _ in page.hsegs[:1])
+    assert page.ink[600:608, 300:400].mean() > 0.9 and page.ink[700:800, 600:606].mean() > 0.9
+
+
+def test_collinear_rule_pieces_keep_their_extent():
+    """Two rules a hair apart (433.0 and 433.3 pt: neighbouring rounding buckets), one above the
+    other, stay two pieces: neither loses its top."""
+    from etl.readers.pdf import _merge_segments, _Seg
+
+    merged = _merge_segments([_Seg(433.0, 389.0, 433.7), _Seg(433.3, 77.8, 336.7)])
+    assert sorted((s.a, s.b) for s in merged) == [(77.8, 336.7), (389.0, 433.7)]
+    assert [(s.a, s.b) for s in _merge_segments([_Seg(10, 0, 50), _Seg(10.2, 49, 90)])] == [(0, 90)]
+
+
 # ---- whole scanned reports (slow: bench/ocr.py runs them all) --------------------------------
 
 @pytest.mark.slow
@@ -254,3 +304,6 @@ def test_scanned_real_report_never_wrong(name):
     rep = parse_bytes(scan, f"{name}.pdf")
     cells, decided, wrong = _score(rep, truth)
     assert wrong == 0
+    # 006 prints section 四 groups whose 总计 is not their sum (10 cells): an OCR'd value stands
+    # only where its identities hold, so those stay unknown however well they are read
+    assert decided >= cells - (10 if name.startswith("006") else 0)

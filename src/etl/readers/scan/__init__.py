@@ -218,7 +218,7 @@ def read_image(data: bytes, path: str) -> Document:
 
     limit = max_inflated()
     # Pillow's own bomb check (DecompressionBombError beyond twice this) as the backstop
-    Image.MAX_IMAGE_PIXELS = limit // 8
+    Image.MAX_IMAGE_PIXELS = limit // 4
     acc = pdfr.PageItems()
     warnings: list[str] = []
     n = total = 0
@@ -243,7 +243,9 @@ def read_image(data: bytes, path: str) -> Document:
             del page
             warnings += ocr_page(rgb, dpi, n, acc, path)
             del rgb
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as e:
+    except Image.DecompressionBombError as e:
+        raise ReportError(path, "bomb", f"{e} (ETL_MAX_INFLATED_BYTES)") from e
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ReportError(path, "corrupt", f"not a readable image ({type(e).__name__}: {e})") from e
     doc = Document(path=path, form="scan", blocks=pdfr.assemble(acc, n), warnings=warnings)
     doc.title = pdfr._title(acc.heading_lines)
