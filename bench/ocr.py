@@ -13,7 +13,8 @@ Usage: .venv/bin/python bench/ocr.py [--reports 6] [--dpi 300,200,150] [--docs 6
   reports take on this machine with 2 worker processes;
 * memory: peak RSS (VmHWM) of the 2 processes that parsed (OCR'd) the scans, which only parse,
   as the run's parse workers do (the scans are made in other processes);
-* --engines: tesseract 5 (Debian, chi_sim+digits) against PP-OCRv4 on the same value-cell crops.
+* --engines: whole scanned reports (2 synthetic, 2 real, at the highest dpi) read end to end
+  with PP-OCRv4 and with tesseract 5 + chi_sim (Debian; installed by hand, not a dependency).
 """
 
 from __future__ import annotations
