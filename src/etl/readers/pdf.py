@@ -83,20 +83,39 @@ class _Seg:
 
 
 @dataclass
-class _Part:
-    """One page's piece of a table: an elementary grid and the merged cells laid on it."""
+class CellLayout:
+    """The cells that a table's ruling lines draw: an elementary grid (xs, ys) and the merged
+    cell each elementary position belongs to (a missing line segment between two positions
+    merges them)."""
 
-    page: int
     x0: float
     top: float
     x1: float
     bottom: float
     xs: list[float]
     ys: list[float]
-    cell_of: list[list[int]]          # [row][col] -> local cell id
-    texts: list[str]                  # local cell id -> text
-    top_open: list[bool]              # per column: no ruling line on the table's top edge
+    cell_of: list[list[int]]
+    n_cells: int
+    top_open: list[bool]
     bottom_open: list[bool]
+
+    def cell_boxes(self) -> list[tuple[float, float, float, float]]:
+        """(x0, top, x1, bottom) of each merged cell."""
+        boxes: dict[int, list[float]] = {}
+        for i, row in enumerate(self.cell_of):
+            for j, cell in enumerate(row):
+                b = boxes.setdefault(cell, [self.xs[j], self.ys[i], self.xs[j + 1], self.ys[i + 1]])
+                b[0], b[1] = min(b[0], self.xs[j]), min(b[1], self.ys[i])
+                b[2], b[3] = max(b[2], self.xs[j + 1]), max(b[3], self.ys[i + 1])
+        return [tuple(boxes[c]) for c in range(self.n_cells)]  # type: ignore[misc]
+
+
+@dataclass
+class _Part(CellLayout):
+    """One page's piece of a table: its cell layout and what its cells hold."""
+
+    page: int = 0
+    texts: list[str] = field(default_factory=list)   # local cell id -> text
     conf: list[float] | None = None   # local cell id -> OCR confidence (None: a text layer)
 
 
@@ -482,34 +501,6 @@ def _outside(chars: list[_Char], parts: list[_Part]) -> list[_Char]:
     return [c for c in chars if not any(x0 <= c.cx <= x1 and t <= c.cy <= b for x0, x1, t, b in boxes)]
 
 
-@dataclass
-class CellLayout:
-    """The cells that a table's ruling lines draw: an elementary grid (xs, ys) and the merged
-    cell each elementary position belongs to (a missing line segment between two positions
-    merges them)."""
-
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    xs: list[float]
-    ys: list[float]
-    cell_of: list[list[int]]
-    n_cells: int
-    top_open: list[bool]
-    bottom_open: list[bool]
-
-    def cell_boxes(self) -> list[tuple[float, float, float, float]]:
-        """(x0, top, x1, bottom) of each merged cell."""
-        boxes: dict[int, list[float]] = {}
-        for i, row in enumerate(self.cell_of):
-            for j, cell in enumerate(row):
-                b = boxes.setdefault(cell, [self.xs[j], self.ys[i], self.xs[j + 1], self.ys[i + 1]])
-                b[0], b[1] = min(b[0], self.xs[j]), min(b[1], self.ys[i])
-                b[2], b[3] = max(b[2], self.xs[j + 1]), max(b[3], self.ys[i + 1])
-        return [tuple(boxes[c]) for c in range(self.n_cells)]  # type: ignore[misc]
-
-
 def table_parts(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg],
                 cell_texts: Callable[[CellLayout], tuple[list[str], list[float] | None]]) -> list[_Part]:
     """The page's ruled tables, one part per group of touching lines; ``cell_texts`` fills the
@@ -519,9 +510,7 @@ def table_parts(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg],
         layout = _cell_layout(hs, vs)
         if layout is not None:
             texts, conf = cell_texts(layout)
-            parts.append(_Part(page_no, layout.x0, layout.top, layout.x1, layout.bottom, layout.xs,
-                               layout.ys, layout.cell_of, texts, layout.top_open,
-                               layout.bottom_open, conf))
+            parts.append(_Part(**vars(layout), page=page_no, texts=texts, conf=conf))
     return parts
 
 
@@ -626,8 +615,9 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
                 run = [run[0]] + run[n_head:]
             cell_of = [[r * n_cols + c for c in range(n_cols)] for r in range(len(rows))]
             ys = [run[0][0].top] + [line[0].bottom for line in run]
-            part = _Part(page_no, x0, ys[0], x1, ys[-1], xs, ys, cell_of,
-                         [t for row in rows for t in row], [False] * n_cols, [False] * n_cols)
+            texts = [t for row in rows for t in row]
+            part = _Part(x0, ys[0], x1, ys[-1], xs, ys, cell_of, len(texts), [False] * n_cols,
+                         [False] * n_cols, page=page_no, texts=texts)
             out.append((i, j, part))
             i = j
         else:
