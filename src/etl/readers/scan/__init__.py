@@ -27,8 +27,8 @@ import numpy as np
 from etl.document import Document
 from etl.errors import ReportError
 
-#: a table value below this confidence is not taken (measured: bench/ocr.py; PP-OCRv4 reads
-#: clean digits at ≥ 0.98, the misreads seen on noisy 150 dpi scans were all below 0.9)
+#: a table value read below this confidence is tentative: it stands only where the identities of
+#: its row and of its column both confirm it (accept.py); the bar alone decides nothing
 MIN_VALUE_CONFIDENCE = 0.90
 TENTATIVE = 0.5                  # confidence given to a reading with a look-alike mapped to a digit
 _LOOKALIKE = str.maketrans({"。": "0", "O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
