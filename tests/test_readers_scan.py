@@ -224,6 +224,37 @@ def test_hanging_converter_is_killed_with_its_process_group(tmp_path, monkeypatc
         pytest.fail("the converter's child process was left running")
 
 
+def test_row_whose_label_ocr_misread_is_unknown_not_absent(tmp_path):
+    """A scanned table row whose label was not read leaves values no row took: the template
+    rows the parser then misses are unknown (they may be there), while a table whose every
+    value row was matched keeps absent for the rows the report does not print."""
+    import re
+
+    from etl.parse import parse_document
+    from etl.readers.docx import read_docx
+
+    docx, truth = _synth_report(tmp_path, "docx")
+    doc = read_docx(docx, "r.docx")
+    doc.form = "scan"
+    for t in doc.tables():
+        t.ocr = [[0.99] * len(row) for row in t.rows]
+    rep = parse_document(doc)
+    assert not any(c.state == "unknown" for c in rep.cells)          # every row matched
+    absent = [c.key for c in rep.cells if c.state == "absent"]
+    target = rep.cell("3", "granted", "natural_person")
+    t, r, _ = (int(g) for g in re.match(r"table (\d+) r(\d+) c(\d+)", target.source).groups())
+    row = doc.tables()[t].rows[r]
+    for j, text in enumerate(row):
+        if "予以公开" in text:
+            row[j] = "囗囗囗囗"                                     # the label, misread
+    rep = parse_document(doc)
+    assert rep.cell("3", "granted", "natural_person").state == "unknown"
+    assert "label was not read" in rep.cell("3", "granted", "natural_person").note
+    assert all(rep.cell(*k).state in ("absent", "unknown") for k in absent)
+    cells, decided, wrong = _score(rep, truth)
+    assert wrong == 0
+
+
 def test_image_declaring_more_pixels_than_a_file_may_inflate_to_is_a_bomb():
     """A PNG header can declare 50,000 × 50,000 pixels in a few hundred bytes: refused from
     the header (ETL_MAX_INFLATED_BYTES), before anything is decoded."""

@@ -176,8 +176,8 @@ def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
         if cell.state == "absent":
             continue
         reasons = list(verdict.get(key, ()))
-        if conf == 0.0:
-            reasons.insert(0, "OCR read no value here")
+        if conf == 0.0:                   # no value read, or (its note says) no label found
+            reasons.insert(0, cell.note if cell.state == "unknown" and cell.note else "OCR read no value here")
         elif conf < MIN_VALUE_CONFIDENCE and (reasons or holding[key] < 2):
             # a tentative reading stands only when its row and its column both confirm it
             reasons.insert(0, f"OCR read {cell.raw!r} with low confidence ({conf:.2f}) and no "
