@@ -40,9 +40,9 @@ def main() -> None:
     t1 = time.perf_counter()
     print(f"synth: {res.reports} reports ({res.documents} documents) in {t1 - t0:.1f} s; "
           f"forms {dict(sorted(res.forms.items()))}")
-    from etl.pipeline import run_command
+    from etl.cli import _flows
 
-    code = run_command(year=None, raw=raw, warehouse=wh)
+    code = _flows().run_command(year=None, raw=raw, warehouse=wh)
     t2 = time.perf_counter()
     print(f"etl run: exit {code} in {t2 - t1:.1f} s ({res.documents / (t2 - t1):.0f} documents/s)\n")
     ev = evaluate(load_truth(raw), load_warehouse(wh))

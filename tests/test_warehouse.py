@@ -318,3 +318,15 @@ def test_cli_validates_its_arguments(tmp_path):
         r = subprocess.run([str(etl), *args], capture_output=True, text=True, env=env_, timeout=120)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert needle in r.stderr, (args, r.stderr)
+
+
+def test_parse_on_a_dask_cluster_gives_the_same_warehouse(built, tmp_path):
+    """`--dask`: the batches go to a Dask cluster (a LocalCluster of 2 worker processes here),
+    each through the killable pool on its worker; the tables are those of a local run."""
+    distributed = pytest.importorskip("distributed")
+    raw, wh0, _ = built
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        s = run(raw, tmp_path / "w", dask=cluster.scheduler_address)
+    assert s["parsed"] == 8
+    assert dump(tmp_path / "w") == dump(wh0)

@@ -135,7 +135,7 @@ def discover(raw: str | Path, year: int | None = None,
     manifest year must be parsed to learn its year, so it stays in).
     """
     root = Path(raw).resolve()
-    excluded = {os.path.realpath(p) for p in exclude}
+    excluded = {os.fsencode(os.path.realpath(p)) for p in exclude}
     found: list[tuple[bytes, str, os.stat_result, list[str]]] = []
     skipped: list[Skipped] = []
     manifests: list[tuple[int, str, dict[str, dict[str, str]]]] = []

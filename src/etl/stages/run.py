@@ -103,9 +103,12 @@ def open_run(raw: str | Path, warehouse: str | Path, year: int | None, settings:
     now = dt.datetime.now(dt.timezone.utc)
     run = Run(new_run_id(now), raw_path, layout, year, settings, now, allow_shrink)
     with store.writer_lock(layout):
-        removed = store.collect_garbage(layout)
-        if removed:
-            log.info("removed %d leftovers of earlier runs", len(removed))
+        try:
+            removed = store.collect_garbage(layout)
+            if removed:
+                log.info("removed %d leftovers of earlier runs", len(removed))
+        except Exception:          # leftovers cost disk, not correctness: the run goes on
+            log.exception("could not remove the leftovers of earlier runs")
         recover_run_log(layout)
         run.previous = layout.current_snapshot()
         try:

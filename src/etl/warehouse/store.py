@@ -249,7 +249,7 @@ def ensure_entry_links(layout: Layout) -> None:
     for name in (DATABASE, REPORT):
         link = layout.root / name
         want = f"current/{name}"
-        if link.is_symlink() and os.readlink(link) == want:
+        if (link.is_symlink() and os.readlink(link) == want) or not (layout.current / name).exists():
             continue
         if link.is_dir() and not link.is_symlink():
             shutil.rmtree(link)
@@ -315,6 +315,9 @@ def collect_garbage(layout: Layout, keep: int = KEEP_SNAPSHOTS) -> list[str]:
             removed.append(f".staging/{d.name}")
     for tmp in list(layout.root.glob(".link-*")) + list(layout.root.glob(".current-*")) \
             + list(layout.root.glob("*.tmp")) + list(layout.root.glob("*.tmp.wal")):
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
         removed.append(tmp.name)
     return removed
