@@ -102,13 +102,24 @@ def cell_crops(page, cells) -> tuple[list[np.ndarray], list[int], list[bool], li
     return crops, owner, has_ink, marks
 
 
-def ocr_page(rgb: np.ndarray, dpi: float, page_no: int, acc, path: str) -> list[str]:
-    """OCR one page image into ``acc`` (a pdf.PageItems); returns warnings."""
+def ocr_page(rgb: list[np.ndarray], dpi: float, page_no: int, acc, path: str) -> list[str]:
+    """OCR one page image into ``acc`` (a pdf.PageItems); returns warnings.  ``rgb`` holds the
+    image alone: it is taken out (and freed) once the page's grey and ink are made."""
+    from etl.readers.scan import engine, layout
+
+    page = layout.prepare(rgb.pop(), dpi)
+    try:
+        return _ocr_prepared(page, dpi, page_no, acc, path)
+    finally:
+        del page
+        engine.release_memory()
+
+
+def _ocr_prepared(page, dpi: float, page_no: int, acc, path: str) -> list[str]:
     from etl.readers import pdf as pdfr
     from etl.readers.grid import clean_cell, join_lines
     from etl.readers.scan import engine, layout
 
-    page = layout.prepare(rgb, dpi)
     h_px, w_px = page.ink.shape
     height_pt = h_px * layout.PT / dpi
     pad = max(4, int(dpi / 40))
@@ -181,10 +192,9 @@ def ocr_pdf_pages(pdf, pages: list[int], acc, path: str) -> list[str]:
                 raise ReportError(path, "too_large", f"page {p + 1} is {w_in:.0f}×{h_in:.0f} in: "
                                                      "too large to OCR at 100 dpi")
         bitmap = page.render(scale=dpi / 72.0, grayscale=False)
-        rgb = np.ascontiguousarray(bitmap.to_numpy()[:, :, 2::-1])   # BGRx -> RGB
+        rgb = [np.ascontiguousarray(bitmap.to_numpy()[:, :, 2::-1])]   # BGRx -> RGB
         bitmap.close()
         warnings += ocr_page(rgb, dpi, p + 1, acc, path)
-        del rgb
     return warnings
 
 
@@ -239,10 +249,9 @@ def read_image(data: bytes, path: str) -> Document:
                 page = page.resize((round(page.width * MAX_DPI / dpi), round(page.height * MAX_DPI / dpi)),
                                    Image.Resampling.LANCZOS)
                 dpi = MAX_DPI
-            rgb = np.asarray(page)
+            rgb = [np.asarray(page)]
             del page
             warnings += ocr_page(rgb, dpi, n, acc, path)
-            del rgb
     except Image.DecompressionBombError as e:
         raise ReportError(path, "bomb", f"{e} (ETL_MAX_INFLATED_BYTES)") from e
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
