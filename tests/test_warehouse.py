@@ -75,7 +75,8 @@ def test_fact_tables_by_sql(built):
     assert ("review", "upheld", "review_upheld", 10) in rl and ("review", "total", "review_total", 0) in rl
     cols = [r[0] for r in query(wh, "SELECT column_name FROM (DESCRIBE applications)")]
     assert cols == ["report_id", "year", "agency_id", "agency", "region_path", "level",
-                    "row_key", "applicant", "value", "raw", "state", "source", "note", "status"]
+                    "row_key", "applicant", "value", "raw", "state", "source", "note",
+                    "original_value", "original_state", "status"]
 
 
 def test_real_inconsistencies_listed(built):

@@ -34,6 +34,7 @@ TABLE_COMMENTS: dict[str, str] = {
     "validation_results": "每份报告 × 规则的检查结果 / report x rule results",
     "validation_issues": "未通过的检查 / failed checks only",
     "aggregates": "按年度 × 地区 × 层级汇总 / totals by year x region x level",
+    "corrections": "人工更正(含原值与理由)/ corrections of cells, with the original and the reason",
     "runs": "每次运行一行 / one row per run",
 }
 
