@@ -56,6 +56,19 @@ def _score(rep, truth) -> tuple[int, int, int]:
     return cells, decided, wrong
 
 
+def _docx_read_as_if_scanned(tmp_path: Path):
+    """A synthetic DOCX report's Document, marked as OCR'd at confidence 0.99 in every cell:
+    the acceptance rules on known text, without the cost of OCR."""
+    from etl.readers.docx import read_docx
+
+    docx, truth = _synth_report(tmp_path, "docx")
+    doc = read_docx(docx, "r.docx")
+    doc.form = "scan"
+    for t in doc.tables():
+        t.ocr = [[0.99] * len(row) for row in t.rows]
+    return doc, truth
+
+
 @pytest.fixture(scope="module")
 def synth_pdf(tmp_path_factory):
     return _synth_report(tmp_path_factory.mktemp("pdf"))
@@ -85,13 +98,8 @@ def test_ocr_value_breaking_an_identity_is_unknown_never_wrong(tmp_path):
     """A value the engine read confidently but wrongly (here: one grid cell changed after
     reading) breaks its row and column identities: it and its row and column are unknown."""
     from etl.parse import parse_document
-    from etl.readers.docx import read_docx
 
-    docx, truth = _synth_report(tmp_path, "docx")
-    doc = read_docx(docx, "r.docx")
-    doc.form = "scan"
-    for t in doc.tables():
-        t.ocr = [[0.99] * len(row) for row in t.rows]
+    doc, truth = _docx_read_as_if_scanned(tmp_path)
     rep = parse_document(doc)
     target = rep.cell("3", "granted", "natural_person")
     assert target.state == "ocr" and target.value == truth["section3"]["granted"][0]
@@ -231,13 +239,8 @@ def test_row_whose_label_ocr_misread_is_unknown_not_absent(tmp_path):
     import re
 
     from etl.parse import parse_document
-    from etl.readers.docx import read_docx
 
-    docx, truth = _synth_report(tmp_path, "docx")
-    doc = read_docx(docx, "r.docx")
-    doc.form = "scan"
-    for t in doc.tables():
-        t.ocr = [[0.99] * len(row) for row in t.rows]
+    doc, truth = _docx_read_as_if_scanned(tmp_path)
     rep = parse_document(doc)
     assert not any(c.state == "unknown" for c in rep.cells)          # every row matched
     absent = [c.key for c in rep.cells if c.state == "absent"]
