@@ -191,6 +191,31 @@ def build_database(run: Run, written: write.Written) -> None:
     log.info("database: %s built", written.snapshot.name)
 
 
+@task(name="report site", **_task)
+def build_report(run: Run, written: write.Written) -> None:
+    """The quality report of the snapshot, built inside it (published by the same swap)."""
+    import duckdb
+
+    from etl.report.site import build_site
+    from etl.warehouse.database import attach_read_only
+    from etl.warehouse.store import DATABASE, REPORT
+
+    spill = run.staging / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(":memory:", config={
+        "memory_limit": f"{max(run.settings.duckdb_memory // 2**20, 64)}MB",
+        "temp_directory": str(spill)})
+    try:
+        attach_read_only(con, written.snapshot / DATABASE)
+        previous = run.previous / REPORT if run.previous and (run.previous / REPORT).is_dir() else None
+        stats = build_site(con, written.snapshot / REPORT, source_root=str(run.raw),
+                           previous=previous)
+    finally:
+        con.close()
+    log.info("report: %d cards, %d regions, %.0f MB (%d pages kept unchanged)", stats.cards,
+             stats.regions, stats.bytes / 1e6, stats.reused)
+
+
 @task(name="publish", **_task)
 def publish_snapshot(run: Run, written: write.Written, files_by_year: dict) -> None:
     publish.publish(run, written, files_by_year)
@@ -207,6 +232,10 @@ def publish_artifacts(summary: dict) -> None:
                           table=[{"rule": r, "issues": n} for r, n in summary["issues_by_rule"].items()]
                           or [{"rule": "", "issues": 0}],
                           description="validation issues per rule (in the run's scope)")
+    from prefect.artifacts import create_link_artifact
+
+    create_link_artifact(key="nightly-report", link=f"file://{summary['warehouse']}/report/index.html",
+                         link_text="质量报告 / quality report", description="the published report site")
     create_table_artifact(key="nightly-problem-files",
                           table=summary["problem_files"] or [{"file": "", "status": "", "reason": "",
                                                               "detail": ""}],
@@ -270,6 +299,8 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
                 and store.read_meta(run.previous).get("derived_version")
                 == derive.derived_version()):
             status, snapshot = "unchanged", run.previous
+            run.counts["issues"] = sum(publish.issues_by_rule(
+                snapshot, {year} if year is not None else None).values())
             log.info("nothing changed since %s: the warehouse is left as it is",
                      run.previous.name)
             publish.after_commit(run, "unchanged")
@@ -278,7 +309,10 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
             years = derive.years_to_derive(written, run.previous)
             _timed(run, "validate", validate, run, written, years)
             _timed(run, "aggregate", aggregate, run, written, years)
+            run.counts["issues"] = sum(publish.issues_by_rule(
+                written.snapshot, {year} if year is not None else None).values())
             _timed(run, "database", build_database, run, written)
+            _timed(run, "report", build_report, run, written)
             _timed(run, "publish", publish_snapshot, run, written, counts)
             snapshot = written.snapshot
         scope = {year} if year is not None else None

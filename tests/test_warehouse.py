@@ -159,7 +159,11 @@ def test_unchanged_corpus_is_a_no_op(built, tmp_path):
     s = run(raw, wh)
     assert (s["status"], s["parsed"], s["years_rebuilt"]) == ("unchanged", 0, [])
     assert Layout.at(wh).current_snapshot() == snap
-    assert query(wh, "SELECT status FROM runs ORDER BY started_at") == [("completed",), ("unchanged",)]
+    (n_issues,) = query(wh, "SELECT count(*) FROM validation_issues")[0]
+    assert n_issues > 0
+    assert query(wh, "SELECT status, issues FROM runs ORDER BY started_at") == \
+        [("completed", n_issues), ("unchanged", n_issues)]
+    assert (wh / "report" / "index.html").is_file()          # the published report site
 
 
 def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_path):

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from etl.settings import Settings
+from etl.warehouse.database import attach_read_only
 from etl.warehouse.store import DATABASE, Layout
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -57,11 +58,12 @@ def connect_readonly(warehouse: str | Path, settings: Settings | None = None) ->
     if not db.is_file():
         raise FileNotFoundError(f"the warehouse at {layout.root} was built by an older version "
                                 f"(no {DATABASE} in its snapshot): run `etl run` once")
-    con = duckdb.connect(str(db), read_only=True, config={
+    con = duckdb.connect(":memory:", config={
         "memory_limit": f"{max(settings.query_memory // 2**20, 16)}MB",
         "max_temp_directory_size": "0B",
     })
     try:
+        attach_read_only(con, db)
         runs = read_runs(layout)
         con.register("_all_runs", runs)
         con.execute("CREATE TEMP VIEW runs AS SELECT * FROM _all_runs ORDER BY started_at")
