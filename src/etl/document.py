@@ -31,6 +31,7 @@ class TableGrid:
     line: int | None = None         # line/paragraph position in the block order, if known
     origin: list[list[tuple[int, int]]] | None = None   # source (row, col) of each grid cell
     pages: list[int] | None = None  # page of each grid row, when the table spans pages
+    ocr: list[list[float]] | None = None  # OCR confidence of each grid cell (None: not OCR'd)
 
     @property
     def n_rows(self) -> int:

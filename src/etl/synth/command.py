@@ -35,6 +35,9 @@ ALL_FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler", "docx", 
 TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler")
 EXTENSION = {"flat_text": ".txt", "layout_text": ".txt", "run_text": ".txt", "crawler": ".txt",
              "html": ".html", "docx": ".docx", "pdf": ".pdf"}
+#: forms made on request only (--formats scan,doc): OCR and LibreOffice test material (render_scan)
+EXTRA_FORMS = {"scan": ".pdf", "doc": ".doc"}
+EXTENSION.update(EXTRA_FORMS)
 #: relative weight of each form when an agency picks how it publishes (DOCX/PDF are slow to make)
 FORM_WEIGHT = {"docx": 0.3, "pdf": 0.3}
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
@@ -84,6 +87,9 @@ def _render(r: SynthReport, rng: random.Random) -> bytes:
     if r.form == "pdf":
         from etl.synth.render_office import render_pdf
         return render_pdf(r, rng)
+    if r.form in EXTRA_FORMS:
+        from etl.synth import render_scan
+        return render_scan.render_scan(r, rng) if r.form == "scan" else render_scan.render_doc(r, rng)
     raise ValueError(r.form)
 
 
@@ -252,9 +258,10 @@ def synth_command(out: Path, agencies: int | None, reports: int | None, years: s
         print(f"etl synth: {e}", file=sys.stderr)
         return 2
     forms = tuple(f.strip() for f in formats.split(",") if f.strip())
-    bad = [f for f in forms if f not in ALL_FORMS]
+    bad = [f for f in forms if f not in ALL_FORMS and f not in EXTRA_FORMS]
     if bad or not forms:
-        print(f"etl synth: unknown form(s) {bad}; choose from {', '.join(ALL_FORMS)}", file=sys.stderr)
+        print(f"etl synth: unknown form(s) {bad}; choose from {', '.join((*ALL_FORMS, *EXTRA_FORMS))}",
+              file=sys.stderr)
         return 2
     if not 0.0 <= fault_rate <= 1.0:
         print("etl synth: --fault-rate must be between 0 and 1", file=sys.stderr)
