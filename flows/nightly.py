@@ -181,7 +181,7 @@ def aggregate(run: Run, written: write.Written, years: set) -> int:
         n = derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
     finally:
         con.close()
-    log.info("aggregate: years %s, %d rows", sorted(years) or "none", n)
+    log.info("aggregate: %d years (%s)", n, ", ".join(map(str, sorted(years))) or "none")
     return n
 
 
