@@ -21,7 +21,8 @@ def _cells_per_key(cache: ParseCache) -> dict[str, int]:
     cache.register(con, "cells", names)
     out = {}
     for key, row in chosen.items():
-        out[key] = con.execute("SELECT count(*) FROM cells WHERE parse_id = ?", [row["parse_id"]]).fetchone()[0]
+        out[key] = con.execute("SELECT count(*) FROM cells WHERE parse_id = ?",
+                               [row["parse_id"]]).fetchone()[0]
     return out
 
 

@@ -18,8 +18,12 @@ import pyarrow as pa
 from etl.killpoint import killpoint
 from etl.warehouse.schemas import COLUMN_COMMENTS, TABLES
 from etl.warehouse.store import DATABASE
-from etl.warehouse.views import contract_select, create_identity_view, create_template_tables, \
-    register_snapshot
+from etl.warehouse.views import (
+    contract_select,
+    create_identity_view,
+    create_template_tables,
+    register_snapshot,
+)
 
 #: The oldest storage format the file is written in: DuckDB 1.4 and later (the DuckDB CLI 1.5.6,
 #: today's stable release, refuses 2.0's default format v69).
