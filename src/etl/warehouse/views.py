@@ -152,9 +152,11 @@ def register_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Path,
                 r = con.read_parquet(str(f)).project(f"*, {int(y)}::INTEGER AS year")
                 rel = r if rel is None else rel.union(r)
         if rel is None:
-            con.register(f"_{t}_empty", SCHEMAS[t].append(pa.field("year", pa.int32())).empty_table())
-            rel = con.table(f"_{t}_empty")
-        rel.create_view(f"_{t}", replace=True)
+            # No partition: an empty table of the schema, registered (a session view) because
+            # a view over a Python object cannot be stored in a database file.
+            con.register(f"_{t}", SCHEMAS[t].append(pa.field("year", pa.int32())).empty_table())
+        else:
+            rel.create_view(f"_{t}", replace=True)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, snapshot: Path,
