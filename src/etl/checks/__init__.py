@@ -18,10 +18,10 @@ from importlib import resources
 import duckdb
 import pyarrow as pa
 
-#: The order rules run in (also the order of the result tables' rule column when sorted by it).
-RULE_FILES: tuple[str, ...] = ("identity", "results_sum", "row_total", "review_sum",
-                               "prose_vs_table", "template_year", "carry_chain", "in_force_chain",
-                               "missing_section", "duplicate_report")
+from etl.template import RULE_IDS
+
+#: The order rules run in: the template's catalogue (etl.template.RULES), one SQL file per rule.
+RULE_FILES: tuple[str, ...] = RULE_IDS
 
 
 def rule_sql(rule: str) -> str:

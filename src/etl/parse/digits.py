@@ -30,7 +30,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from etl.template import RESULT_ROW_KEYS, SECTION4_GROUPS, SECTION4_KEYS, SECTION4_OUTCOMES
+from etl.template import (RESULT_ROW_KEYS, SECTION3_WIDTH, SECTION4_GROUPS, SECTION4_KEYS,
+                          SECTION4_OUTCOMES)
 
 Value = int | float | None
 
@@ -41,7 +42,7 @@ MAX_SEARCH_NODES = 50_000       # backtracking nodes of one joint search (and of
 MAX_SOLUTIONS = 2_000           # joint solutions enumerated per connected group of rows
 _SHOW = 3                       # alternatives quoted in a note
 
-N3 = 7                          # cells per section-三 row: 6 applicant columns + 总计
+N3 = SECTION3_WIDTH             # cells per section-三 row: 6 applicant columns + 总计
 _WS = re.compile(r"\s+")
 _CELL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?\Z")   # one section-二 cell (signed, decimal)
 

@@ -26,10 +26,7 @@ from dataclasses import dataclass, field, replace
 from etl.document import Document, TableGrid, TextLine
 from etl.parse.memo import memo_short
 from etl.parse.values import is_value_token
-from etl.template import SECTIONS, normalize_label
-
-#: the section numerals 一…六 in order, from the template
-SECTION_NUMERALS = "".join(sec.number for sec in SECTIONS)
+from etl.template import SECTION_NUMERALS, SECTIONS, normalize_label
 
 
 @dataclass(slots=True)

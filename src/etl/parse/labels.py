@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from etl.parse.memo import memo_short
-from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label
+from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label, section3_row
 
 
 def _alternation(pairs: list[tuple[str, str]]) -> tuple[re.Pattern[str], dict[str, str]]:
@@ -27,7 +27,8 @@ _ROW_RE, _ROW_OF = _alternation([(f, r.key) for r in SECTION3_ROWS for f in r.fr
 # its group, never by position.  After normalize_label, "3、其他" reads "3,其他".
 # The label may end with it after its group's cell (a table row "(六)其他 3.其他").
 _BARE_OTHER = re.compile(r"(?:^|\d{1,2}[.,]?|\([一二三四五六七八九十\d]{1,2}\))其他(?:情形)?$")
-GROUP6 = "(六)"
+#: the group of the rows whose last sub-row is the bare "3.其他" (other_other's group)
+GROUP6 = normalize_label(section3_row("other_other").group or "")
 
 
 @memo_short

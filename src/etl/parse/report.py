@@ -10,10 +10,10 @@ from etl.document import Document, TextLine
 from etl.errors import ReportError
 from etl.model import ParsedReport
 from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
-from etl.parse.items import SECTION_NUMERALS, Heading, Item, build_stream
+from etl.parse.items import Heading, Item, build_stream
 from etl.parse.labels import match_row
 from etl.parse.sections import read_section3, section2_cells, section3_cells, section4_cells
-from etl.template import template_for_year
+from etl.template import SECTION_NUMERALS, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
 _PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")

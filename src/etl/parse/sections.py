@@ -32,15 +32,20 @@ from etl.template import (
     RESULT_ROW_KEYS,
     SECTION2,
     SECTION3_COLUMN_KEYS,
+    SECTION3_COLUMNS,
+    SECTION3_HEADER_GROUPS,
     SECTION3_ROW_KEYS,
+    SECTION3_TOTAL_INDEX,
+    SECTION3_WIDTH,
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUM_GROUPS,
     normalize_label,
     section3_rows_for,
 )
 
-N3 = len(SECTION3_COLUMN_KEYS)
+N3 = SECTION3_WIDTH
 _RESULTS = frozenset(RESULT_ROW_KEYS)
 _WORD_CELL = re.compile(r"^(?:未统计|不适用|暂无|无数据|暂缺|不详|未填报?|未知|空|N/?A)$", re.I)
 _GROUP6_ROWS = frozenset(("reject_confirm", "other_overdue_correction", "other_unpaid_fee"))
@@ -79,12 +84,13 @@ def _text_warnings(cells: list[Cell], warnings: list[str]) -> None:
 # Section 三
 # --------------------------------------------------------------------------------------------
 
-_COLUMN_WORDS: tuple[tuple[str, str], ...] = (
-    # (word in the column's header text, column key), most specific first
-    ("自然人", "natural_person"), ("商业", "commercial"), ("科研", "research"),
-    ("公益", "social_welfare"), ("法律服务", "legal_service"), ("法律", "legal_service"),
-    ("总计", "total"), ("合计", "total"),
-)
+# (word in the column's header text, column key), in the template's order
+_COLUMN_WORDS: tuple[tuple[str, str], ...] = tuple(
+    (normalize_label(w), c.key) for c in SECTION3_COLUMNS for w in c.header_words)
+_HEADER_GROUPS = tuple(normalize_label(g) for g in SECTION3_HEADER_GROUPS)
+#: the column a header text ending in a bare 其他 names (法人或其他组织 holds 其他 too)
+_OTHER_COLUMN = next(c.key for c in SECTION3_COLUMNS if not c.header_words)
+_OTHER_WORD = normalize_label(next(c.label for c in SECTION3_COLUMNS if not c.header_words))
 
 
 def _header_columns(column_texts: list[str]) -> dict[int, str] | None:
@@ -105,10 +111,12 @@ def _header_columns(column_texts: list[str]) -> dict[int, str] | None:
 def _column_key(text: str) -> str | None:
     """The column key a header text names, or None.  Memoised: every label-only row of a table
     (group rows too) re-reads the header, and the header texts are the template's."""
-    words = text.replace("法人或其他组织", "").replace("申请人情况", "")
+    words = text
+    for caption in _HEADER_GROUPS:
+        words = words.replace(caption, "")
     key = next((k for w, k in _COLUMN_WORDS if w in words), None)
-    if key is None and words.endswith("其他"):
-        key = "other_org"
+    if key is None and words.endswith(_OTHER_WORD):
+        key = _OTHER_COLUMN
     return key
 
 
@@ -251,7 +259,7 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
         table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
         splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
         for k, split in splits.items():
-            _distrust_one_digit_split(split, [(0, 6, 6)], runs[k].raw)
+            _distrust_one_digit_split(split, _ROW_SUM, runs[k].raw)
     cells: list[Cell] = []
     for key in present:
         r = rows.get(key)
@@ -293,7 +301,11 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
     return cells
 
 
-def _distrust_one_digit_split(split, groups: list[tuple[int, int, int]], raw: str) -> None:
+#: the sums a run's cells obey, as (places of the parts, place of their total)
+_ROW_SUM = (((*range(SECTION3_TOTAL_INDEX),), SECTION3_TOTAL_INDEX),)
+
+
+def _distrust_one_digit_split(split, groups, raw: str) -> None:
     """A run with exactly one digit per cell has only one split, but a blank cell prints no
     digit at all, so when that split breaks the table's own sum the cells are not known: a
     crawled 258|12|_|_|1|1|_ reads "2581211", which is not 2|5|8|1|2|1|1.  Those cells become
@@ -302,10 +314,9 @@ def _distrust_one_digit_split(split, groups: list[tuple[int, int, int]], raw: st
     digits = sum(ch.isdigit() for ch in raw)
     if digits != len(split.values) or any(s != "inferred" for s in split.states):
         return
-    for start, end, total in groups:
-        parts = split.values[start:end]
-        if sum(parts) != split.values[total]:
-            for i in range(start, total + 1):
+    for parts, total in groups:
+        if sum(split.values[i] for i in parts) != split.values[total]:
+            for i in (*parts, total):
                 split.values[i] = None
                 split.states[i] = "unknown"
             split.note = (f"one digit per cell breaks the row/group sum: blank cells may be "
@@ -329,7 +340,7 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
 
         run = Token(" ".join(t.raw for t in runs), runs[0].source, run=True)
         split = solve_section4(run.raw)
-        _distrust_one_digit_split(split, [(0, 4, 4), (5, 9, 9), (10, 14, 14)], run.raw)
+        _distrust_one_digit_split(split, SECTION4_SUM_GROUPS, run.raw)
         for (g, o), v, st in zip(keys, split.values, split.states):
             cells.append(Cell("4", g, o, v, run.raw, st, run.source, split.note))
         return cells
@@ -385,12 +396,12 @@ def _place_by_group_sums(tokens: list[Token]) -> list[tuple] | None:
         for pos, (value, _) in zip(combo, read):
             slot[pos], printed[pos] = value, True
         ok = True
-        for g in range(0, n, 5):
-            if printed[g + 4] and slot[g + 4] is not None:
-                if sum(v or 0 for v in slot[g:g + 4]) != slot[g + 4]:
+        for parts, total in SECTION4_SUM_GROUPS:
+            if printed[total] and slot[total] is not None:
+                if sum(slot[i] or 0 for i in parts) != slot[total]:
                     ok = False
                     break
-            elif any(printed[g:g + 4]):
+            elif any(printed[i] for i in parts):
                 ok = False
                 break
         if ok:

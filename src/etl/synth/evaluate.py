@@ -22,7 +22,6 @@ from pathlib import Path
 
 from etl.template import RULE_IDS, SECTION3_COLUMN_KEYS
 
-EXTRA_RULES = ("duplicate_report", "missing_section")
 QUARANTINE = "quarantine"                       # pseudo-rule: corrupt file -> status quarantined
 TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text")
 
@@ -160,7 +159,7 @@ def _truth_cells(t: dict):
         for metric, v in metrics.items():
             yield ("2", cat, metric), v
     for row, values in (t.get("section3") or {}).items():
-        for col, v in zip(SECTION3_COLUMN_KEYS, values or [None] * 7):
+        for col, v in zip(SECTION3_COLUMN_KEYS, values or [None] * len(SECTION3_COLUMN_KEYS)):
             yield ("3", row, col), v
     for key, v in (t.get("section4") or {}).items():
         yield ("4", key, ""), v
@@ -168,7 +167,7 @@ def _truth_cells(t: dict):
 
 def evaluate(truth: dict[str, dict], wh: Warehouse, max_mismatches: int = 40) -> Evaluation:
     ev = Evaluation(truth_reports=len(truth))
-    for rule in (*RULE_IDS, *EXTRA_RULES, QUARANTINE):
+    for rule in (*RULE_IDS, QUARANTINE):
         ev.rules[rule] = RuleCounts()
         ev.rules_crawler[rule] = RuleCounts()
     index = _tail_index(wh.reports)

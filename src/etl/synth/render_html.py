@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import random
 
-from etl.synth.report import APPLICANT_HEADER, CONTENT_HEADER, LEGAL_PERSON_HEADER, RESULTS_GROUP, SynthReport
+from etl.synth.report import SynthReport
+from etl.template import (
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
+    SECTION4_SUIT_HEADER,
+)
 from etl.synth.render_text import _section_order
 
 
@@ -65,7 +72,7 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
                 skewed = skew and len(metrics) == 3
                 add(f'<table align="center" border="1" cellspacing="0"><tbody>'
                     f'<tr><td colspan="{n + skewed}"><p align="center">{_esc(item)}</p></td></tr>'
-                    f'<tr>{_td(CONTENT_HEADER)}'
+                    f'<tr>{_td(SECTION2_CONTENT_HEADER)}'
                     + "".join(f'<td{" colspan=2" if skewed and i == 1 else ""}><p align="center">'
                               f'{_header(m, split)}</p></td>' for i, m in enumerate(metrics))
                     + "</tr>")
@@ -77,8 +84,8 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
             cols = r.column_labels()
             add('<table align="center" border="1" cellspacing="0"><tbody>')
             add("<tr>" + _td(r.identity_note(), ' colspan="3" rowspan="3"')
-                + _td(APPLICANT_HEADER, ' colspan="7"') + "</tr>")
-            add("<tr>" + _td(cols[0], ' rowspan="2"') + _td(LEGAL_PERSON_HEADER, ' colspan="5"')
+                + _td(SECTION3_APPLICANT_HEADER, ' colspan="7"') + "</tr>")
+            add("<tr>" + _td(cols[0], ' rowspan="2"') + _td(SECTION3_LEGAL_PERSON_HEADER, ' colspan="5"')
                 + _td(cols[6], ' rowspan="2"') + "</tr>")
             add("<tr>" + "".join(f'<td><p align="center">{_header(c, split)}</p></td>' for c in cols[1:6])
                 + "</tr>")
@@ -86,7 +93,7 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
             n_results = sum(1 for k, g, _, _ in rows if k and (g is not None or k == "total"))
             group_sizes: dict[str, int] = {}
             for k, g, _, _ in rows:
-                if k and g and g != RESULTS_GROUP:
+                if k and g and g != SECTION3_RESULTS_CAPTION:
                     group_sizes[g] = group_sizes.get(g, 0) + 1
             opened: set[str] = set()
             results_open = False
@@ -98,8 +105,8 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
                 in_results = group is not None or row_key == "total"
                 if in_results and not results_open:
                     results_open = True
-                    lead += _td(RESULTS_GROUP, f' rowspan="{n_results}"')
-                if group and group != RESULTS_GROUP:
+                    lead += _td(SECTION3_RESULTS_CAPTION, f' rowspan="{n_results}"')
+                if group and group != SECTION3_RESULTS_CAPTION:
                     if group not in opened:
                         opened.add(group)
                         lead += _lbl(group, f' rowspan="{group_sizes[group]}"')
@@ -112,7 +119,7 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             add('<table align="center" border="1" cellspacing="0"><tbody>')
-            add("<tr>" + _td(groups[0], ' colspan="5"') + _td("行政诉讼", ' colspan="10"') + "</tr>")
+            add("<tr>" + _td(groups[0], ' colspan="5"') + _td(SECTION4_SUIT_HEADER, ' colspan="10"') + "</tr>")
             add("<tr>" + "".join(_td(o, ' rowspan="2"') for o in outcomes)
                 + _td(groups[1], ' colspan="5"') + _td(groups[2], ' colspan="5"') + "</tr>")
             add("<tr>" + "".join(_td(o) for o in outcomes * 2) + "</tr>")

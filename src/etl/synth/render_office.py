@@ -12,12 +12,13 @@ import io
 import random
 import zipfile
 
-from etl.synth.report import (
-    APPLICANT_HEADER,
-    CONTENT_HEADER,
-    LEGAL_PERSON_HEADER,
-    RESULTS_GROUP,
-    SynthReport,
+from etl.synth.report import SynthReport
+from etl.template import (
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
+    SECTION4_SUIT_HEADER,
 )
 from etl.synth.render_text import _section_order
 
@@ -28,8 +29,8 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
     """Table 三 as a 10-column grid plus merges (r0, c0, r1, c1): three label columns
     (三、本年度办理结果 | group | row label) then the seven cells."""
     cols = r.column_labels()
-    grid = [[r.identity_note(), "", "", APPLICANT_HEADER] + [""] * 6,
-            ["", "", "", cols[0], LEGAL_PERSON_HEADER, "", "", "", "", cols[6]],
+    grid = [[r.identity_note(), "", "", SECTION3_APPLICANT_HEADER] + [""] * 6,
+            ["", "", "", cols[0], SECTION3_LEGAL_PERSON_HEADER, "", "", "", "", cols[6]],
             ["", "", "", ""] + cols[1:6] + [""]]
     merges = [(0, 0, 2, 2), (0, 3, 0, 9), (1, 3, 2, 3), (1, 4, 1, 8), (1, 9, 2, 9)]
     rows = [row for row in r.table3_rows() if row[0] is not None]
@@ -40,8 +41,8 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
         in_results = group is not None or row_key == "total"
         if in_results and start_results is None:
             start_results = i
-        lead = RESULTS_GROUP if i == start_results else ""
-        if group and group != RESULTS_GROUP:
+        lead = SECTION3_RESULTS_CAPTION if i == start_results else ""
+        if group and group != SECTION3_RESULTS_CAPTION:
             first = group not in group_rows
             group_rows.setdefault(group, []).append(i)
             grid.append([lead, group if first else "", label] + cells)
@@ -59,7 +60,7 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
 
 def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
     groups, outcomes = r.section4_groups(), r.section4_outcomes()
-    grid = [[groups[0]] + [""] * 4 + ["行政诉讼"] + [""] * 9,
+    grid = [[groups[0]] + [""] * 4 + [SECTION4_SUIT_HEADER] + [""] * 9,
             outcomes + [groups[1]] + [""] * 4 + [groups[2]] + [""] * 4,
             [""] * 5 + outcomes * 2,
             r.section4_cells()]
@@ -100,7 +101,7 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
                 grid += [[label] + cells for label, cells in rows]
                 table(grid, [(0, 0, 0, n - 1)])
         elif key == "applications":
@@ -172,7 +173,7 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
                 grid += [[label] + cells for label, cells in rows]
                 story.append(table(grid, [(0, 0, 0, n - 1)], [130] + [300 / (n - 1)] * (n - 1)))
                 story.append(Spacer(1, 6))

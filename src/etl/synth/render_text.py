@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import random
 
-from etl.synth.report import APPLICANT_HEADER, CONTENT_HEADER, LEGAL_PERSON_HEADER, SynthReport
+from etl.synth.report import SynthReport
+from etl.template import (
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION4_SUIT_HEADER,
+)
 
 NBSP = "\u00a0"
 
@@ -55,17 +61,17 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add(item)
-                add(CONTENT_HEADER)
+                add(SECTION2_CONTENT_HEADER)
                 out.extend(metrics)
                 for label, cells in rows:
                     add(label)
                     out.extend(c or NBSP for c in cells)
         elif key == "applications":
             add(r.identity_note())
-            add(APPLICANT_HEADER)
+            add(SECTION3_APPLICANT_HEADER)
             cols = r.column_labels()
             add(cols[0])
-            add(LEGAL_PERSON_HEADER)
+            add(SECTION3_LEGAL_PERSON_HEADER)
             add(cols[6])
             for c in cols[1:6]:
                 out.extend(_split_header(c) if r.style.split_headers else [c])
@@ -75,7 +81,7 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             add(groups[0])
-            add("行政诉讼")
+            add(SECTION4_SUIT_HEADER)
             for o in outcomes:
                 out.extend(_split_header(o) if r.style.split_headers and o == "结果纠正" else [o])
             add(groups[1])
@@ -159,12 +165,12 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             for item, metrics, rows in r.section2_tables():
                 add((" " * 44 if layout else "") + item)
                 if layout:
-                    add(" " * 24 + CONTENT_HEADER + "".join(" " * 4 + m for m in metrics))
+                    add(" " * 24 + SECTION2_CONTENT_HEADER + "".join(" " * 4 + m for m in metrics))
                     for label, cells in rows:
                         add(" " * 15 + label.ljust(20 - len(label)) + "".join(c.rjust(14) for c in cells))
                         pages.safe()
                 else:
-                    add(CONTENT_HEADER)
+                    add(SECTION2_CONTENT_HEADER)
                     for m in metrics:
                         add(m)
                     for label, cells in rows:
@@ -174,8 +180,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
         elif key == "applications":
             cols = r.column_labels()
             if layout:
-                add(" " * 71 + APPLICANT_HEADER)
-                add(" " * 69 + LEGAL_PERSON_HEADER)
+                add(" " * 71 + SECTION3_APPLICANT_HEADER)
+                add(" " * 69 + SECTION3_LEGAL_PERSON_HEADER)
                 note = r.identity_note()
                 add(ind + note[:23])
                 add(ind + note[23:])
@@ -185,8 +191,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(" " * 63 + "企业  机构")
                 add(" " * 73 + "组织  机构")
             else:
-                add(APPLICANT_HEADER)
-                add(LEGAL_PERSON_HEADER)
+                add(SECTION3_APPLICANT_HEADER)
+                add(SECTION3_LEGAL_PERSON_HEADER)
                 note = r.identity_note()
                 add(note[:23])
                 add(note[23:])
@@ -252,7 +258,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             cells = r.section4_cells()
             if layout:
-                add(" " * 24 + groups[0] + " " * 35 + "行政诉讼")
+                add(" " * 24 + groups[0] + " " * 35 + SECTION4_SUIT_HEADER)
                 add(" " * 48 + groups[1] + " " * 15 + groups[2])
                 add(ind + "结果  结果   其他  尚未")
                 add(" " * 37 + "总 计")
@@ -261,7 +267,7 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(" " * 42 + "维持  纠正  结果  审结        维持  纠正 结果  审结")
                 add(" " * 14 + "".join(" " + c.rjust(3) for c in cells))
             else:
-                for line in (groups[0], "行政诉讼", groups[1], groups[2], "结果结果", "其他尚未", "总计",
+                for line in (groups[0], SECTION4_SUIT_HEADER, groups[1], groups[2], "结果结果", "其他尚未", "总计",
                              "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
                              "维持纠正结果审结", "维持纠正结果审结"):
                     add(line)
@@ -295,18 +301,18 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
         parts.extend(r.paragraphs(key))
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
-                add(" " + item + CONTENT_HEADER + "".join(metrics))
+                add(" " + item + SECTION2_CONTENT_HEADER + "".join(metrics))
                 for label, cells in rows:
                     add(label + run(cells))
         elif key == "applications":
             cols = r.column_labels()
-            add(r.identity_note() + APPLICANT_HEADER + cols[0] + LEGAL_PERSON_HEADER + cols[6] + " "
+            add(r.identity_note() + SECTION3_APPLICANT_HEADER + cols[0] + SECTION3_LEGAL_PERSON_HEADER + cols[6] + " "
                 + "".join(cols[1:6]))
             for row_key, group, label, cells in r.table3_rows():
                 add(label + run(cells))
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
-            add(" " + groups[0] + "行政诉讼" + "".join(outcomes) + groups[1] + groups[2]
+            add(" " + groups[0] + SECTION4_SUIT_HEADER + "".join(outcomes) + groups[1] + groups[2]
                 + "".join(outcomes) * 2 + run(r.section4_cells()) + " ")
     body = "".join(parts)
     if rng.random() < 0.3:

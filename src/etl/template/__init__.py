@@ -15,15 +15,25 @@ from etl.template.definitions import (  # noqa: F401  (re-exported: this package
     RULE_IDS,
     RULES,
     SECTION2,
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
     SECTION3_COLUMN_KEYS,
     SECTION3_COLUMNS,
     SECTION3_GROUPS,
+    SECTION3_HEADER_GROUPS,
     SECTION3_IDENTITY_NOTE,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
     SECTION3_ROW_KEYS,
     SECTION3_ROWS,
+    SECTION3_TOTAL_INDEX,
+    SECTION3_WIDTH,
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUIT_HEADER,
+    SECTION4_SUM_GROUPS,
+    SECTION_NUMERALS,
     SECTIONS,
     TEMPLATE_MARKERS,
     TEMPLATE_VERSIONS,
@@ -73,3 +83,10 @@ def section2_keys(version: str) -> dict[str, tuple[str, ...]]:
 
 def section3_rows_for(version: str) -> tuple[str, ...]:
     return tuple(r.key for r in SECTION3_ROWS if version in r.versions)
+
+
+def rule(rule_id: str) -> Rule:
+    for r in RULES:
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)

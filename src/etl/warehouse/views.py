@@ -19,18 +19,11 @@ from etl.template import (
     SECTION3_COLUMN_KEYS,
     SECTION3_ROWS,
     SECTION4_GROUPS,
+    SECTION4_KEYS,
     SECTION4_OUTCOMES,
     template_for_year,
 )
 from etl.warehouse.schemas import TABLES
-
-#: Rules the warehouse adds to etl.template.RULES (they are about the corpus, not the template).
-EXTRA_RULES: tuple[tuple[str, str, str, str], ...] = (
-    ("duplicate_report", "report", "warning",
-     "the same agency-year was published more than once; this copy was superseded"),
-    ("missing_section", "report", "error",
-     "the report has no cells of section 三 or of section 四 at all"),
-)
 
 # Columns the contract views add to every fact table, from the report it belongs to.
 _IDENTITY = "r.agency_id, r.agency, r.region_path, r.level"
@@ -60,9 +53,8 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE template_section4 (item VARCHAR, outcome VARCHAR, "
                 "key VARCHAR, ord INTEGER)")
     con.executemany("INSERT INTO template_section4 VALUES (?, ?, ?, ?)",
-                    [(g.prefix, o, f"{g.prefix}_{o}", i * 5 + j)
-                     for i, g in enumerate(SECTION4_GROUPS)
-                     for j, (o, _) in enumerate(SECTION4_OUTCOMES)])
+                    [(g.prefix, o, f"{g.prefix}_{o}", SECTION4_KEYS.index(f"{g.prefix}_{o}"))
+                     for g in SECTION4_GROUPS for o, _ in SECTION4_OUTCOMES])
     con.execute("CREATE OR REPLACE TABLE template_section2 (version VARCHAR, item VARCHAR, "
                 "category VARCHAR, metric VARCHAR, ord INTEGER)")
     con.executemany("INSERT INTO template_section2 VALUES (?, ?, ?, ?, ?)",
@@ -71,8 +63,7 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE rules (rule VARCHAR, scope VARCHAR, severity VARCHAR, "
                 "description VARCHAR)")
     con.executemany("INSERT INTO rules VALUES (?, ?, ?, ?)",
-                    [(r.id, r.scope, r.severity, r.description) for r in RULES]
-                    + list(EXTRA_RULES))
+                    [(r.id, r.scope, r.severity, r.description) for r in RULES])
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
