@@ -12,7 +12,9 @@ from etl.model import ParsedReport
 from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
 from etl.parse.items import Heading, Item, build_stream
 from etl.parse.labels import match_row
-from etl.parse.sections import read_section3, section2_cells, section3_cells, section4_cells
+from etl.parse.table2 import section2_cells
+from etl.parse.table3 import read_section3, section3_cells
+from etl.parse.table4 import section4_cells
 from etl.template import SECTION_NUMERALS, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")

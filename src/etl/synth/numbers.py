@@ -15,7 +15,6 @@ import random
 from dataclasses import dataclass, field
 
 from etl.template import (
-    APPLICANT_COLUMN_KEYS,
     RESULT_ROW_KEYS,
     ROWS_2021_ONLY,
     SECTION3_ROW_KEYS,

@@ -52,11 +52,13 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
     nb = NBSP if r.style.nbsp_labels else ""
     out: list[str] = []
     add = out.append
-    if r.style.title_line:
-        add(r.title())
+    if r.style.title_line or r.title_override is not None:
+        out.extend(r.title_lines())
     add(r.prose.intro)
     for key in _section_order(r):
-        add(r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(heading)
         out.extend(r.paragraphs(key))
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
@@ -78,6 +80,9 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
             for row_key, group, label, cells in r.table3_rows():
                 add(label + (nb if group and row_key else ""))
                 out.extend(c or NBSP for c in cells)
+        elif key == "review_litigation" and r.layout("flat_table4"):
+            out.extend(r.section4_scrambled_header())
+            out.extend(c or NBSP for c in r.section4_cells())
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             add(groups[0])
@@ -88,6 +93,7 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
             add(groups[2])
             out.extend(outcomes * 2)
             out.extend(c or NBSP for c in r.section4_cells())
+    out.extend(r.signature)
     return "\n\n".join(out) + "\n"
 
 
@@ -151,14 +157,20 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             add((para if i == 0 else ind) + line)
             pages.safe()
 
-    # PDFs always carry the title block
-    add((" " * 40 if layout else "") + r.agency.name)
-    add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
+    # PDFs always carry the title block (unless a layout class breaks it)
+    if r.title_override is None:
+        add((" " * 40 if layout else "") + r.agency.name)
+        add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
+    else:
+        for line in r.title_override:
+            add((" " * 23 if layout else "") + line)
     prose(r.prose.intro)
     vertical = layout and rng.random() < 0.7 or (not layout and rng.random() < 0.5)
     break_in_table = True
     for key in _section_order(r):
-        add(para + r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(para + heading)
         for p in r.paragraphs(key):
             prose(p)
         if key == "active_disclosure":
@@ -255,9 +267,13 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                     vi += 1
                 pages.safe()
         elif key == "review_litigation":
-            groups, outcomes = r.section4_groups(), r.section4_outcomes()
+            groups = r.section4_groups()
             cells = r.section4_cells()
-            if layout:
+            if r.layout("flat_table4") and not layout:
+                for line in r.section4_scrambled_header():
+                    add(line)
+                pages.extend(cells)
+            elif layout:
                 add(" " * 24 + groups[0] + " " * 35 + SECTION4_SUIT_HEADER)
                 add(" " * 48 + groups[1] + " " * 15 + groups[2])
                 add(ind + "结果  结果   其他  尚未")
@@ -272,6 +288,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                              "维持纠正结果审结", "维持纠正结果审结"):
                     add(line)
                 pages.extend(cells)
+    for line in r.signature:
+        add((" " * 50 if layout else "") + line)
     return pages.text()
 
 
@@ -281,6 +299,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
 
 def render_crawler(r: SynthReport, rng: random.Random) -> str:
     title = f"{r.agency.name}{r.year}年度政府信息公开工作年度报告"
+    if r.title_override is not None:
+        title = "".join(r.title_override) or "政府信息公开年报"
     head = [f"标题: {title}", f"发布时间: {r.published} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}",
             "文号: ", "发布机构: ", "栏目: 政府信息公开年报", f"原文链接: {r.source_url}",
             f"本地目录: zwgk/zfxxgknb/{r.year + 1}01/{title}",
@@ -295,9 +315,11 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
         # cells run together; now and then a stray space survives from the page
         return "".join(c + (" " if rng.random() < 0.07 else "") for c in cells)
 
-    add(r.title() + " " + r.prose.intro)
+    add(" ".join(r.title_lines() + [r.prose.intro]))
     for key in _section_order(r):
-        add(r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(heading)
         parts.extend(r.paragraphs(key))
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
@@ -314,6 +336,7 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             add(" " + groups[0] + SECTION4_SUIT_HEADER + "".join(outcomes) + groups[1] + groups[2]
                 + "".join(outcomes) * 2 + run(r.section4_cells()) + " ")
+    parts.extend(r.signature)
     body = "".join(parts)
     if rng.random() < 0.3:
         body += " 附件下载"

@@ -21,6 +21,7 @@ from etl.template import (
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUIT_HEADER,
     SECTION_NUMERALS,
     SECTIONS,
 )
@@ -82,6 +83,13 @@ class SynthReport:
     source_url: str = ""
     faults: list[dict] = field(default_factory=list)
     missing: str | None = None          # "三" or "四" when that section is left out
+    # ---- layout classes (etl.synth.layouts) ----
+    layouts: list[str] = field(default_factory=list)
+    lrng: random.Random | None = None   # the layout classes' own random stream
+    departures: list[dict] = field(default_factory=list)   # where the print departs from the template
+    headings: dict[str, str | None] = field(default_factory=dict)   # key -> printed (None: left out)
+    title_override: list[str] | None = None     # the title block as printed ([]: no title)
+    signature: list[str] = field(default_factory=list)     # 落款: agency and date at the end
 
     # ---- printed text -------------------------------------------------------------------------
     def punct(self, s: str) -> str:
@@ -109,12 +117,22 @@ class SynthReport:
     def title(self) -> str:
         return f"{self.agency.name}{self.year}年政府信息公开工作年度报告"
 
+    def title_lines(self) -> list[str]:
+        """The title as the body prints it: one line, or as a layout class breaks it."""
+        return [self.title()] if self.title_override is None else list(self.title_override)
+
+    def layout(self, name: str) -> bool:
+        return name in self.layouts
+
     def paragraphs(self, key: str) -> list[str]:
         """The prose paragraphs printed under a section (none for the table sections)."""
         return {"overview": self.prose.overview, "problems": self.prose.problems,
                 "other_matters": self.prose.other}.get(key, [])
 
-    def heading(self, key: str) -> str:
+    def heading(self, key: str) -> str | None:
+        """The heading as printed (None: this report leaves it out)."""
+        if key in self.headings:
+            return self.headings[key]
         i = [s.key for s in SECTIONS].index(key)
         sep = "、 " if self.style.heading_space and key == "review_litigation" else "、"
         return f"{SECTION_NUMERALS[i]}{sep}{self.style.heading[key]}"
@@ -185,6 +203,17 @@ class SynthReport:
     def section4_cells(self) -> list[str]:
         return [self.num(self.numbers.section4[k]) for k in SECTION4_KEYS]
 
+    def section4_scrambled_header(self) -> list[str]:
+        """Table 四's header as a PDF-to-text extraction leaves it: the words of its merged,
+        multi-line header cells broken into pieces and out of order (one piece per line)."""
+        pieces = [SECTION4_SUIT_HEADER] + [g.label.split()[-1] for g in SECTION4_GROUPS]
+        for _ in SECTION4_GROUPS:
+            for _, label in SECTION4_OUTCOMES:
+                pieces += [label[:2], label[2:]] if len(label) == 4 else [label]
+        rng = self.lrng or random.Random(0)
+        rng.shuffle(pieces)
+        return pieces
+
     @staticmethod
     def section4_groups() -> list[str]:
         return [g.label.split()[-1] for g in SECTION4_GROUPS]
@@ -211,4 +240,6 @@ class SynthReport:
             "section2": s2, "section3": s3, "section4": s4,
             "prose": [] if corrupt else self.prose.figures,
             "faults": self.faults,
+            "layouts": list(self.layouts),
+            "departures": [] if corrupt else self.departures,
         }

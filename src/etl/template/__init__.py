@@ -10,6 +10,8 @@ from etl.template.definitions import (  # noqa: F401  (re-exported: this package
     CELL_STATES,
     DASH_TOKENS,
     PROSE_FIGURE_KEYS,
+    PROSE_RESULT_GROUPS,
+    PROSE_SECTION2_CELLS,
     RESULT_ROW_KEYS,
     ROWS_2021_ONLY,
     RULE_IDS,

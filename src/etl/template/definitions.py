@@ -20,7 +20,7 @@ ambiguous short labels (``3.其他``) are anchored by their context, never by po
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TEMPLATE_VERSIONS = ("2019", "2021")
 
@@ -365,5 +365,32 @@ PROSE_FIGURE_KEYS: dict[str, str] = {
                          "(review_total + suit_direct_total + suit_after_review_total)",
     "active_disclosed": "主动公开信息 N 条 (informational; no table cell)",
     "normative_in_force": "现行有效行政规范性文件 N 件 (section2 normative_documents.in_force)",
+    "normative_issued": "本年制发规范性文件 N 件 (section2 normative_documents.issued)",
+    "normative_repealed": "废止规范性文件 N 件 (section2 normative_documents.repealed)",
     "fees_charged_yuan": "收取信息处理费 N 元 (0 when 无收取)",
+    # applications by result (三、本年度办理结果): the 总计 column summed over the groups named
+    "results_granted": "予以公开 N 件 (group (一))",
+    "results_partial": "部分公开 N 件 (group (二))",
+    "results_granted_partial": "予以公开及部分公开 N 件 (groups (一) and (二))",
+    "results_denied": "不予公开 N 件 (group (三))",
+    "results_unable": "无法提供 N 件 (group (四))",
+    "results_rejected": "不予处理 N 件 (group (五))",
+    "results_other": "其他处理 N 件 (group (六))",
+}
+#: Prose figures that state the sum of result groups of table 三 (the 总计 column of their rows).
+PROSE_RESULT_GROUPS: dict[str, tuple[str, ...]] = {
+    "results_granted": ("(一)",),
+    "results_partial": ("(二)",),
+    "results_granted_partial": ("(一)", "(二)"),
+    "results_denied": ("(三)",),
+    "results_unable": ("(四)",),
+    "results_rejected": ("(五)",),
+    "results_other": ("(六)",),
+}
+#: Prose figures that state one cell of section 二: (category, metric) per template version.
+PROSE_SECTION2_CELLS: dict[str, dict[str, tuple[str, str]]] = {
+    "2021": {"normative_issued": ("normative_documents", "issued"),
+             "normative_repealed": ("normative_documents", "repealed"),
+             "normative_in_force": ("normative_documents", "in_force")},
+    "2019": {},
 }

@@ -1,0 +1,256 @@
+"""Table 三: items of its section -> cells (label-anchored, never by counting).
+
+Each table is read by the same small state machine: a label that names a row opens that row;
+the value tokens that follow (on the same line, or on the next lines for one-cell-per-line
+text) fill it in column order until it has as many cells as the template gives it.  A label
+that names no row (a wrapped label's tail, a vertical label's single characters, header words)
+changes nothing; a row label followed directly by another row label was a group heading
+(``(六)其他处理`` over its three sub-rows) and is replaced.  Runs of digits (crawler dumps) go to
+the digit solver with the table's identities.
+
+Columns: in a grid whose header names all seven columns (or all fifteen of section 四), cells
+are placed by their header; otherwise in the template's order, which every real header prints.
+
+Never a wrong number — when the text cannot place a cell, the cell is ``unknown`` with a note:
+a row with fewer values than columns (blank cells vanished from aligned text), more values than
+columns straight after one label (labels listed apart from their numbers, an extra column), a
+one-digit-per-cell run that breaks its own sum (blank cells vanish from glued text too).
+"""
+
+from __future__ import annotations
+
+from etl.model import Cell
+from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit_split, make_cell,
+                             split_cells, text_warnings)
+from etl.parse.items import Item, Token, norm
+from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continued
+from etl.parse.memo import memo_short
+from etl.parse.values import classify
+from etl.template import (
+    SECTION3_COLUMN_KEYS,
+    SECTION3_COLUMNS,
+    SECTION3_HEADER_GROUPS,
+    SECTION3_ROW_KEYS,
+    SECTION3_TOTAL_INDEX,
+    normalize_label,
+    section3_rows_for,
+)
+
+_GROUP6_ROWS = frozenset(("reject_confirm", "other_overdue_correction", "other_unpaid_fee"))
+#: the sums a run's cells obey, as (places of the parts, place of their total)
+_ROW_SUM = (((*range(SECTION3_TOTAL_INDEX),), SECTION3_TOTAL_INDEX),)
+# (word in the column's header text, column key), in the template's order
+_COLUMN_WORDS: tuple[tuple[str, str], ...] = tuple(
+    (normalize_label(w), c.key) for c in SECTION3_COLUMNS for w in c.header_words)
+_HEADER_GROUPS = tuple(normalize_label(g) for g in SECTION3_HEADER_GROUPS)
+#: the column a header text ending in a bare 其他 names (法人或其他组织 holds 其他 too)
+_OTHER_COLUMN = next(c.key for c in SECTION3_COLUMNS if not c.header_words)
+_OTHER_WORD = normalize_label(next(c.label for c in SECTION3_COLUMNS if not c.header_words))
+
+
+def _header_columns(column_texts: list[str]) -> dict[int, str] | None:
+    """{grid column: column key} from a table's header text per grid column (its label-only
+    rows' cells, normalized and joined top to bottom), when all seven columns are named exactly
+    once (else None: the values are then read in the template's order)."""
+    found: dict[int, str] = {}
+    for c, text in enumerate(column_texts):
+        key = _column_key(text)
+        if key is not None:
+            found[c] = key
+    if sorted(found.values()) != sorted(SECTION3_COLUMN_KEYS):
+        return None
+    return found
+
+
+@memo_short
+def _column_key(text: str) -> str | None:
+    """The column key a header text names, or None.  Memoised: every label-only row of a table
+    (group rows too) re-reads the header, and the header texts are the template's."""
+    words = text
+    for caption in _HEADER_GROUPS:
+        words = words.replace(caption, "")
+    key = next((k for w, k in _COLUMN_WORDS if w in words), None)
+    if key is None and words.endswith(_OTHER_WORD):
+        key = _OTHER_COLUMN
+    return key
+
+
+def _add_header_row(column_texts: list[str], grid_row: list[str]) -> None:
+    """Append a label-only row's cells to the header text of each grid column."""
+    if len(grid_row) > len(column_texts):
+        column_texts.extend([""] * (len(grid_row) - len(column_texts)))
+    for c, cell in enumerate(grid_row):
+        column_texts[c] += norm(cell)
+
+
+def _by_header(it: Item, columns: dict[int, str]) -> list[Token]:
+    """A table row's value cells in template column order, placed by their header; a column
+    the row has no cell for is blank."""
+    by_key = {columns[t.col]: t for t in it.values if t.col in columns}
+    return [by_key.get(k) or Token("", it.source, False, -1) for k in SECTION3_COLUMN_KEYS]
+
+
+def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
+    rows: dict[str, RowRead] = {}
+    headers: dict[int, list[str]] = {}          # table -> header text per grid column
+    columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
+    last_columns: tuple[int, dict[int, str]] | None = None   # (width, map) of the last table
+    current: RowRead | None = None
+    results_started = False
+    group6 = False
+    last_key: str | None = None
+    carry = ""                                  # label-only text since the last values
+    orphans: list[Token] = []                   # values no open row took (label after them?)
+    orphan_carry = ""
+    for idx, it in enumerate(items):
+        values = it.values                      # in header order when the header names them
+        label_norm = it.norm                    # (a property: read once)
+        if it.in_table and it.grid is not None:
+            if not values:
+                column_texts = headers.setdefault(it.table, [])
+                _add_header_row(column_texts, it.grid)
+                found = _header_columns(column_texts)
+                if found:
+                    columns[it.table] = found
+                    last_columns = (len(it.grid), found)
+            else:
+                cols = columns.get(it.table)
+                if cols is None and last_columns and last_columns[0] == len(it.grid):
+                    cols = last_columns[1]      # continued after a page break, same columns
+                if cols is not None:
+                    values = _by_header(it, cols)
+        if (label_norm and not values and not it.in_table and current is not None
+                and 0 < len(current.tokens) < N3 and not current.tokens[0].run
+                and WORD_CELL.match(label_norm)):
+            # one cell per line and the row is half read: a word that reports print instead of
+            # a number (未统计).  Only known words: a label's tail or a vertical label's
+            # character must never slide the row's numbers into the wrong columns.
+            current.tokens.append(Token(it.label, it.source))
+            continue
+        if label_norm:
+            key = match_row(label_norm)
+            if key is None and carry:
+                # a label broken over lines with the fragment cut in two (6.属于四类过程 / 性信息)
+                key = match_row_continued(carry, label_norm)
+            if key is None and orphans:
+                key = match_row_continued(orphan_carry, label_norm)
+            if orphans:
+                if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run):
+                    # the numbers sat between the two halves of a label whose first half named
+                    # no row (5.要求行政机关确认或 / numbers / 重新出具已获取信息)
+                    rows[key] = RowRead(key, orphan_carry + it.label, it.source, orphans)
+                    current, last_key = rows[key], key
+                    results_started = results_started or key in RESULTS
+                    orphans, carry = [], ""
+                    continue
+                warnings.append(f"section 3: {len(orphans)} value(s) outside any row "
+                                f"({orphans[0].source})")
+                orphans = []
+            carry = (carry + label_norm)[-40:] if key is None and not values else ""
+            if GROUP6 in label_norm:
+                group6 = True
+            if key is None and results_started and is_bare_other(label_norm) and (
+                    group6 or last_key in _GROUP6_ROWS):
+                key = "other_other"
+            if key == "total" and not results_started:
+                key = None                       # 总计 in the column header, not the (七) row
+            if key is not None:
+                if key in rows and rows[key].tokens:
+                    # a row we already read: a repeated header after a page break, or a title
+                    current = None
+                else:
+                    if current is not None and not current.tokens:
+                        rows.pop(current.key, None)      # it was a group heading
+                    current = rows[key] = RowRead(key, it.label, it.source)
+                    last_key = key
+                    results_started = results_started or key in RESULTS
+        if values:
+            for tok in values:
+                if tok.run and current is not None and current.tokens and current.tokens[0].run:
+                    # text inside a row's run (a dash, a word): one run, so the solver sees it
+                    first = current.tokens[0]
+                    current.tokens[0] = Token(first.raw + it.label + tok.raw, first.source, run=True)
+                    continue
+                # a run is a whole row (crawler); plain tokens fill a row one cell at a time
+                if current is not None and (tok.run and not current.tokens or
+                                            not tok.run and len(current.tokens) < N3
+                                            and not (current.tokens and current.tokens[0].run)):
+                    current.tokens.append(tok)
+                    current.last_item = idx
+                elif (current is not None and not tok.run and current.tokens
+                      and idx - current.last_item <= 1 and not current.tokens[0].run):
+                    # more numbers than columns straight after one label: not a row of this
+                    # table as printed (labels listed apart from their numbers, an extra
+                    # column) — its cells cannot be placed
+                    current.extra += 1
+                    current.last_item = idx
+                elif not tok.run and (orphans or (carry and rows)):
+                    # values after label text that named no row: hold them, the label's tail
+                    # may follow
+                    if not orphans:
+                        orphan_carry = carry
+                    orphans.append(tok)
+                    current = None
+                elif results_started or current is not None:
+                    if tok.raw.strip():
+                        warnings.append(f"section 3: value {tok.raw!r} outside any row ({tok.source})")
+            carry = ""
+    if orphans:
+        warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
+    return {k: r for k, r in rows.items() if r.tokens}
+
+
+def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) -> list[Cell]:
+    present = section3_rows_for(version)
+    runs = {k: r.tokens[0] for k, r in rows.items() if r.tokens and r.tokens[0].run}
+    splits = {}
+    if runs:
+        from etl.parse.digits import solve_section3
+
+        known = {}
+        for k, r in rows.items():
+            if k not in runs and len(r.tokens) == N3:
+                known[k] = [classify(t.raw)[0] for t in r.tokens]
+        table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
+        splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
+        for k, split in splits.items():
+            distrust_one_digit_split(split, _ROW_SUM, runs[k].raw)
+    cells: list[Cell] = []
+    for key in present:
+        r = rows.get(key)
+        if r is None:
+            cells.extend(make_cell("3", key, col, None) for col in SECTION3_COLUMN_KEYS)
+            continue
+        if key in runs:
+            cells.extend(split_cells("3", key, SECTION3_COLUMN_KEYS, splits[key], runs[key]))
+            continue
+        if r.extra or len(r.tokens) != N3:
+            # more values than columns, or fewer (blanks vanished): no column is certain
+            n = len(r.tokens) + r.extra
+            warnings.append(f"section 3 {key}: {n} values follow the label for {N3} columns; "
+                            f"its cells are unknown ({r.source})" if r.extra else
+                            f"section 3 {key}: {n} of {N3} cells printed; "
+                            f"their columns are unknown ({r.source})")
+            cells.extend(Cell("3", key, col, None, " ".join(t.raw for t in r.tokens), "unknown",
+                              r.source, f"{n} values for {N3} columns")
+                         for col in SECTION3_COLUMN_KEYS)
+            continue
+        # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
+        for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
+            value, state = classify(tok.raw)
+            cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source))
+    # rows the printed table has but this template version does not (2019 report with 2021 rows)
+    for key in rows:
+        if key not in present:
+            warnings.append(f"section 3: row {key} printed but not in the {version} template")
+    missing = [k for k in present if k not in rows]
+    if version == "2021" and "other_other" in rows and set(missing) >= {
+            "other_overdue_correction", "other_unpaid_fee"} and rows["other_other"].label and \
+            "其他处理" in rows["other_other"].label.replace(" ", ""):
+        warnings.append("section 3: the old single (六)其他处理 row is printed on a 2021-template "
+                        "report; stored under other_other")
+        missing = [k for k in missing if k not in ("other_overdue_correction", "other_unpaid_fee")]
+    if missing:
+        warnings.append("section 3: rows not found: " + ", ".join(missing))
+    text_warnings(cells, warnings)
+    return cells

@@ -1,0 +1,177 @@
+"""Table 四: fifteen values in the template's order (the header prints the groups in that order),
+placed by the header where a grid names all fifteen, by group where each group prints its own
+five, by the group sums where blank cells vanished."""
+
+from __future__ import annotations
+
+import re
+
+from etl.model import Cell
+from etl.parse.cells import distrust_one_digit_split, make_cell, text_warnings
+from etl.parse.items import Item, Token, norm
+from etl.parse.labels import match_group4
+from etl.parse.values import classify
+from etl.template import (
+    SECTION4_GROUPS,
+    SECTION4_KEYS,
+    SECTION4_OUTCOMES,
+    SECTION4_SUM_GROUPS,
+    normalize_label,
+)
+
+_OUTCOMES = [o for o, _ in SECTION4_OUTCOMES]
+
+
+def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
+    tokens = [t for it in items for t in it.values]
+    runs = [t for t in tokens if t.run]
+    cells: list[Cell] = []
+    keys = [(g.prefix, o) for g in SECTION4_GROUPS for o in _OUTCOMES]
+    if runs:
+        from etl.parse.digits import solve_section4
+
+        run = Token(" ".join(t.raw for t in runs), runs[0].source, run=True)
+        split = solve_section4(run.raw)
+        distrust_one_digit_split(split, SECTION4_SUM_GROUPS, run.raw)
+        for (g, o), v, st in zip(keys, split.values, split.states):
+            cells.append(Cell("4", g, o, v, run.raw, st, run.source, split.note))
+        return cells
+    if not tokens:
+        warnings.append("section 4: no values found")
+        return [Cell("4", g, o, None, "", "absent", "", "not printed") for g, o in keys]
+    placed = _section4_by_header(items)
+    if placed is not None:
+        cells = [make_cell("4", g, o, placed.get((g, o)) or Token("", "", False, -1)) for g, o in keys]
+        text_warnings(cells, warnings)
+        return cells
+    if len(tokens) != len(keys):
+        placed4 = _place_by_group_sums(tokens) if len(tokens) < len(keys) else None
+        if placed4 is not None:
+            warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; placed where "
+                            f"the group totals allow one answer")
+            return [Cell("4", g, o, *placed4[i]) for i, (g, o) in enumerate(keys)]
+        warnings.append(f"section 4: {len(tokens)} values for {len(keys)} cells; columns unknown")
+        raw = " ".join(t.raw for t in tokens)
+        return [Cell("4", g, o, None, raw, "unknown", tokens[0].source,
+                     f"{len(tokens)} values for {len(keys)} cells") for g, o in keys]
+    by_group = _section4_by_group(items)
+    if by_group:
+        # one small table per group (行政复议 / 直接起诉 / 复议后起诉), each under its own heading
+        cells = [make_cell("4", g.prefix, o, by_group[g.prefix].get(o)) for g in SECTION4_GROUPS
+                 for o in _OUTCOMES]
+    else:
+        cells = [make_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
+    text_warnings(cells, warnings)
+    return cells
+
+
+_MAX_PLACEMENTS = 200
+
+
+def _place_by_group_sums(tokens: list[Token]) -> list[tuple] | None:
+    """Blank cells vanish from aligned text, so fewer than fifteen values are printed.  Try every
+    placement of them, in order, into the fifteen cells and keep those where each group either
+    prints its 总计 as the sum of its four cells or is blank throughout (the report's own
+    identity, as the digit solver uses it).  A cell that is the same in every kept placement is
+    read (``inferred``, or ``blank`` when it is empty in all); the others are ``unknown``.
+    Returns (value, raw, state, source, note) per cell, or None when nothing is decided."""
+    from itertools import combinations
+
+    read = [classify(t.raw) for t in tokens]
+    if any(state == "text" for _, state in read):
+        return None
+    n, k = len(SECTION4_KEYS), len(tokens)
+    sols: list[tuple[int, ...]] = []
+    for combo in combinations(range(n), k):
+        slot: list = [None] * n
+        printed = [False] * n
+        for pos, (value, _) in zip(combo, read):
+            slot[pos], printed[pos] = value, True
+        ok = True
+        for parts, total in SECTION4_SUM_GROUPS:
+            if printed[total] and slot[total] is not None:
+                if sum(slot[i] or 0 for i in parts) != slot[total]:
+                    ok = False
+                    break
+            elif any(printed[i] for i in parts):
+                ok = False
+                break
+        if ok:
+            sols.append(combo)
+            if len(sols) > _MAX_PLACEMENTS:
+                return None
+    if not sols:
+        return None
+    out = []
+    note = f"{k} values for {n} cells: {len(sols)} placement(s) satisfy the group totals"
+    decided = False
+    for pos in range(n):
+        where = {combo.index(pos) if pos in combo else None for combo in sols}
+        if len(where) != 1:
+            out.append((None, "", "unknown", tokens[0].source, note))
+            continue
+        (i,) = where
+        decided = True
+        if i is None:
+            out.append((None, "", "blank", "", note))
+        else:
+            value, _ = read[i]
+            out.append((value, tokens[i].raw, "inferred", tokens[i].source, note))
+    return out if decided else None
+
+
+def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | None:
+    """{(group, outcome): token} for the one table whose header names all fifteen columns
+    (group over outcome) and that has exactly one row of values; else None."""
+    headers: dict[int, list[list[str]]] = {}
+    data: dict[int, list[Item]] = {}
+    for it in items:
+        if it.in_table and it.grid is not None:
+            (data if it.values else headers).setdefault(it.table, []).append(
+                it if it.values else it.grid)
+    for table, rows in data.items():
+        if len(rows) != 1 or table not in headers:
+            continue
+        hdr = headers[table]
+        width = max(len(r) for r in hdr)
+        found: dict[int, tuple[str, str]] = {}
+        for c in range(width):
+            text = "".join([norm(r[c]) for r in hdr if c < len(r)])
+            group = match_group4(text)
+            outcomes = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(text)]
+            if group and outcomes and len(set(outcomes)) == 1:
+                found[c] = (group, outcomes[0])
+        if len(found) == len(SECTION4_KEYS) and len(set(found.values())) == len(SECTION4_KEYS):
+            return {found[t.col]: t for t in rows[0].values if t.col in found}
+    return None
+
+
+_OUTCOME_RE = re.compile("|".join(re.escape(normalize_label(lab)) for _, lab in SECTION4_OUTCOMES))
+_OUTCOME_OF = {normalize_label(lab): o for o, lab in SECTION4_OUTCOMES}
+
+
+def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
+    """{group: {outcome: token}} when the values come in batches of five, each after exactly
+    one group label (and, where printed, a header naming the five outcomes in its order)."""
+    out: dict[str, dict[str, Token]] = {}
+    groups_seen: list[str] = []
+    header: list[str] | None = None
+    for it in items:
+        label_norm = it.norm
+        if label_norm and not it.values:
+            g = match_group4(label_norm)
+            if g:
+                groups_seen.append(g)
+            names = [_OUTCOME_OF[m.group()] for m in _OUTCOME_RE.finditer(label_norm)]
+            if len(names) == len(_OUTCOMES) and len(set(names)) == len(_OUTCOMES):
+                header = names
+            continue
+        if not it.values:
+            continue
+        if len(it.values) != len(_OUTCOMES) or len(set(groups_seen)) != 1 or groups_seen[-1] in out:
+            return None
+        order = header or _OUTCOMES
+        out[groups_seen[-1]] = dict(zip(order, it.values))
+        groups_seen, header = [], None
+    return out if len(out) == len(SECTION4_GROUPS) else None
+
