@@ -26,6 +26,16 @@ class RowRead:
     tokens: list[Token] = field(default_factory=list)
     extra: int = 0                  # values that followed a full row without a label between
     last_item: int = -1             # index of the item that gave the last token
+    first_item: int = -1            # index of the item that gave the first token
+    note: str = ""                  # how the row was placed when not beside its label
+    after_label: bool = False       # its label came right after another row label (a caption
+    #                                 over sub-rows, or labels listed apart from their values)
+
+    @property
+    def clean(self) -> bool:
+        """Read as printed: one item gave the whole row, nothing followed it."""
+        return (self.extra == 0 and self.first_item == self.last_item and self.first_item >= 0
+                and bool(self.tokens) and not self.tokens[0].run)
 
 
 def make_cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool = False) -> Cell:

@@ -96,7 +96,9 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``.  Memoised: every
     label of every report is looked at, and most are the template's own labels."""
     if not _ANCHOR.search(text):
-        return None                                  # every fragment ends in one of these
+        # every fragment ends in one of these; a short numbered line may still be a heading
+        # with a typo in it
+        return _near_heading(text) if len(text) <= _NEAR_MAX_LEN else None
     if _HAS_NUMERAL.search(text):
         for m in _HEADING.finditer(text):
             number = m.group("n1") or m.group("n2")
@@ -106,7 +108,50 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
         m = _BARE_HEADING.match(text)
         if m:
             return m.start(), m.end(), _FRAG_SECTION[norm(m.group("frag"))]
-    return None
+    return _near_heading(text) if len(text) <= _NEAR_MAX_LEN else None
+
+
+# A heading with a typo (四、政府信息公开行政法复议、行政诉讼情况) or the numeral of another section:
+# a short line that is a numeral and words within two edits of one of a section's printed
+# titles.  Table 三's numbered rows (四、结转下年度继续办理) are far from every title.
+_NEAR_MAX_LEN = 48
+_NUMBERED = re.compile(rf"^\s*(?:[{SECTION_NUMERALS}]\s*[、.．,，:：]?|[（(]\s*[{SECTION_NUMERALS}]\s*[)）])\s*(?P<words>\S.*)$")
+_TITLES = tuple((normalize_label(t), s.number) for s in SECTIONS for t in s.titles)
+
+
+def _near_heading(text: str) -> tuple[int, int, str] | None:
+    m = _NUMBERED.match(text)
+    if m is None:
+        return None
+    words = norm(m.group("words"))
+    best: list[tuple[int, str]] = []
+    for title, number in _TITLES:
+        limit = 2 if len(title) >= 8 else 1
+        d = edit_distance(words, title, limit)
+        if d <= limit:
+            best.append((d, number))
+    if not best:
+        return None
+    d = min(b[0] for b in best)
+    numbers = {n for dd, n in best if dd == d}
+    return (0, len(text.rstrip()), numbers.pop()) if len(numbers) == 1 else None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of two short strings, or limit + 1 once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        lo = i
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            lo = min(lo, cur[j])
+        if lo > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1] if prev[-1] <= limit else limit + 1
 
 
 
@@ -214,11 +259,16 @@ def _table_items(t: TableGrid) -> list[Item]:
     n_origin = len(origin) if origin else 0
     pages = t.pages
     n_pages = len(pages) if pages else 0
+    widths = t.widths
     for r, row in enumerate(t.rows):
         page = pages[r] if r < n_pages else t.page
+        if widths is not None and widths[r] < len(row):
+            row = row[:widths[r]]                       # padding the reader added: not cells
         # distinct source cells: a span repeated over grid columns is one cell (a colspan's
         # columns are adjacent, so comparing with the left neighbour is enough)
         orow = origin[r] if r < n_origin else None
+        if orow is not None and len(orow) != len(row):
+            orow = orow[:len(row)]
         if orow is not None and len(orow) == len(row):
             cells = []
             prev = None

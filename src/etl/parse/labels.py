@@ -75,7 +75,7 @@ def match_category(norm: str, version: str) -> str | None:
     return of[best.group()] if best else None
 
 
-_GROUP4_RE, _GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
+GROUP4_RE, GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
 
 
 @memo_short
@@ -83,9 +83,9 @@ def match_group4(norm: str) -> str | None:
     """The section-四 group (行政复议 / 未经复议直接起诉 / 复议后起诉) a normalized label names
     (the last one printed), or None.  Memoised like match_row."""
     last = None
-    for m in _GROUP4_RE.finditer(norm):
+    for m in GROUP4_RE.finditer(norm):
         last = m
-    return _GROUP4_OF[last.group()] if last else None
+    return GROUP4_OF[last.group()] if last else None
 
 
 _METRIC = {

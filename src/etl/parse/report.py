@@ -11,11 +11,11 @@ from etl.errors import ReportError
 from etl.model import ParsedReport
 from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
 from etl.parse.items import Heading, Item, build_stream
-from etl.parse.labels import match_row
+from etl.parse.labels import match_group4, match_row
 from etl.parse.table2 import section2_cells
 from etl.parse.table3 import read_section3, section3_cells
 from etl.parse.table4 import section4_cells
-from etl.template import SECTION_NUMERALS, template_for_year
+from etl.template import SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
 _PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
@@ -63,6 +63,25 @@ def _section_items(stream: list[Item | Heading], sections: dict, number: str,
     return out
 
 
+def split_table4(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """(table 三's items, table 四's items) of a stretch holding both: table 四 starts at the first
+    item after a row of table 三 that names a section-四 group or the 行政诉讼 header and no row
+    of table 三 (行政复议 / 行政诉讼 / 未经复议直接起诉 …)."""
+    seen_row = False
+    for i, x in enumerate(items):
+        label = x.norm
+        if not label:
+            continue
+        if match_row(label) is not None:
+            seen_row = True
+        elif seen_row and (match_group4(label) is not None or _SUIT_HEADER in label):
+            return items[:i], items[i:]
+    return items, []
+
+
+_SUIT_HEADER = normalize_label(SECTION4_SUIT_HEADER)
+
+
 def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
     """Text of the prose sections, one TextLine per source line (a crawler line cut into label
     and run items is glued back together)."""
@@ -95,7 +114,12 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     sections, seen = _sections(stream)
     s3_items = _section_items(stream, sections, "三",
                               starts=lambda x: match_row(x.norm) == "new_received")
-    rows3 = read_section3(s3_items, warnings)
+    s4_items = sections.get("四", [])
+    if "四" not in seen:
+        # no heading of section 四 (left out, or too far from any wording): table 四 is known by
+        # its own header rows, printed after table 三 (never read as part of it)
+        s3_items, s4_items = split_table4(s3_items)
+    rows3 = read_section3(s3_items)
     # A document that merely mentions a row label (a notice, a README quoting 本年新收…) is not
     # a report: without any section heading it needs several rows of table 三 to count as one.
     if not seen and len(rows3) < MIN_ROWS_WITHOUT_HEADINGS:
@@ -148,7 +172,7 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
 
     cells = section2_cells(s2_items, template, warnings)
     cells += section3_cells(rows3, template, warnings)
-    cells += section4_cells(sections.get("四", []), warnings)
+    cells += section4_cells(s4_items, warnings)
     for number in ("二", "三", "四"):
         if number not in seen:
             warnings.append(f"section {number} heading not found")

@@ -19,6 +19,8 @@ one-digit-per-cell run that breaks its own sum (blank cells vanish from glued te
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from etl.model import Cell
 from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit_split, make_cell,
                              split_cells, text_warnings)
@@ -27,6 +29,7 @@ from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continu
 from etl.parse.memo import memo_short
 from etl.parse.values import classify
 from etl.template import (
+    ROWS_2021_ONLY,
     SECTION3_COLUMN_KEYS,
     SECTION3_COLUMNS,
     SECTION3_HEADER_GROUPS,
@@ -90,8 +93,24 @@ def _by_header(it: Item, columns: dict[int, str]) -> list[Token]:
     return [by_key.get(k) or Token("", it.source, False, -1) for k in SECTION3_COLUMN_KEYS]
 
 
-def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
+@dataclass
+class Table3:
+    """Table 三 as read: its rows, and every whole row of values (seven plain cells) in document
+    order, so that rows printed apart from their labels can be placed afterwards."""
+    rows: dict[str, RowRead]
+    value_rows: list[tuple[int, list[Token]]] = field(default_factory=list)
+    stray: int = 0                  # values no row took (printed outside any row as read)
+    warnings: list[str] = field(default_factory=list)   # what reading met (given out by section3_cells)
+
+    def __len__(self) -> int:       # rows read (a value row counts: it is a row of the table)
+        return max(len(self.rows), len(self.value_rows))
+
+
+def read_section3(items: list[Item]) -> Table3:
+    warnings: list[str] = []
     rows: dict[str, RowRead] = {}
+    value_rows: list[tuple[int, list[Token]]] = []
+    stray = 0
     headers: dict[int, list[str]] = {}          # table -> header text per grid column
     columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
     last_columns: tuple[int, dict[int, str]] | None = None   # (width, map) of the last table
@@ -102,9 +121,13 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
     carry = ""                                  # label-only text since the last values
     orphans: list[Token] = []                   # values no open row took (label after them?)
     orphan_carry = ""
+    orphan_item = -1
+    after_label = False                         # the last item was a row label without values
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
         label_norm = it.norm                    # (a property: read once)
+        if values and label_norm and it.in_table and _blank(values) and match_row(label_norm) is None:
+            values = []                         # a caption or header row: its empty cells are no values
         if it.in_table and it.grid is not None:
             if not values:
                 column_texts = headers.setdefault(it.table, [])
@@ -119,6 +142,8 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     cols = last_columns[1]      # continued after a page break, same columns
                 if cols is not None:
                     values = _by_header(it, cols)
+        if len(values) == N3 and not values[0].run:
+            value_rows.append((idx, values))
         if (label_norm and not values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
                 and WORD_CELL.match(label_norm)):
@@ -138,13 +163,15 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                 if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run):
                     # the numbers sat between the two halves of a label whose first half named
                     # no row (5.要求行政机关确认或 / numbers / 重新出具已获取信息)
-                    rows[key] = RowRead(key, orphan_carry + it.label, it.source, orphans)
+                    rows[key] = RowRead(key, orphan_carry + it.label, it.source, orphans,
+                                        last_item=orphan_item, first_item=orphan_item)
                     current, last_key = rows[key], key
                     results_started = results_started or key in RESULTS
                     orphans, carry = [], ""
                     continue
                 warnings.append(f"section 3: {len(orphans)} value(s) outside any row "
                                 f"({orphans[0].source})")
+                stray += len(orphans)
                 orphans = []
             carry = (carry + label_norm)[-40:] if key is None and not values else ""
             if GROUP6 in label_norm:
@@ -155,15 +182,21 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
             if key == "total" and not results_started:
                 key = None                       # 总计 in the column header, not the (七) row
             if key is not None:
+                if (current is not None and current.tokens and _blank(current.tokens)
+                        and _ORDER[key] < _ORDER[current.key]):
+                    # a row of empty cells, then a row the template prints before it: that was
+                    # a group caption printed as a row ((六)其他处理 over its sub-rows)
+                    rows.pop(current.key, None)
                 if key in rows and rows[key].tokens:
                     # a row we already read: a repeated header after a page break, or a title
                     current = None
                 else:
                     if current is not None and not current.tokens:
                         rows.pop(current.key, None)      # it was a group heading
-                    current = rows[key] = RowRead(key, it.label, it.source)
+                    current = rows[key] = RowRead(key, it.label, it.source, after_label=after_label)
                     last_key = key
                     results_started = results_started or key in RESULTS
+            after_label = key is not None and not values
         if values:
             for tok in values:
                 if tok.run and current is not None and current.tokens and current.tokens[0].run:
@@ -175,6 +208,8 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                 if current is not None and (tok.run and not current.tokens or
                                             not tok.run and len(current.tokens) < N3
                                             and not (current.tokens and current.tokens[0].run)):
+                    if not current.tokens:
+                        current.first_item = idx
                     current.tokens.append(tok)
                     current.last_item = idx
                 elif (current is not None and not tok.run and current.tokens
@@ -189,19 +224,111 @@ def read_section3(items: list[Item], warnings: list[str]) -> dict[str, RowRead]:
                     # may follow
                     if not orphans:
                         orphan_carry = carry
+                        orphan_item = idx
                     orphans.append(tok)
                     current = None
-                elif results_started or current is not None:
+                else:
                     if tok.raw.strip():
-                        warnings.append(f"section 3: value {tok.raw!r} outside any row ({tok.source})")
+                        stray += 1
+                        if results_started or current is not None:
+                            warnings.append(f"section 3: value {tok.raw!r} outside any row ({tok.source})")
             carry = ""
+            after_label = False
     if orphans:
         warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
-    return {k: r for k, r in rows.items() if r.tokens}
+        stray += len(orphans)
+    return Table3({k: r for k, r in rows.items() if r.tokens}, value_rows, stray, warnings)
 
 
-def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) -> list[Cell]:
+def _blank(tokens: list[Token]) -> bool:
+    return not any(t.raw.strip() for t in tokens)
+
+
+_ORDER = {k: i for i, k in enumerate(SECTION3_ROW_KEYS)}
+
+
+# ---- rows printed apart from their labels ----------------------------------------------------
+
+def _printed_row_lists(version: str) -> list[tuple[str, ...]]:
+    """The row lists a table of this version prints: every row, or (2021) with the old single
+    (六)其他处理 row instead of its three sub-rows."""
+    full = section3_rows_for(version)
+    single = tuple(k for k in full if k not in ROWS_2021_ONLY)
+    return [full] if single == full else [full, single]
+
+
+def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, RowRead] | None, str]:
+    """Value rows whose labels are not beside them (PDF-to-Markdown / OCR text: value-only rows,
+    the labels as loose lines around them): when there are exactly as many whole value rows as
+    the template prints rows, row i is the template's row i.  Taken only when that agrees with
+    every row read beside its label, and the table's own identities hold for it (identity and
+    results_sum, each checked in at least one column); else (None, why)."""
+    clean = {r.first_item: key for key, r in table.rows.items() if r.clean and not r.after_label}
+    vr = table.value_rows
+    loose = sum(1 for idx, _ in vr if idx not in clean)
+    why = (f"{len(vr)} whole value rows for the {' or '.join(str(len(h)) for h in _printed_row_lists(version))} "
+           f"rows the {version} template prints")
+    for rows in _printed_row_lists(version):
+        if len(rows) != len(vr):
+            continue
+        order = {idx: key for (idx, _), key in zip(vr, rows)}
+        if any(order.get(idx) != key for idx, key in clean.items()):
+            why = "the rows read beside their labels are not in the template's order"
+            continue
+        values = {key: [classify(t.raw)[0] for t in toks] for (_, toks), key in zip(vr, rows)}
+        ok, why = _identities_hold(values, rows)
+        if not ok:
+            continue
+        note = (f"printed apart from its label: {loose} of {len(rows)} value rows placed in the "
+                f"template's row order; identity and results_sum hold")
+        placed: dict[str, RowRead] = {}
+        for (idx, toks), key in zip(vr, rows):
+            r = RowRead(key, "", toks[0].source if toks else "", list(toks), 0, idx, idx)
+            if idx not in clean:
+                r.note = note
+            placed[key] = r
+        return placed, note
+    return None, why
+
+
+def _identities_hold(values: dict[str, list], rows: tuple[str, ...]) -> tuple[bool, str]:
+    four = ("new_received", "carried_over", "total", "carried_forward")
+    results = [k for k in rows if k in RESULTS]
+    n_identity = n_results = 0
+    for c, col in enumerate(SECTION3_COLUMN_KEYS):
+        nr, co, tt, cf = (values[k][c] for k in four)
+        if None not in (nr, co, tt, cf):
+            n_identity += 1
+            if nr + co != tt + cf:
+                return False, f"identity fails in column {col} when placed in the template's order"
+        parts = [values[k][c] for k in results]
+        if tt is not None and None not in parts:
+            n_results += 1
+            if sum(parts) != tt:
+                return False, f"results_sum fails in column {col} when placed in the template's order"
+    if not n_identity or not n_results:
+        return False, "identity and results_sum cannot both be checked (blank cells)"
+    return True, ""
+
+
+def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cell]:
     present = section3_rows_for(version)
+    rows = table.rows
+    unplaced = ""                               # why loose value rows could not be placed
+    clean_items = {r.first_item for r in rows.values() if r.clean}
+    loose = (not any(r.tokens[0].run for r in rows.values())     # (runs: the digit solver's)
+             and any(idx not in clean_items for idx, _ in table.value_rows))
+    placed, why = _place_in_template_order(table, version) if loose else (None, "")
+    if placed is not None:
+        rows = placed
+        warnings.append(f"section 3: {why}")       # (what reading met is superseded)
+    else:
+        warnings.extend(table.warnings)
+    if loose and placed is None:
+        unplaced = why
+        # labels are printed apart from the values here: a row read right after another row
+        # label may have taken the values of the row before it
+        rows = {k: r for k, r in rows.items() if not (r.after_label and r.clean)}
     runs = {k: r.tokens[0] for k, r in rows.items() if r.tokens and r.tokens[0].run}
     splits = {}
     if runs:
@@ -218,6 +345,13 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
     cells: list[Cell] = []
     for key in present:
         r = rows.get(key)
+        if r is None and (unplaced or table.stray):
+            # values were printed that no row took: this row is not "not printed", it was
+            # not read (never claim absent when something was misread)
+            note = (f"value rows printed apart from their labels could not be placed: {unplaced}"
+                    if unplaced else f"{table.stray} value(s) printed outside any row as read")
+            cells.extend(Cell("3", key, col, None, "", "unknown", "", note) for col in SECTION3_COLUMN_KEYS)
+            continue
         if r is None:
             cells.extend(make_cell("3", key, col, None) for col in SECTION3_COLUMN_KEYS)
             continue
@@ -235,6 +369,12 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
                               r.source, f"{n} values for {N3} columns")
                          for col in SECTION3_COLUMN_KEYS)
             continue
+        if r.note:
+            for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
+                value, state = classify(tok.raw)
+                cells.append(Cell("3", key, col, value, tok.raw.strip(),
+                                  "inferred" if state == "number" else state, tok.source, r.note))
+            continue
         # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
         for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
             value, state = classify(tok.raw)
@@ -243,7 +383,7 @@ def section3_cells(rows: dict[str, RowRead], version: str, warnings: list[str]) 
     for key in rows:
         if key not in present:
             warnings.append(f"section 3: row {key} printed but not in the {version} template")
-    missing = [k for k in present if k not in rows]
+    missing = [k for k in present if k not in rows and not unplaced and not table.stray]
     if version == "2021" and "other_other" in rows and set(missing) >= {
             "other_overdue_correction", "other_unpaid_fee"} and rows["other_other"].label and \
             "其他处理" in rows["other_other"].label.replace(" ", ""):

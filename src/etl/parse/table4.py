@@ -9,24 +9,45 @@ import re
 from etl.model import Cell
 from etl.parse.cells import distrust_one_digit_split, make_cell, text_warnings
 from etl.parse.items import Item, Token, norm
+from etl.parse.labels import GROUP4_OF as _GROUP4_OF
+from etl.parse.labels import GROUP4_RE as _GROUP4_RE
 from etl.parse.labels import match_group4
 from etl.parse.values import classify
 from etl.template import (
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUIT_HEADER,
     SECTION4_SUM_GROUPS,
     normalize_label,
 )
 
 _OUTCOMES = [o for o, _ in SECTION4_OUTCOMES]
+_OUTCOME_RE = re.compile("|".join(re.escape(normalize_label(lab)) for _, lab in SECTION4_OUTCOMES))
+_OUTCOME_OF = {normalize_label(lab): o for o, lab in SECTION4_OUTCOMES}
+_KEYS = [(g.prefix, o) for g in SECTION4_GROUPS for o in _OUTCOMES]
+_SUIT_HEADER = normalize_label(SECTION4_SUIT_HEADER)
+
+
+def _header_row(it: Item) -> bool:
+    """A row of header words whose empty cells are no values: its label names an outcome
+    (结果维持 …), or 行政诉讼 without naming which kind, or more than one group."""
+    label = it.norm
+    if not label or not it.values or any(t.raw.strip() for t in it.values):
+        return False
+    if _OUTCOME_RE.search(label):
+        return True
+    named = {_GROUP4_OF[m.group()] for m in _GROUP4_RE.finditer(label)}
+    if _SUIT_HEADER in label and not named - {SECTION4_GROUPS[0].prefix}:
+        named.add(_SUIT_HEADER)             # 行政诉讼 over both kinds of suit, not one group
+    return len(named) > 1
 
 
 def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
-    tokens = [t for it in items for t in it.values]
+    tokens = [t for it in items if not _header_row(it) for t in it.values]
     runs = [t for t in tokens if t.run]
     cells: list[Cell] = []
-    keys = [(g.prefix, o) for g in SECTION4_GROUPS for o in _OUTCOMES]
+    keys = _KEYS
     if runs:
         from etl.parse.digits import solve_section4
 
@@ -41,6 +62,8 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
         return [Cell("4", g, o, None, "", "absent", "", "not printed") for g, o in keys]
     placed = _section4_by_header(items)
     if placed is not None:
+        # a grid whose header names group and outcome over every column: each value sits under
+        # its own header cell
         cells = [make_cell("4", g, o, placed.get((g, o)) or Token("", "", False, -1)) for g, o in keys]
         text_warnings(cells, warnings)
         return cells
@@ -57,12 +80,58 @@ def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
     by_group = _section4_by_group(items)
     if by_group:
         # one small table per group (行政复议 / 直接起诉 / 复议后起诉), each under its own heading
-        cells = [make_cell("4", g.prefix, o, by_group[g.prefix].get(o)) for g in SECTION4_GROUPS
-                 for o in _OUTCOMES]
+        cells = _in_order([by_group[g].get(o) for g, o in keys], tokens, warnings)
     else:
         cells = [make_cell("4", g, o, tok) for (g, o), tok in zip(keys, tokens)]
     text_warnings(cells, warnings)
     return cells
+
+
+def _in_order(by_header: list[Token | None], printed: list[Token] | None,
+              warnings: list[str]) -> list[Cell]:
+    """Cells as a header line places them, when it agrees with the template's order (the
+    national template fixes it).  A header line naming the outcomes in another order is a
+    scrambled one (merged header cells extracted out of order) unless the values say otherwise: the
+    fifteen values in printed order are the template's when their groups hold total = sum of
+    outcomes; the header's order is taken only when it holds them and that one does not."""
+    if printed is None or all(a is b for a, b in zip(by_header, printed)):
+        return [make_cell("4", g, o, tok) for (g, o), tok in zip(_KEYS, by_header)]
+    in_template = _sums_hold([classify(t.raw)[0] for t in printed])
+    in_header = _sums_hold([None if t is None else classify(t.raw)[0] for t in by_header])
+    if in_template:
+        chosen, why = printed, "the fifteen values in the template's order hold every group's sum"
+    elif in_header:
+        chosen, why = by_header, "the header's order holds every group's sum and the template's does not"
+    else:
+        warnings.append("section 4: the header names the columns out of the template's order and "
+                        "the group sums decide neither; cells unknown")
+        raw = " ".join(t.raw for t in printed)
+        return [Cell("4", g, o, None, raw, "unknown", printed[0].source,
+                     "header out of the template's order; group sums decide neither order")
+                for g, o in _KEYS]
+    note = f"header printed out of the template's order: {why}"
+    warnings.append(f"section 4: {note}")
+    out = []
+    for (g, o), tok in zip(_KEYS, chosen):
+        c = make_cell("4", g, o, tok)
+        if c.state == "number":
+            c.state = "inferred"
+        c.note = note
+        out.append(c)
+    return out
+
+
+def _sums_hold(values: list) -> bool:
+    """Every group of section 四 holds total = sum of its four outcomes (a group with a blank
+    cell is not checked), and at least one group is checked."""
+    checked = 0
+    for parts, total in SECTION4_SUM_GROUPS:
+        if None in [values[i] for i in (*parts, total)]:
+            continue
+        checked += 1
+        if sum(values[i] for i in parts) != values[total]:
+            return False
+    return checked > 0
 
 
 _MAX_PLACEMENTS = 200
@@ -127,8 +196,9 @@ def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | Non
     data: dict[int, list[Item]] = {}
     for it in items:
         if it.in_table and it.grid is not None:
-            (data if it.values else headers).setdefault(it.table, []).append(
-                it if it.values else it.grid)
+            values = it.values and not _header_row(it)
+            (data if values else headers).setdefault(it.table, []).append(
+                it if values else it.grid)
     for table, rows in data.items():
         if len(rows) != 1 or table not in headers:
             continue
@@ -146,8 +216,6 @@ def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | Non
     return None
 
 
-_OUTCOME_RE = re.compile("|".join(re.escape(normalize_label(lab)) for _, lab in SECTION4_OUTCOMES))
-_OUTCOME_OF = {normalize_label(lab): o for o, lab in SECTION4_OUTCOMES}
 
 
 def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
@@ -158,7 +226,7 @@ def _section4_by_group(items: list[Item]) -> dict[str, dict[str, Token]] | None:
     header: list[str] | None = None
     for it in items:
         label_norm = it.norm
-        if label_norm and not it.values:
+        if label_norm and (not it.values or _header_row(it)):
             g = match_group4(label_norm)
             if g:
                 groups_seen.append(g)
