@@ -39,6 +39,9 @@ NUM = r"(?P<num>\d(?<![\d.．]\d)\d*(?:[.．]\d+)?)"
 _GAP = r"[^\d,，。;；:：!！?？\n%％]"
 _AMOUNT = r"(?:共计|总计|合计|累计|共|计)?"
 
+# a result count right after its word: 不予公开5件 / 予以公开的申请共计42件
+_RESULT_TAIL = r"(?:的)?(?:申请)?(?:件数|数量)?(?:为)?" + _AMOUNT + NUM + r"件(?!次)"
+
 # Each key: patterns tried on the joined text.  Word lists that must not appear in the gap are
 # given as lookaheads so that e.g. 受理行政复议申请 is never an application count.
 _NOT_REVIEW = r"(?!" + _GAP + r"*?(?:复议|诉讼|举报|投诉|信访))"
@@ -92,6 +95,37 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         # 集中发布现行有效行政规范性文件393件
         r"现行有效(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
     ),
+    "normative_issued": (
+        # 动态更新本年度制发的规范性文件77件 / 本年制发规范性文件12件
+        r"制发(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
+    ),
+    "normative_repealed": (
+        # 废止规范性文件3件
+        r"废止(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
+    ),
+    # by result (三、本年度办理结果): 予以公开及部分公开258件，占33.9%；不予公开35件；
+    # 因本机关不掌握等原因无法提供265件；不予处理158件；其他处理0件
+    "results_granted_partial": (
+        r"予以公开(?:和|及|与|、|以及)部分公开" + _RESULT_TAIL,
+    ),
+    "results_granted": (
+        r"(?<!不)予以公开(?!(?:和|及|与|、|以及)部分公开)" + _RESULT_TAIL,
+    ),
+    "results_partial": (
+        r"(?<![和及与、])部分公开" + _RESULT_TAIL,
+    ),
+    "results_denied": (
+        r"不予(?:以)?公开" + _RESULT_TAIL,
+    ),
+    "results_unable": (
+        r"无法提供" + _RESULT_TAIL,
+    ),
+    "results_rejected": (
+        r"不予处理" + _RESULT_TAIL,
+    ),
+    "results_other": (
+        r"其他处理" + _RESULT_TAIL,
+    ),
     "fees_charged_yuan": (
         # 收取信息处理费共计380元 / 全年收取政府信息公开信息处理费0元
         r"收取" + _GAP + r"{0,12}?处理费" + _AMOUNT + NUM + r"(?P<unit>万元|元)",
@@ -111,8 +145,10 @@ _SKIP_WORDS = ("去年", "上年", "上一年", "前年", "往年", "同比", "�
 # government reviews its departments), not one brought against it: skip those clauses.
 _KEY_SKIP = {"review_total": ("受理", "审理", "办理", "收到", "处理"),
              "suit_total": ("受理", "审理", "办理", "收到", "处理")}
-# …and once a sentence has said 其中 / 包括, what follows in it are parts of a total
+# …and once a sentence has said 其中 / 包括, what follows in it are parts of a total (but the
+# figures by result are such parts: 办结81件，其中：予以公开42件…)
 _PART_WORDS = ("其中", "包括")
+_PARTS_OK = frozenset(k for k in PROSE_FIGURE_KEYS if k.startswith("results_"))
 _YEAR = re.compile(r"(20\d\d)年")
 _TEXT_MAX = 160
 
@@ -132,7 +168,8 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
                 if best is not None and m.start() >= best[0]:
                     break
                 value = _value(m)
-                if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ())):
+                if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ()),
+                                                   parts_ok=key in _PARTS_OK):
                     continue
                 if not _about_applications(key, text, m):
                     continue
@@ -228,7 +265,8 @@ def _value(m: re.Match) -> int | float | None:
     return int(value) if value == int(value) else value
 
 
-def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = ()) -> bool:
+def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = (),
+               parts_ok: bool = False) -> bool:
     end = m.end()
     clause_start = _last_break(text, m.start(), _CLAUSE_END)
     prefix = text[clause_start:end]
@@ -238,7 +276,7 @@ def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ..
         return False
     sentence_start = _last_break(text, m.start(), _SENTENCE_END)
     before = text[sentence_start:m.start()]
-    if any(w in before for w in _PART_WORDS):
+    if not parts_ok and any(w in before for w in _PART_WORDS):
         return False
     # a percentage or ratio right after the number is not a count
     if text[end:end + 1] in ("%", "％", "‰"):

@@ -3,13 +3,12 @@ identity and hand the prose to the prose extractor."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from etl.document import Document, TextLine
 from etl.errors import ReportError
 from etl.model import ParsedReport
-from etl.parse.identity import detect_template, prose_identity, template_warning, title_identity
+from etl.parse.identity import detect_template, find_identity, template_warning
 from etl.parse.items import Heading, Item, build_stream
 from etl.parse.labels import match_group4, match_row
 from etl.parse.table2 import section2_cells
@@ -18,7 +17,6 @@ from etl.parse.table4 import section4_cells
 from etl.template import SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
-_PUBLISHED_YEAR = re.compile(r"^(?:19|20)\d{2}\b")
 
 #: Rows of table 三 a document must print to be read as a report when no heading is found.
 MIN_ROWS_WITHOUT_HEADINGS = 3
@@ -127,26 +125,11 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
                           f"{len(rows3)} table 三 rows and no section headings of an annual report found")
 
     # identity ---------------------------------------------------------------------------
-    source: dict[str, str] = {}
-    head_lines = [doc.title] if doc.title else []
-    head_lines += [x.text for x in stream[:12] if isinstance(x, Item) and not x.in_table]
-    agency, year, title = title_identity(head_lines)
-    if agency:
-        source["agency"] = "title"
-    if year:
-        source["year"] = "title"
-    if not agency or not year:
-        prose_text = "\n".join(x.text for x in sections.get(None, [])[:40] + sections.get("一", [])[:20])
-        p_agency, p_year = prose_identity(prose_text)
-        if not agency and p_agency:
-            agency, source["agency"] = p_agency, "prose"
-        if not year and p_year:
-            year, source["year"] = p_year, "prose"
-    if not agency and doc.meta.get("publisher"):
-        agency, source["agency"] = doc.meta["publisher"], "publisher"
-    if not year and _PUBLISHED_YEAR.match(doc.meta.get("published", "")):
-        # reports are due by 31 January for the previous year
-        year, source["year"] = int(doc.meta["published"][:4]) - 1, "published"
+    ident = find_identity(
+        doc.title, [x.text for x in stream[:12] if isinstance(x, Item) and not x.in_table],
+        "\n".join(x.text for x in sections.get(None, [])[:40] + sections.get("一", [])[:20]),
+        [b.text for b in doc.blocks[-8:] if isinstance(b, TextLine)], doc.meta)
+    agency, year, title, source = ident.agency, ident.year, ident.title, ident.source
     for k in ("agency", "year", "agency_id", "region_path", "level"):
         if manifest.get(k) not in (None, ""):
             source[k] = "manifest"

@@ -32,10 +32,12 @@ from etl.template import (
     ROWS_2021_ONLY,
     SECTION3_COLUMN_KEYS,
     SECTION3_COLUMNS,
+    SECTION3_GROUPS,
     SECTION3_HEADER_GROUPS,
     SECTION3_ROW_KEYS,
     SECTION3_TOTAL_INDEX,
     normalize_label,
+    section3_row,
     section3_rows_for,
 )
 
@@ -126,7 +128,8 @@ def read_section3(items: list[Item]) -> Table3:
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
         label_norm = it.norm                    # (a property: read once)
-        if values and label_norm and it.in_table and _blank(values) and match_row(label_norm) is None:
+        if (values and label_norm and it.in_table and _blank(values) and match_row(label_norm) is None
+                and not is_bare_other(label_norm)):
             values = []                         # a caption or header row: its empty cells are no values
         if it.in_table and it.grid is not None:
             if not values:
@@ -282,13 +285,21 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
         note = (f"printed apart from its label: {loose} of {len(rows)} value rows placed in the "
                 f"template's row order; identity and results_sum hold")
         placed: dict[str, RowRead] = {}
+        single = not set(ROWS_2021_ONLY) & set(rows)
         for (idx, toks), key in zip(vr, rows):
-            r = RowRead(key, "", toks[0].source if toks else "", list(toks), 0, idx, idx)
+            label = _SINGLE_OTHER_LABEL if single and key == "other_other" else section3_row(key).label
+            r = RowRead(key, label, toks[0].source if toks else "", list(toks), 0, idx, idx)
             if idx not in clean:
                 r.note = note
             placed[key] = r
         return placed, note
     return None, why
+
+
+#: the label of the single (六)其他处理 row (2019 template, and 2021 reports on the old form)
+_OTHER_GROUP = section3_row("other_other").group or ""
+_SINGLE_OTHER_LABEL = _OTHER_GROUP + SECTION3_GROUPS[_OTHER_GROUP][0]
+_OTHER_WORD_NORM = normalize_label(SECTION3_GROUPS[_OTHER_GROUP][0])      # 其他处理
 
 
 def _identities_hold(values: dict[str, list], rows: tuple[str, ...]) -> tuple[bool, str]:
@@ -322,8 +333,10 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
     if placed is not None:
         rows = placed
         warnings.append(f"section 3: {why}")       # (what reading met is superseded)
+        stray = 0
     else:
         warnings.extend(table.warnings)
+        stray = table.stray
     if loose and placed is None:
         unplaced = why
         # labels are printed apart from the values here: a row read right after another row
@@ -342,14 +355,19 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
         splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
         for k, split in splits.items():
             distrust_one_digit_split(split, _ROW_SUM, runs[k].raw)
+    # the old single (六)其他处理 row printed on a 2021-template report: its three sub-rows are
+    # not printed (absent), whatever else was misread
+    single_form = (version == "2021" and "other_other" in rows
+                   and not any(k in rows for k in ROWS_2021_ONLY)
+                   and _OTHER_WORD_NORM in normalize_label(rows["other_other"].label))
     cells: list[Cell] = []
     for key in present:
         r = rows.get(key)
-        if r is None and (unplaced or table.stray):
+        if r is None and (unplaced or stray) and not (single_form and key in ROWS_2021_ONLY):
             # values were printed that no row took: this row is not "not printed", it was
             # not read (never claim absent when something was misread)
             note = (f"value rows printed apart from their labels could not be placed: {unplaced}"
-                    if unplaced else f"{table.stray} value(s) printed outside any row as read")
+                    if unplaced else f"{stray} value(s) printed outside any row as read")
             cells.extend(Cell("3", key, col, None, "", "unknown", "", note) for col in SECTION3_COLUMN_KEYS)
             continue
         if r is None:
@@ -383,13 +401,11 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
     for key in rows:
         if key not in present:
             warnings.append(f"section 3: row {key} printed but not in the {version} template")
-    missing = [k for k in present if k not in rows and not unplaced and not table.stray]
-    if version == "2021" and "other_other" in rows and set(missing) >= {
-            "other_overdue_correction", "other_unpaid_fee"} and rows["other_other"].label and \
-            "其他处理" in rows["other_other"].label.replace(" ", ""):
+    missing = [k for k in present if k not in rows and not unplaced and not stray]
+    if single_form:
         warnings.append("section 3: the old single (六)其他处理 row is printed on a 2021-template "
                         "report; stored under other_other")
-        missing = [k for k in missing if k not in ("other_overdue_correction", "other_unpaid_fee")]
+        missing = [k for k in missing if k not in ROWS_2021_ONLY]
     if missing:
         warnings.append("section 3: rows not found: " + ", ".join(missing))
     text_warnings(cells, warnings)

@@ -45,6 +45,13 @@ def _header_row(it: Item) -> bool:
 
 def section4_cells(items: list[Item], warnings: list[str]) -> list[Cell]:
     tokens = [t for it in items if not _header_row(it) for t in it.values]
+    if len(tokens) > len(_KEYS) and not any(t.run for t in tokens):
+        # empty cells at the edges of a grid wider than the table (a label column left empty, a
+        # PDF's column lines shared with the table above): never more values than cells
+        while len(tokens) > len(_KEYS) and not tokens[0].raw.strip():
+            tokens = tokens[1:]
+        while len(tokens) > len(_KEYS) and not tokens[-1].raw.strip():
+            tokens = tokens[:-1]
     runs = [t for t in tokens if t.run]
     cells: list[Cell] = []
     keys = _KEYS
