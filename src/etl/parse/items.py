@@ -119,6 +119,11 @@ _NUMBERED = re.compile(rf"^\s*(?:[{SECTION_NUMERALS}]\s*[、.．,，:：]?|[（(
 _TITLES = tuple((normalize_label(t), s.number) for s in SECTIONS for t in s.titles)
 
 
+#: words left on a heading's line after its fragment that still belong to it (及改进情况)
+_HEADING_TAIL = 12
+_SENTENCE = re.compile(r"[。；;，,！!？?]")
+
+
 def _near_heading(text: str) -> tuple[int, int, str] | None:
     m = _NUMBERED.match(text)
     if m is None:
@@ -327,6 +332,10 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
         if before.strip():
             out.append(Item(before.strip(), [], item.source, before,
                             item.line, item.page, item.in_table))
+        rest = label[end:]
+        if not item.values and rest.strip() and len(rest.strip()) <= _HEADING_TAIL \
+                and not _SENTENCE.search(rest):
+            end = len(label)                # the heading's own last words (…及改进情况)
         out.append(Heading(number, label[start:end], item.source))
         current[0] = order
         label, offset, changed = label[end:], 0, True

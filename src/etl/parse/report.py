@@ -10,7 +10,9 @@ from etl.errors import ReportError
 from etl.model import ParsedReport
 from etl.parse.identity import detect_template, find_identity, template_warning
 from etl.parse.items import Heading, Item, build_stream
+from etl.parse import conformance
 from etl.parse.labels import match_group4, match_row
+from etl.parse.prose import extract_figures
 from etl.parse.table2 import section2_cells
 from etl.parse.table3 import read_section3, section3_cells
 from etl.parse.table4 import section4_cells
@@ -58,6 +60,31 @@ def _section_items(stream: list[Item | Heading], sections: dict, number: str,
             if ends(x):
                 break
             out.append(x)
+    return out
+
+
+_GRID_FORMS = ("html", "docx", "markdown")      # a table split in two is the document's own there
+
+
+def _departures(doc: Document, stream: list[Item | Heading], seen: list[str], cells,
+                s3_items: list[Item]) -> list[str]:
+    """template_conformance findings about the sections: headings off the template's wording or
+    numeral, tables read without their heading, table 三 printed as several tables."""
+    out: list[str] = []
+    for x in stream:
+        if isinstance(x, Heading):
+            out += conformance.heading_findings(x.section, x.text, x.source)
+    read = {c.section for c in cells if c.state not in ("absent", "unknown")}
+    for number, section in (("二", "2"), ("三", "3"), ("四", "4")):
+        if number not in seen and section in read:
+            where = next((c.source for c in cells if c.section == section and c.source), "")
+            out.append(conformance.heading_missing(number, where))
+    if doc.form in _GRID_FORMS:
+        tables = sorted({x.table for x in s3_items if x.in_table and x.values
+                         and match_row(x.norm) is not None or (x.in_table and x.values and not x.label)})
+        if len(tables) > 1:
+            first = next(x.source for x in s3_items if x.in_table and x.table == tables[1])
+            out.append(conformance.table_split(len(tables), first))
     return out
 
 
@@ -153,22 +180,17 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
         source["template"] = "year" if year else "default"
         warnings.append(f"template not recognisable from the tables; assumed {template}")
 
-    cells = section2_cells(s2_items, template, warnings)
+    # the prose first: what it states constrains digits run together in section 二
+    lines = _prose_lines(stream)
+    prose = extract_figures(lines) if lines else []
+
+    cells = section2_cells(s2_items, template, warnings, prose)
     cells += section3_cells(rows3, template, warnings)
     cells += section4_cells(s4_items, warnings)
     for number in ("二", "三", "四"):
         if number not in seen:
             warnings.append(f"section {number} heading not found")
-
-    prose = []
-    lines = _prose_lines(stream)
-    if lines:
-        try:
-            from etl.parse.prose import extract_figures
-        except ImportError:                      # the extractor ships separately
-            warnings.append("prose figures not extracted: etl.parse.prose unavailable")
-        else:
-            prose = extract_figures(lines)
+    warnings += _departures(doc, stream, seen, cells, s3_items)
 
     return ParsedReport(file=doc.path, form=doc.form, agency=agency, year=year, template=template,
                         cells=cells, prose=prose, warnings=warnings, identity_source=source,

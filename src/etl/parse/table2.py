@@ -6,14 +6,18 @@ from etl.model import Cell
 from etl.parse.cells import RowRead, make_cell, split_cells, text_warnings
 from etl.parse.items import Item, Token
 from etl.parse.labels import find_metrics, match_category
-from etl.template import SECTION2
+from etl.model import ProseFigure
+from etl.template import PROSE_SECTION2_CELLS, SECTION2
 
 # {version: {category: its metrics}}, in printed order (read-only)
 _METRICS_OF = {version: {cat.key: table.metrics for table in tables for cat in table.categories}
                for version, tables in SECTION2.items()}
 
 
-def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list[Cell]:
+def section2_cells(items: list[Item], version: str, warnings: list[str],
+                   prose: list[ProseFigure] = ()) -> list[Cell]:
+    """``prose``: the figures the report's prose states; those naming a cell of section 二
+    (PROSE_SECTION2_CELLS) constrain a row whose digits ran together."""
     metrics_of = _METRICS_OF[version]
     rows: dict[str, RowRead] = {}
     order_of: dict[str, list[str]] = {}         # metric order from the printed header
@@ -71,7 +75,7 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
         if r.tokens[0].run:
             from etl.parse.digits import solve_fixed
 
-            split = solve_fixed(r.tokens[0].raw, n)
+            split = solve_fixed(r.tokens[0].raw, n, _pins(cat, metrics, version, prose))
             cells.extend(split_cells("2", cat, [m.key for m in metrics], split, r.tokens[0]))
             continue
         if len(r.tokens) != n or r.extra:
@@ -97,3 +101,17 @@ def section2_cells(items: list[Item], version: str, warnings: list[str]) -> list
         warnings.append("section 2: categories not found: " + ", ".join(missing))
     text_warnings(cells, warnings)
     return cells
+
+
+def _pins(cat: str, metrics, version: str, prose) -> dict[int, tuple[int, str]]:
+    """{place in the row: (value, "prose key=value (line n)")} for the prose figures that name a
+    cell of this row: constraints on how its run-together digits split, never a check's subject
+    (prose_vs_table does not check a figure against the cell it split)."""
+    where = {(c, m): key for key, (c, m) in PROSE_SECTION2_CELLS.get(version, {}).items()}
+    keys = [m.key for m in metrics]
+    out: dict[int, tuple[int, str]] = {}
+    for p in prose:
+        cell = next(((c, m) for (c, m), k in where.items() if k == p.key), None)
+        if cell and cell[0] == cat and cell[1] in keys and isinstance(p.value, int):
+            out[keys.index(cell[1])] = (p.value, f"prose {p.key}={p.value} ({p.source})")
+    return out

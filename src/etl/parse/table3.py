@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from etl.model import Cell
+from etl.parse import conformance
 from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit_split, make_cell,
                              split_cells, text_warnings)
 from etl.parse.items import Item, Token, norm
@@ -102,6 +103,7 @@ class Table3:
     rows: dict[str, RowRead]
     value_rows: list[tuple[int, list[Token]]] = field(default_factory=list)
     stray: int = 0                  # values no row took (printed outside any row as read)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # row -> (first label naming it, source)
     warnings: list[str] = field(default_factory=list)   # what reading met (given out by section3_cells)
 
     def __len__(self) -> int:       # rows read (a value row counts: it is a row of the table)
@@ -124,6 +126,7 @@ def read_section3(items: list[Item]) -> Table3:
     orphans: list[Token] = []                   # values no open row took (label after them?)
     orphan_carry = ""
     orphan_item = -1
+    labels: dict[str, tuple[str, str]] = {}
     after_label = False                         # the last item was a row label without values
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
@@ -143,7 +146,9 @@ def read_section3(items: list[Item]) -> Table3:
                 cols = columns.get(it.table)
                 if cols is None and last_columns and last_columns[0] == len(it.grid):
                     cols = last_columns[1]      # continued after a page break, same columns
-                if cols is not None:
+                if cols is not None and all(t.col in cols for t in values if t.raw.strip()):
+                    # (a printed value under no header column: this row is laid out otherwise —
+                    # a table continued with other columns — and is read in its own order)
                     values = _by_header(it, cols)
         if len(values) == N3 and not values[0].run:
             value_rows.append((idx, values))
@@ -184,6 +189,8 @@ def read_section3(items: list[Item]) -> Table3:
                 key = "other_other"
             if key == "total" and not results_started:
                 key = None                       # 总计 in the column header, not the (七) row
+            if key is not None and key not in labels:
+                labels[key] = (it.label, it.source)
             if key is not None:
                 if (current is not None and current.tokens and _blank(current.tokens)
                         and _ORDER[key] < _ORDER[current.key]):
@@ -240,7 +247,8 @@ def read_section3(items: list[Item]) -> Table3:
     if orphans:
         warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
         stray += len(orphans)
-    return Table3({k: r for k, r in rows.items() if r.tokens}, value_rows, stray, warnings)
+    return Table3({k: r for k, r in rows.items() if r.tokens}, value_rows, stray, labels=labels,
+                  warnings=warnings)
 
 
 def _blank(tokens: list[Token]) -> bool:
@@ -405,7 +413,12 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
     if single_form:
         warnings.append("section 3: the old single (六)其他处理 row is printed on a 2021-template "
                         "report; stored under other_other")
+        warnings.append(conformance.old_other_row(rows["other_other"].source))
         missing = [k for k in missing if k not in ROWS_2021_ONLY]
+    for key, (label, source) in table.labels.items():
+        found = conformance.row_label_finding(key, label, source) if key in present else None
+        if found:
+            warnings.append(found)
     if missing:
         warnings.append("section 3: rows not found: " + ", ".join(missing))
     text_warnings(cells, warnings)

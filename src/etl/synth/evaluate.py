@@ -32,6 +32,8 @@ QUARANTINE = "quarantine"                       # pseudo-rule: corrupt file -> s
 TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text")
 PLAIN = "plain"                                 # the layout class of a report drawn without one
 CONFORMANCE = "template_conformance"
+#: rules only a run can judge (duplicate_report: which copy a run keeps); not scored in process
+NOT_IN_PROCESS = ("duplicate_report",)
 
 Key = tuple[str, str, str]                      # (section, row, column); section 4: ("4", key, "")
 
@@ -345,6 +347,8 @@ def evaluate_parsed(truth: dict[str, dict], parsed: dict[str, ParsedReport | Exc
     """Reports parsed in process against the truth: cells, identity and prose figures, and (when
     ``failed`` = {file: rules failed} is given, see validate_parsed) validation."""
     ev = _new_evaluation(len(truth))
+    for rule in NOT_IN_PROCESS:
+        del ev.rules[rule], ev.rules_crawler[rule]
     for file, t in sorted(truth.items()):
         rep = parsed.get(file)
         corrupt = "corrupt" in {f["kind"] for f in t.get("faults", [])}

@@ -1,0 +1,105 @@
+"""Where a report departs from the template: what the parser tolerated, reported so an office
+can see it (the ``template_conformance`` rule, severity warning).
+
+Each finding is one line of the report's warnings — ``template_conformance {json}`` with the
+kind, the text as printed, the template's text and where — which the rule's SQL turns into
+``validation_issues`` rows.  Precision first: only what the parser recognised as a heading or a
+row of a table counts, never chrome, footers or prose; and only a departure the parser can be
+sure of (a row label is a departure when it neither contains the template's wording nor is a
+piece of it: wrapped or shortened labels are not reported).
+
+Kinds: ``heading_typo`` (a heading recognised only as close to the template's wording),
+``heading_numeral`` (a heading under another section's numeral), ``heading_missing`` (a table
+read without its section's heading), ``row_label`` (a row label reworded), ``old_other_row``
+(the 2019 single (六)其他处理 row on a 2021-template report), ``table_split`` (table 三 printed as
+more than one table).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from etl.parse.items import edit_distance
+from etl.template import (
+    SECTION3_GROUPS,
+    SECTION_NUMERALS,
+    SECTIONS,
+    normalize_label,
+    section3_row,
+)
+
+PREFIX = "template_conformance "
+
+_NUMBERED = re.compile(rf"^\s*(?:(?P<n1>[{SECTION_NUMERALS}])\s*[、.．,，:：]?|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])")
+_SECTION = {s.number: s for s in SECTIONS}
+_FRAGMENTS = {s.number: tuple(normalize_label(f) for f in s.fragments) for s in SECTIONS}
+_TITLES = {s.number: tuple(normalize_label(t) for t in s.titles) for s in SECTIONS}
+# the numbering in front of a row label: 一、 (一) 1. 1、 and group captions glued before a sub-row
+_ROW_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[,.、]|\([一二三四五六七八九十]\)|\d{1,2}[.,、]?)+")
+
+
+def finding(kind: str, printed: str, template: str, source: str) -> str:
+    """The warning line of one finding."""
+    data = {"kind": kind, "printed": " ".join(printed.split())[:200], "template": template,
+            "source": source}
+    return PREFIX + json.dumps(data, ensure_ascii=False)
+
+
+def findings_of(warnings: list[str]) -> list[dict]:
+    """The findings among a report's warnings."""
+    return [json.loads(w[len(PREFIX):]) for w in warnings if w.startswith(PREFIX + "{")]
+
+
+def template_heading(number: str) -> str:
+    return f"{number}、{_SECTION[number].titles[0]}"
+
+
+def heading_findings(number: str, printed: str, source: str) -> list[str]:
+    """A recognised heading printed under another numeral, or with its words off the template's."""
+    out = []
+    m = _NUMBERED.match(printed)
+    numeral = m and (m.group("n1") or m.group("n2"))
+    if numeral and numeral != number:
+        out.append(finding("heading_numeral", printed, template_heading(number), source))
+    words = normalize_label(printed[m.end():] if m else printed)
+    # a typo: a character or two off one of the section's printed wordings (a heading worded
+    # otherwise, around one of the section's fragments, is a variant, not a departure)
+    near = min(edit_distance(words, t, 2) for t in _TITLES[number])
+    if near and (near <= 2 or not any(f in words for f in _FRAGMENTS[number])):
+        out.append(finding("heading_typo", printed, template_heading(number), source))
+    return out
+
+
+def heading_missing(number: str, source: str) -> str:
+    return finding("heading_missing", "", template_heading(number), source)
+
+
+def _core(label: str) -> str:
+    return _ROW_PREFIX.sub("", normalize_label(label))
+
+
+def row_label_finding(key: str, printed: str, source: str) -> str | None:
+    """A row label reworded: neither holding the template's words nor a piece of them."""
+    mine, theirs = _core(printed), _core(section3_row(key).label)
+    if not mine or not theirs or theirs in mine or mine in theirs:
+        return None
+    # a group caption glued in front (（三）不予公开1.属于国家秘密): judge the sub-row's own words
+    for words in SECTION3_GROUPS.values():
+        for w in words:
+            w = normalize_label(w)
+            if mine.startswith(w) and (_core(mine[len(w):]) in theirs or theirs in _core(mine[len(w):])):
+                return None
+    return finding("row_label", printed, section3_row(key).label, source)
+
+
+def old_other_row(source: str) -> str:
+    group = section3_row("other_other").group or ""
+    subs = "; ".join(section3_row(k).label for k in ("other_overdue_correction", "other_unpaid_fee",
+                                                        "other_other"))
+    return finding("old_other_row", group + SECTION3_GROUPS[group][0], f"{group}{SECTION3_GROUPS[group][0]}: {subs}",
+                   source)
+
+
+def table_split(n_tables: int, source: str) -> str:
+    return finding("table_split", f"table 三 printed as {n_tables} tables", "one table", source)
