@@ -144,10 +144,12 @@ def read_section3(items: list[Item]) -> Table3:
                     last_columns = (len(it.grid), found)
             else:
                 cols = columns.get(it.table)
+                named = headers.get(it.table, ())
                 if cols is None and last_columns and last_columns[0] == len(it.grid):
                     cols = last_columns[1]      # continued after a page break, same columns
-                if cols is not None and all(t.col in cols for t in values if t.raw.strip()):
-                    # (a printed value under no header column: this row is laid out otherwise —
+                if cols is not None and all(t.col in cols or (t.col < len(named) and named[t.col])
+                                            for t in values if t.raw.strip()):
+                    # (a printed value under no header at all: this row is laid out otherwise —
                     # a table continued with other columns — and is read in its own order)
                     values = _by_header(it, cols)
         if len(values) == N3 and not values[0].run:
