@@ -63,8 +63,8 @@ def distrust_one_digit_split(split, groups, raw: str) -> None:
     crawled 258|12|_|_|1|1|_ reads "2581211", which is not 2|5|8|1|2|1|1.  Those cells become
     unknown instead of wrong numbers (the solver keeps the split; this is the parser's doubt
     about what the run holds)."""
-    digits = sum(ch.isdigit() for ch in raw)
-    if digits != len(split.values) or any(s != "inferred" for s in split.states):
+    n = len(split.values)
+    if len(raw) < n or sum(map(str.isdigit, raw)) != n or any(s != "inferred" for s in split.states):
         return
     for parts, total in groups:
         if sum(split.values[i] for i in parts) != split.values[total]:

@@ -21,6 +21,7 @@ import json
 import re
 
 from etl.parse.items import edit_distance
+from etl.parse.memo import memo_short
 from etl.template import (
     SECTION3_GROUPS,
     SECTION_NUMERALS,
@@ -57,18 +58,27 @@ def template_heading(number: str) -> str:
 
 def heading_findings(number: str, printed: str, source: str) -> list[str]:
     """A recognised heading printed under another numeral, or with its words off the template's."""
+    return [finding(kind, printed, template_heading(number), source)
+            for kind in _heading_departures(printed, number)]
+
+
+@memo_short
+def _heading_departures(printed: str, number: str) -> tuple[str, ...]:
+    """Memoised: headings are mostly the template's own words, in every report."""
     out = []
     m = _NUMBERED.match(printed)
     numeral = m and (m.group("n1") or m.group("n2"))
     if numeral and numeral != number:
-        out.append(finding("heading_numeral", printed, template_heading(number), source))
+        out.append("heading_numeral")
     words = normalize_label(printed[m.end():] if m else printed)
+    if words in _TITLES[number]:
+        return tuple(out)
     # a typo: a character or two off one of the section's printed wordings (a heading worded
     # otherwise, around one of the section's fragments, is a variant, not a departure)
     near = min(edit_distance(words, t, 2) for t in _TITLES[number])
-    if near and (near <= 2 or not any(f in words for f in _FRAGMENTS[number])):
-        out.append(finding("heading_typo", printed, template_heading(number), source))
-    return out
+    if near <= 2 or not any(f in words for f in _FRAGMENTS[number]):
+        out.append("heading_typo")
+    return tuple(out)
 
 
 def heading_missing(number: str, source: str) -> str:
@@ -81,16 +91,23 @@ def _core(label: str) -> str:
 
 def row_label_finding(key: str, printed: str, source: str) -> str | None:
     """A row label reworded: neither holding the template's words nor a piece of them."""
+    if not _reworded(printed, key):
+        return None
+    return finding("row_label", printed, section3_row(key).label, source)
+
+
+@memo_short
+def _reworded(printed: str, key: str) -> bool:
     mine, theirs = _core(printed), _core(section3_row(key).label)
     if not mine or not theirs or theirs in mine or mine in theirs:
-        return None
+        return False
     # a group caption glued in front (（三）不予公开1.属于国家秘密): judge the sub-row's own words
     for words in SECTION3_GROUPS.values():
         for w in words:
             w = normalize_label(w)
             if mine.startswith(w) and (_core(mine[len(w):]) in theirs or theirs in _core(mine[len(w):])):
-                return None
-    return finding("row_label", printed, section3_row(key).label, source)
+                return False
+    return True
 
 
 def old_other_row(source: str) -> str:

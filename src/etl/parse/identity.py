@@ -89,6 +89,9 @@ def agency_name(text: str | None) -> str | None:
     return s
 
 
+_TITLE_MAX = 120
+
+
 def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
@@ -99,14 +102,18 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
     year; the agency on the line above a title that does not name it."""
     prev = ""
     for i, line in enumerate(lines):
+        if len(line) > _TITLE_MAX:
+            prev = ""                           # a paragraph, not a title or an agency line
+            continue
         s = _fold(line).strip()
         if not s:
             continue
-        nxt = _fold(lines[i + 1]).strip() if i + 1 < len(lines) else ""
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        nxt = _fold(nxt).strip() if len(nxt) <= 12 else ""
         # a title broken over two lines: the second is its short tail
         candidates = [s] + ([s + nxt] if nxt and len(nxt) <= 12 and "报告" not in s else [])
         for cand in candidates:
-            if len(cand) > 120 or not ("报告" in cand or "年报" in cand):
+            if len(cand) > _TITLE_MAX or not ("报告" in cand or "年报" in cand):
                 continue
             m = (_TITLE.search(cand) or _TITLE_YEAR_AFTER.search(cand)) if _YEAR_ANY.search(cand) else None
             if m:
@@ -124,7 +131,8 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
 def signature_agency(tail: list[str]) -> str | None:
     """The agency signing the report: a name on the line above (or below) the date at its end,
     or glued before that date at the end of a one-line body."""
-    lines = [_fold(t).strip() for t in tail if t and t.strip()]
+    # (only a line's end matters: a one-line body is not folded whole)
+    lines = [_fold(t[-80:]).strip() for t in tail if t and not t.isspace()]
     for i in range(len(lines) - 1, max(-1, len(lines) - 6), -1):
         if _DATE_LINE.match(lines[i]):
             for j in (i - 1, i + 1):
@@ -134,7 +142,7 @@ def signature_agency(tail: list[str]) -> str | None:
                         return name
             return None
     if lines:
-        m = _SIGNATURE_END.search(lines[-1][-80:])
+        m = _SIGNATURE_END.search(lines[-1])
         if m:
             return agency_name(m.group("agency"))
     return None
@@ -148,22 +156,23 @@ def find_identity(title: str | None, head: list[str], prose: str, tail: list[str
     ident.title = title_line
     ident.offer("agency", agency, "title")
     ident.offer("year", year, "title")
-    ident.offer("agency", agency_name(meta.get("publisher")), "publisher")
-    ident.offer("agency", signature_agency(tail), "signature")
+    if ident.agency is None:
+        ident.offer("agency", agency_name(meta.get("publisher")), "publisher")
+    if ident.agency is None:
+        ident.offer("agency", signature_agency(tail), "signature")
+    if ident.agency is not None and ident.year is not None:
+        return ident
     text = _fold(prose)
-    m = _COMPILER.search(text)
-    ident.offer("agency", agency_name(m.group("agency")) if m else None, "prose")
-    m = _OPENING.search(text)
-    if m:
-        ident.offer("agency", agency_name(m.group("agency")), "prose")
-    m = _CONTACT.search(text)
-    ident.offer("agency", agency_name(m.group("agency")) if m else None, "prose")
-    m = _PERIOD.search(text)
-    ident.offer("year", int(m.group("year")) if m else None, "period")
-    m = _REPORT_YEAR.search(text)
-    ident.offer("year", int(m.group("year")) if m else None, "prose")
-    m = _OPENING.search(text)
-    ident.offer("year", int(m.group("year")) if m else None, "prose")
+    opening = _OPENING.search(text)
+    for what, pattern, source in (("agency", _COMPILER, "prose"), ("agency", opening, "prose"),
+                                  ("agency", _CONTACT, "prose"), ("year", _PERIOD, "period"),
+                                  ("year", _REPORT_YEAR, "prose"), ("year", opening, "prose")):
+        if getattr(ident, what) is not None:
+            continue
+        m = pattern if pattern is None or isinstance(pattern, re.Match) else pattern.search(text)
+        if m:
+            ident.offer(what, agency_name(m.group("agency")) if what == "agency" else int(m.group("year")),
+                        source)
     published = meta.get("published", "")
     if re.match(r"^(?:19|20)\d{2}\b", published):
         # reports are due by 31 January for the previous year

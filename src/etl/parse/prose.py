@@ -137,6 +137,22 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 assert set(_PATTERNS) <= set(PROSE_FIGURE_KEYS), set(_PATTERNS) - set(PROSE_FIGURE_KEYS)
+# Words every pattern of a key needs: a text holding none of them is not searched for it (an
+# `in` test is far cheaper than scanning the text with the patterns).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "applications_received": ("收到", "受理", "接收", "新收"),
+    "applications_handled": ("办结", "办理", "答复"),
+    "carried_forward": ("结转", "转入", "顺延"),
+    "review_total": ("复议",), "suit_total": ("诉讼",), "review_suit_total": ("复议",),
+    "active_disclosed": ("主动",), "normative_in_force": ("现行有效",),
+    "normative_issued": ("制发",), "normative_repealed": ("废止",),
+    "fees_charged_yuan": ("处理费",),
+    "results_granted_partial": ("部分公开",), "results_granted": ("予以公开",),
+    "results_partial": ("部分公开",), "results_denied": ("不予",), "results_unable": ("无法提供",),
+    "results_rejected": ("不予处理",), "results_other": ("其他处理",),
+}
+assert set(_NEEDS) == set(_PATTERNS), set(_NEEDS) ^ set(_PATTERNS)
+_NEED_RE = re.compile("|".join(sorted({w for ws in _NEEDS.values() for w in ws}, key=len, reverse=True)))
 _COMPILED = {key: tuple(re.compile(p) for p in pats) for key, pats in _PATTERNS.items()}
 
 # A clause (up to the number) with one of these states a comparison or a part, not the figure.
@@ -161,7 +177,10 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
     if year is None:
         year = _main_year(text)
     found: list[tuple[int, ProseFigure]] = []
+    present = set(_NEED_RE.findall(text))       # one pass over the text for every key's words
     for key, patterns in _COMPILED.items():
+        if present.isdisjoint(_NEEDS[key]):
+            continue
         best: tuple[int, ProseFigure] | None = None
         for pattern in patterns:
             for m in pattern.finditer(text):

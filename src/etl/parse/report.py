@@ -14,7 +14,7 @@ from etl.parse import conformance
 from etl.parse.labels import match_group4, match_row
 from etl.parse.prose import extract_figures
 from etl.parse.table2 import section2_cells
-from etl.parse.table3 import read_section3, section3_cells
+from etl.parse.table3 import Table3, read_section3, section3_cells
 from etl.parse.table4 import section4_cells
 from etl.template import SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
 
@@ -67,24 +67,21 @@ _GRID_FORMS = ("html", "docx", "markdown")      # a table split in two is the do
 
 
 def _departures(doc: Document, stream: list[Item | Heading], seen: list[str], cells,
-                s3_items: list[Item]) -> list[str]:
+                table3: Table3) -> list[str]:
     """template_conformance findings about the sections: headings off the template's wording or
     numeral, tables read without their heading, table 三 printed as several tables."""
     out: list[str] = []
     for x in stream:
         if isinstance(x, Heading):
             out += conformance.heading_findings(x.section, x.text, x.source)
-    read = {c.section for c in cells if c.state not in ("absent", "unknown")}
-    for number, section in (("二", "2"), ("三", "3"), ("四", "4")):
-        if number not in seen and section in read:
+    unseen = [(n, s) for n, s in (("二", "2"), ("三", "3"), ("四", "4")) if n not in seen]
+    read = {c.section for c in cells if c.state not in ("absent", "unknown")} if unseen else ()
+    for number, section in unseen:
+        if section in read:
             where = next((c.source for c in cells if c.section == section and c.source), "")
             out.append(conformance.heading_missing(number, where))
-    if doc.form in _GRID_FORMS:
-        tables = sorted({x.table for x in s3_items if x.in_table and x.values
-                         and match_row(x.norm) is not None or (x.in_table and x.values and not x.label)})
-        if len(tables) > 1:
-            first = next(x.source for x in s3_items if x.in_table and x.table == tables[1])
-            out.append(conformance.table_split(len(tables), first))
+    if doc.form in _GRID_FORMS and len(table3.tables) > 1:
+        out.append(conformance.table_split(len(table3.tables), f"table {sorted(table3.tables)[1]}"))
     return out
 
 
@@ -190,7 +187,7 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     for number in ("二", "三", "四"):
         if number not in seen:
             warnings.append(f"section {number} heading not found")
-    warnings += _departures(doc, stream, seen, cells, s3_items)
+    warnings += _departures(doc, stream, seen, cells, rows3)
 
     return ParsedReport(file=doc.path, form=doc.form, agency=agency, year=year, template=template,
                         cells=cells, prose=prose, warnings=warnings, identity_source=source,

@@ -107,11 +107,13 @@ def _pins(cat: str, metrics, version: str, prose) -> dict[int, tuple[int, str]]:
     """{place in the row: (value, "prose key=value (line n)")} for the prose figures that name a
     cell of this row: constraints on how its run-together digits split, never a check's subject
     (prose_vs_table does not check a figure against the cell it split)."""
-    where = {(c, m): key for key, (c, m) in PROSE_SECTION2_CELLS.get(version, {}).items()}
-    keys = [m.key for m in metrics]
+    cells = PROSE_SECTION2_CELLS.get(version, {})
     out: dict[int, tuple[int, str]] = {}
     for p in prose:
-        cell = next(((c, m) for (c, m), k in where.items() if k == p.key), None)
-        if cell and cell[0] == cat and cell[1] in keys and isinstance(p.value, int):
+        cell = cells.get(p.key)
+        if cell is None or cell[0] != cat or not isinstance(p.value, int):
+            continue
+        keys = [m.key for m in metrics]
+        if cell[1] in keys:
             out[keys.index(cell[1])] = (p.value, f"prose {p.key}={p.value} ({p.source})")
     return out

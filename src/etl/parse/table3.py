@@ -105,6 +105,7 @@ class Table3:
     stray: int = 0                  # values no row took (printed outside any row as read)
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # row -> (first label naming it, source)
     warnings: list[str] = field(default_factory=list)   # what reading met (given out by section3_cells)
+    tables: set[int] = field(default_factory=set)       # the grids its rows were printed in
 
     def __len__(self) -> int:       # rows read (a value row counts: it is a row of the table)
         return max(len(self.rows), len(self.value_rows))
@@ -116,8 +117,8 @@ def read_section3(items: list[Item]) -> Table3:
     value_rows: list[tuple[int, list[Token]]] = []
     stray = 0
     headers: dict[int, list[str]] = {}          # table -> header text per grid column
-    columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
-    last_columns: tuple[int, dict[int, str]] | None = None   # (width, map) of the last table
+    columns: dict[int, tuple] = {}              # table -> ({grid column: column key}, named columns)
+    last_columns: tuple | None = None           # (width, map, named columns) of the last table
     current: RowRead | None = None
     results_started = False
     group6 = False
@@ -127,12 +128,13 @@ def read_section3(items: list[Item]) -> Table3:
     orphan_carry = ""
     orphan_item = -1
     labels: dict[str, tuple[str, str]] = {}
+    tables: set[int] = set()                    # the grids its rows were printed in
     after_label = False                         # the last item was a row label without values
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
         label_norm = it.norm                    # (a property: read once)
-        if (values and label_norm and it.in_table and _blank(values) and match_row(label_norm) is None
-                and not is_bare_other(label_norm)):
+        if (values and label_norm and it.in_table and match_row(label_norm) is None
+                and _blank(values) and not is_bare_other(label_norm)):
             values = []                         # a caption or header row: its empty cells are no values
         if it.in_table and it.grid is not None:
             if not values:
@@ -140,20 +142,22 @@ def read_section3(items: list[Item]) -> Table3:
                 _add_header_row(column_texts, it.grid)
                 found = _header_columns(column_texts)
                 if found:
-                    columns[it.table] = found
-                    last_columns = (len(it.grid), found)
+                    # (the columns a value may sit under: named by the header, as a template
+                    # column or another one such as 备注)
+                    columns[it.table] = found, {c for c, t in enumerate(column_texts) if t}
+                    last_columns = (len(it.grid), found, set(found))
             else:
-                cols = columns.get(it.table)
-                named = headers.get(it.table, ())
+                cols, under = columns.get(it.table) or (None, None)
                 if cols is None and last_columns and last_columns[0] == len(it.grid):
-                    cols = last_columns[1]      # continued after a page break, same columns
-                if cols is not None and all(t.col in cols or (t.col < len(named) and named[t.col])
-                                            for t in values if t.raw.strip()):
+                    _, cols, under = last_columns   # continued after a page break, same columns
+                if cols is not None and all(t.col in under or not t.raw.strip() for t in values):
                     # (a printed value under no header at all: this row is laid out otherwise —
                     # a table continued with other columns — and is read in its own order)
                     values = _by_header(it, cols)
         if len(values) == N3 and not values[0].run:
             value_rows.append((idx, values))
+            if it.in_table:
+                tables.add(it.table)
         if (label_norm and not values and not it.in_table and current is not None
                 and 0 < len(current.tokens) < N3 and not current.tokens[0].run
                 and WORD_CELL.match(label_norm)):
@@ -193,9 +197,11 @@ def read_section3(items: list[Item]) -> Table3:
                 key = None                       # 总计 in the column header, not the (七) row
             if key is not None and key not in labels:
                 labels[key] = (it.label, it.source)
+                if it.in_table and values:
+                    tables.add(it.table)
             if key is not None:
-                if (current is not None and current.tokens and _blank(current.tokens)
-                        and _ORDER[key] < _ORDER[current.key]):
+                if (current is not None and current.tokens and _ORDER[key] < _ORDER[current.key]
+                        and _blank(current.tokens)):
                     # a row of empty cells, then a row the template prints before it: that was
                     # a group caption printed as a row ((六)其他处理 over its sub-rows)
                     rows.pop(current.key, None)
@@ -250,7 +256,7 @@ def read_section3(items: list[Item]) -> Table3:
         warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
         stray += len(orphans)
     return Table3({k: r for k, r in rows.items() if r.tokens}, value_rows, stray, labels=labels,
-                  warnings=warnings)
+                  warnings=warnings, tables=tables)
 
 
 def _blank(tokens: list[Token]) -> bool:
@@ -336,9 +342,12 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
     present = section3_rows_for(version)
     rows = table.rows
     unplaced = ""                               # why loose value rows could not be placed
-    clean_items = {r.first_item for r in rows.values() if r.clean}
-    loose = (not any(r.tokens[0].run for r in rows.values())     # (runs: the digit solver's)
-             and any(idx not in clean_items for idx, _ in table.value_rows))
+    loose = False
+    if table.value_rows:                        # (runs, no value rows: the digit solver's)
+        clean_items = {r.first_item for r in rows.values()
+                       if r.extra == 0 and r.first_item == r.last_item}
+        loose = any(idx not in clean_items for idx, _ in table.value_rows) and \
+            not any(r.tokens[0].run for r in rows.values())
     placed, why = _place_in_template_order(table, version) if loose else (None, "")
     if placed is not None:
         rows = placed
