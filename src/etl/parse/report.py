@@ -3,6 +3,7 @@ identity and hand the prose to the prose extractor."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from etl.document import Document, TextLine
@@ -16,7 +17,7 @@ from etl.parse.prose import extract_figures
 from etl.parse.table2 import section2_cells
 from etl.parse.table3 import Table3, read_section3, section3_cells
 from etl.parse.table4 import section4_cells
-from etl.template import SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
+from etl.template import SECTION3_HEADER_MARKERS, SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
 
 _PROSE_SECTIONS = (None, "一", "六")
 
@@ -94,14 +95,22 @@ def split_table4(items: list[Item]) -> tuple[list[Item], list[Item]]:
         label = x.norm
         if not label:
             continue
+        if seen_row and (match_group4(label) is not None or _SUIT_HEADER in label):
+            return items[:i], items[i:]         # (its header may say 总计, as table 三's does)
         if match_row(label) is not None:
             seen_row = True
-        elif seen_row and (match_group4(label) is not None or _SUIT_HEADER in label):
-            return items[:i], items[i:]
     return items, []
 
 
 _SUIT_HEADER = normalize_label(SECTION4_SUIT_HEADER)
+_TABLE3_MARKERS = tuple(normalize_label(m) for m in SECTION3_HEADER_MARKERS)
+
+
+def _table3_starts(x: Item) -> bool:
+    """Where table 三 starts without its heading: its header (the 勾稽关系 note, 申请人情况) or
+    its first row."""
+    label = x.norm
+    return match_row(label) == "new_received" or any(m in label for m in _TABLE3_MARKERS)
 
 
 def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
@@ -134,8 +143,7 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     warnings: list[str] = list(doc.warnings)
     stream = build_stream(doc)
     sections, seen = _sections(stream)
-    s3_items = _section_items(stream, sections, "三",
-                              starts=lambda x: match_row(x.norm) == "new_received")
+    s3_items = _section_items(stream, sections, "三", starts=_table3_starts)
     s4_items = sections.get("四", [])
     if "四" not in seen:
         # no heading of section 四 (left out, or too far from any wording): table 四 is known by
@@ -164,7 +172,7 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
 
     # template: from what the tables print ------------------------------------------------
     s2_items = _section_items(stream, sections, "二", starts=lambda x: "第二十条" in x.norm,
-                              ends=lambda x: match_row(x.norm) == "new_received")
+                              ends=_table3_starts)
     table_text = "".join(x.norm for x in s2_items + s3_items)
     template, _ = detect_template(table_text)
     if template:
@@ -183,7 +191,13 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
 
     cells = section2_cells(s2_items, template, warnings, prose)
     cells += section3_cells(rows3, template, warnings)
-    cells += section4_cells(s4_items, warnings)
+    cells4 = section4_cells(s4_items, warnings)
+    if rows3.stray and all(c.state == "absent" for c in cells4):
+        # values were printed that no row of table 三 took, and no table 四 was found: those
+        # may be table 四's, misread — its cells are not known, not "not printed"
+        note = f"{rows3.stray} value(s) printed outside any row of table 三; table 四 not recognised"
+        cells4 = [replace(c, state="unknown", note=note) for c in cells4]
+    cells += cells4
     for number in ("二", "三", "四"):
         if number not in seen:
             warnings.append(f"section {number} heading not found")

@@ -107,6 +107,8 @@ class Evaluation:
     rules_crawler: dict[str, RuleCounts] = field(default_factory=dict)  # crawler dumps apart: a
     # faulted table's run-together digits have no unique split, so its checks may be unassessable
     identity: dict[str, dict[str, FieldCounts]] = field(default_factory=dict)  # layout -> field
+    #: layout -> unknown cells of crawler runs whose digits leave more than one answer
+    ambiguous: dict[str, int] = field(default_factory=dict)
     prose: dict[str, ProseCounts] = field(default_factory=dict)        # layout -> figures
     mismatches: list[tuple] = field(default_factory=list)           # (file, form, cell, expected, got, state)
     rule_misses: list[tuple] = field(default_factory=list)          # (file, rule, "FP"|"FN")
@@ -363,6 +365,10 @@ def evaluate_parsed(truth: dict[str, dict], parsed: dict[str, ParsedReport | Exc
             score_report(ev, file, t, None, max_mismatches)
             continue
         score_report(ev, file, t, report_cells(rep), max_mismatches)
+        if t.get("format") == "crawler":
+            n = sum(1 for c in rep.cells if c.state == "unknown" and run_ambiguity(c.note))
+            for layout in layouts_of(t):
+                ev.ambiguous[layout] = ev.ambiguous.get(layout, 0) + n
         _score_identity(ev, file, t, rep)
         _score_prose(ev, file, t, rep)
     return ev
@@ -463,6 +469,89 @@ def _failed_from(con) -> dict[str, set[str]]:
                                  "UNION SELECT report_id, rule FROM vi").fetchall():
         failed[rid].add(rule)
     return dict(failed)
+
+
+# ------------------------------------------------------------------------------------------------
+# the acceptance figures (bench/accuracy.py)
+# ------------------------------------------------------------------------------------------------
+
+#: why a cell stayed unknown, by the words of its note (etl.parse)
+_UNKNOWN_WHY = (
+    ("splits possible", "digits run together in a section 二 row no identity ties (several splits)"),
+    ("splits satisfy", "digits run together: the table's identities leave several splits"),
+    ("splits hold", "digits run together: the report's own figures leave several splits"),
+    ("digits for", "digits run together with blank cells missing from the run"),
+    ("one digit per cell breaks", "digits run together with blank cells missing from the run"),
+    ("values for", "blank cells vanished from aligned text: columns unknown"),
+    ("could not be placed", "rows printed apart from their labels; the table's identities do not confirm"),
+    ("outside any row", "values outside any row as read"),
+)
+
+
+_RUN_AMBIGUITY = ("splits possible", "splits satisfy", "splits hold", "digits for",
+                  "one digit per cell breaks")
+
+
+def run_ambiguity(note: str) -> bool:
+    """The note of a cell whose run-together digits leave more than one answer."""
+    return any(k in note for k in _RUN_AMBIGUITY)
+
+
+def decided_share(c: CellCounts, ambiguous: int = 0) -> float:
+    """Decided cells among those the report itself decides (``ambiguous``: crawler runs with
+    more than one answer, left out)."""
+    base = c.cells - ambiguous
+    return (c.decided / base) if base > 0 else 1.0
+
+
+def unknown_reasons(truth: dict[str, dict], parsed: dict) -> dict[str, dict[str, int]]:
+    """{form: {reason: unknown cells}} over the reports read."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for file, t in truth.items():
+        rep = parsed.get(file)
+        if not isinstance(rep, ParsedReport):
+            continue
+        for c in rep.cells:
+            if c.state == "unknown":
+                why = next((w for k, w in _UNKNOWN_WHY if k in c.note), "other: " + c.note[:60])
+                out[t.get("format", "")][why] += 1
+    return {f: dict(v) for f, v in out.items()}
+
+
+def false_alarms(truth: dict[str, dict], failed: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(file, rule) for every error-severity rule failed by a report whose truth records no
+    fault (its own numbers are consistent)."""
+    from etl.template import RULES
+
+    errors = {r.id for r in RULES if r.severity == "error"}
+    return [(file, rule) for file, t in sorted(truth.items()) if not t.get("faults")
+            for rule in sorted(failed.get(file, set()) & errors)]
+
+
+def result_figure_faults(truth: dict[str, dict], failed: dict[str, set[str]]) -> tuple[int, int]:
+    """(faults where the prose misstates a figure by result, of them caught by prose_vs_table)."""
+    from etl.template import PROSE_RESULT_GROUPS
+
+    faults = [file for file, t in truth.items()
+              if any(f.get("figure") in PROSE_RESULT_GROUPS for f in t.get("faults", []))]
+    return len(faults), sum(1 for f in faults if "prose_vs_table" in failed.get(f, set()))
+
+
+def score_files(pairs: list[tuple[Path, dict]]) -> tuple[CellCounts, list[tuple], list[str]]:
+    """Real reports against their hand-checked truth: (cells, wrong cells, files not read)."""
+    from etl.parse import parse_path
+
+    ev = _new_evaluation(len(pairs))
+    unread = []
+    for path, t in pairs:
+        t = {**t, "format": "real", "layouts": []}
+        try:
+            got = report_cells(parse_path(path))
+        except Exception as e:                  # counted, never raised
+            unread.append(f"{path.name}: {e}")
+            got = None
+        score_report(ev, str(path), t, got, max_mismatches=100)
+    return ev.all_cells(), ev.mismatches, unread
 
 
 # ------------------------------------------------------------------------------------------------

@@ -223,7 +223,9 @@ def _result_prose(r, rng: random.Random, fault_kind: str | None) -> None:
     if "results_granted" not in figs:
         return
     stated_keys = {f["key"] for f in r.prose.figures}
-    together = rng.random() < 0.6
+    together = rng.random() < 0.6 and "results_granted_partial" in figs
+    if not together and "results_partial" not in figs:
+        return
     fault_key = None
     if fault_kind is None and rng.random() < 0.3:
         fault_key = rng.choice([k for k in ("results_granted_partial" if together else "results_granted",

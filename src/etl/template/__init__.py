@@ -23,6 +23,7 @@ from etl.template.definitions import (  # noqa: F401  (re-exported: this package
     SECTION3_COLUMNS,
     SECTION3_GROUPS,
     SECTION3_HEADER_GROUPS,
+    SECTION3_HEADER_MARKERS,
     SECTION3_IDENTITY_NOTE,
     SECTION3_LEGAL_PERSON_HEADER,
     SECTION3_RESULTS_CAPTION,

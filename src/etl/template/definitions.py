@@ -66,6 +66,8 @@ APPLICANT_COLUMN_KEYS: tuple[str, ...] = tuple(k for k in SECTION3_COLUMN_KEYS i
 SECTION3_APPLICANT_HEADER = "申请人情况"
 SECTION3_LEGAL_PERSON_HEADER = "法人或其他组织"
 SECTION3_HEADER_GROUPS: tuple[str, ...] = (SECTION3_LEGAL_PERSON_HEADER, SECTION3_APPLICANT_HEADER)
+#: Words of table 三's own header: where it starts when its section heading is missing.
+SECTION3_HEADER_MARKERS: tuple[str, ...] = ("勾稽关系", SECTION3_APPLICANT_HEADER)
 #: The row caption over the result groups (三、本年度办理结果): a label, never a row of its own.
 SECTION3_RESULTS_CAPTION = "三、本年度办理结果"
 
