@@ -38,9 +38,15 @@ class RowRead:
                 and bool(self.tokens) and not self.tokens[0].run)
 
 
+#: the note of a cell whose printed cell is merged with the one above
+MERGED_FROM_ABOVE = "printed once, merged with the cell above: its value belongs to the row it starts in"
+
+
 def make_cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool = False) -> Cell:
     if tok is None:
         return Cell(section, row, col, None, "", "absent", "", "not printed")
+    if tok.copy:
+        return Cell(section, row, col, None, tok.raw.strip(), "unknown", tok.source, MERGED_FROM_ABOVE)
     value, state = classify(tok.raw, yuan)
     return Cell(section, row, col, value, tok.raw.strip(), state, tok.source)
 

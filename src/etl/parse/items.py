@@ -35,6 +35,7 @@ class Token:
     source: str
     run: bool = False               # digits of several cells run together (crawler dumps)
     col: int = -1                   # grid column of a table cell
+    copy: bool = False              # a cell merged over rows, printed in a row above: not a value here
 
 
 @dataclass(slots=True)
@@ -274,6 +275,7 @@ def _table_items(t: TableGrid) -> list[Item]:
         orow = origin[r] if r < n_origin else None
         if orow is not None and len(orow) != len(row):
             orow = orow[:len(row)]
+        copied = None
         if orow is not None and len(orow) == len(row):
             cells = []
             prev = None
@@ -281,6 +283,8 @@ def _table_items(t: TableGrid) -> list[Item]:
                 if key != prev:
                     cells.append((c, row[c].strip()))
                     prev = key
+                    if key[0] != r:                    # (a rowspan's cell from a row above)
+                        copied = (copied or set()) | {c}
         else:
             cells = [(c, cell.strip()) for c, cell in enumerate(row)]
         # the label ends at the last cell that is text (not a number, a dash or blank):
@@ -304,6 +308,11 @@ def _table_items(t: TableGrid) -> list[Item]:
         # "table 2 r5 c3 p4": the row's part formatted once, not once per value cell
         cell_src = src_row + " c"
         values = [Token(cell, cell_src + str(c) + pg, False, c) for c, cell in rest]
+        if copied:
+            # one printed cell is one value: a value cell merged over several rows belongs to
+            # the row it starts in; below, its copy is no value of that row
+            for tok in values:
+                tok.copy = tok.col in copied
         # (text: table cells are never prose, so the label stands for the row's text)
         out.append(Item(label, values, src_row + pg, label, t.line, page,
                         True, t.index, row))

@@ -19,6 +19,7 @@ one-digit-per-cell run that breaks its own sum (blank cells vanish from glued te
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from etl.model import Cell
@@ -174,7 +175,8 @@ def read_section3(items: list[Item]) -> Table3:
             if key is None and orphans:
                 key = match_row_continued(orphan_carry, label_norm)
             if orphans:
-                if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run):
+                if key is not None and key not in rows and (len(orphans) == N3 or orphans[0].run) \
+                        and not _NUMBERED_LABEL.match(label_norm):
                     # the numbers sat between the two halves of a label whose first half named
                     # no row (5.要求行政机关确认或 / numbers / 重新出具已获取信息)
                     rows[key] = RowRead(key, orphan_carry + it.label, it.source, orphans,
@@ -259,6 +261,11 @@ def read_section3(items: list[Item]) -> Table3:
                   warnings=warnings, tables=tables)
 
 
+#: a row label that starts with its own number (2.重复申请, (五)…, 四、…) is a label of its own,
+#: never the tail of one broken around the numbers before it
+_NUMBERED_LABEL = re.compile(r"^(?:\d{1,2}[.,、]|\([一二三四五六七]\)|[一二三四][,、.])")
+
+
 def _blank(tokens: list[Token]) -> bool:
     return not any(t.raw.strip() for t in tokens)
 
@@ -294,12 +301,19 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
         if any(order.get(idx) != key for idx, key in clean.items()):
             why = "the rows read beside their labels are not in the template's order"
             continue
-        values = {key: [classify(t.raw)[0] for t in toks] for (_, toks), key in zip(vr, rows)}
+        values = {key: [None if t.copy else classify(t.raw)[0] for t in toks] for (_, toks), key in zip(vr, rows)}
         ok, why = _identities_hold(values, rows)
-        if not ok:
+        if ok:
+            confirmed = "identity and results_sum hold"
+        elif _labels_in_order(list(table.labels), rows):
+            # the table breaks its own sums (validation will say so), but the row labels it
+            # prints, though apart from the values, are the template's rows in its order
+            confirmed = (f"the {len(table.labels)} row labels printed apart from the values follow "
+                         f"the template's order ({why})")
+        else:
             continue
         note = (f"printed apart from its label: {loose} of {len(rows)} value rows placed in the "
-                f"template's row order; identity and results_sum hold")
+                f"template's row order; {confirmed}")
         placed: dict[str, RowRead] = {}
         single = not set(ROWS_2021_ONLY) & set(rows)
         for (idx, toks), key in zip(vr, rows):
@@ -310,6 +324,15 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
             placed[key] = r
         return placed, note
     return None, why
+
+
+def _labels_in_order(labels: list[str], rows: tuple[str, ...]) -> bool:
+    """The rows the table's labels name (first mention each, in document order) are rows of
+    ``rows``, in its order, and at least half of them."""
+    order = {k: i for i, k in enumerate(rows)}
+    places = [order.get(k, -1) for k in labels]
+    return (len(places) * 2 >= len(rows) and -1 not in places
+            and all(a < b for a, b in zip(places, places[1:])))
 
 
 #: the label of the single (六)其他处理 row (2019 template, and 2021 reports on the old form)
@@ -369,7 +392,7 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
         known = {}
         for k, r in rows.items():
             if k not in runs and len(r.tokens) == N3:
-                known[k] = [classify(t.raw)[0] for t in r.tokens]
+                known[k] = [None if t.copy else classify(t.raw)[0] for t in r.tokens]
         table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
         splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
         for k, split in splits.items():
@@ -408,12 +431,18 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
             continue
         if r.note:
             for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
+                if tok.copy:
+                    cells.append(make_cell("3", key, col, tok))
+                    continue
                 value, state = classify(tok.raw)
                 cells.append(Cell("3", key, col, value, tok.raw.strip(),
                                   "inferred" if state == "number" else state, tok.source, r.note))
             continue
         # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
         for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
+            if tok.copy:
+                cells.append(make_cell("3", key, col, tok))
+                continue
             value, state = classify(tok.raw)
             cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source))
     # rows the printed table has but this template version does not (2019 report with 2021 rows)

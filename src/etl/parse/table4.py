@@ -103,8 +103,8 @@ def _in_order(by_header: list[Token | None], printed: list[Token] | None,
     outcomes; the header's order is taken only when it holds them and that one does not."""
     if printed is None or all(a is b for a, b in zip(by_header, printed)):
         return [make_cell("4", g, o, tok) for (g, o), tok in zip(_KEYS, by_header)]
-    in_template = _sums_hold([classify(t.raw)[0] for t in printed])
-    in_header = _sums_hold([None if t is None else classify(t.raw)[0] for t in by_header])
+    in_template = _sums_hold([None if t.copy else classify(t.raw)[0] for t in printed])
+    in_header = _sums_hold([None if t is None or t.copy else classify(t.raw)[0] for t in by_header])
     if in_template:
         chosen, why = printed, "the fifteen values in the template's order hold every group's sum"
     elif in_header:

@@ -71,12 +71,18 @@ def parse_layouts(spec: str) -> tuple[str, ...]:
 
 def draw_layouts(rng: random.Random, form: str, enabled: tuple[str, ...], rate: float) -> list[str]:
     """The classes one report is printed in: none with probability 1 - rate, else one or (one
-    time in four) two of the enabled classes its form can show."""
+    time in four) two of the enabled classes its form can show — a class that few forms show
+    drawn more often, so that every class gets a fair share of the corpus."""
     usable = [n for n in enabled if form in _BY_NAME[n].forms]
     if not usable or rng.random() >= rate:
         return []
     k = 2 if len(usable) > 1 and rng.random() < 0.25 else 1
-    return sorted(rng.sample(usable, k))
+    out: list[str] = []
+    for _ in range(k):
+        pick = rng.choices(usable, [1 / len(_BY_NAME[n].forms) for n in usable])[0]
+        out.append(pick)
+        usable.remove(pick)
+    return sorted(out)
 
 
 __all__ = ["LAYOUT_CLASSES", "LAYOUT_NAMES", "LayoutClass", "draw_layouts", "parse_layouts"]

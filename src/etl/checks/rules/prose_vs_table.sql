@@ -15,6 +15,8 @@
 -- neighbours' (crawler dumps: "77132470" for 制发|废止|现行有效), the check is not assessable —
 -- unless NO split of the printed run gives the prose's figure at that cell's place: then the
 -- prose disagrees with the table whatever the split (run_admits() = etl.parse.digits splits).
+-- (A cell unknown because a row printed more or fewer values than it has columns — note
+-- "N values for M …" — is no digit run: its raw text is separate values, never split.)
 WITH unknown_runs AS (
     -- every cell read from a run of digits (state inferred or unknown) shares the run as its raw
     -- text; n and k count the run's cells and the cell's place among ALL of them (not only the
@@ -23,20 +25,20 @@ WITH unknown_runs AS (
         SELECT a.report_id, '3' AS section, a.row_key AS row, a.applicant AS col, a.raw, a.state,
             count(*) OVER w AS n, row_number() OVER (w ORDER BY c.ord) - 1 AS k
         FROM applications a JOIN template_section3_columns c ON c.column_key = a.applicant
-        WHERE a.state IN ('inferred', 'unknown')
+        WHERE a.state IN ('inferred', 'unknown') AND coalesce(a.note, '') NOT LIKE '%values for %'
         WINDOW w AS (PARTITION BY a.report_id, a.row_key, a.raw)
         UNION ALL
         SELECT f.report_id, '4', f.item, f.outcome, f.raw, f.state,
             count(*) OVER w, row_number() OVER (w ORDER BY t.ord) - 1
         FROM review_litigation f JOIN template_section4 t ON t.key = f.key
-        WHERE f.state IN ('inferred', 'unknown')
+        WHERE f.state IN ('inferred', 'unknown') AND coalesce(f.note, '') NOT LIKE '%values for %'
         WINDOW w AS (PARTITION BY f.report_id, f.raw)
         UNION ALL
         SELECT d.report_id, '2', d.category, d.metric, d.raw, d.state,
             count(*) OVER w, row_number() OVER (w ORDER BY t.ord) - 1
         FROM active_disclosure d JOIN loaded_reports r USING (report_id)
         JOIN template_section2 t ON t.version = r.template AND t.category = d.category AND t.metric = d.metric
-        WHERE d.state IN ('inferred', 'unknown')
+        WHERE d.state IN ('inferred', 'unknown') AND coalesce(d.note, '') NOT LIKE '%values for %'
         WINDOW w AS (PARTITION BY d.report_id, d.category, d.raw)
     ) WHERE state = 'unknown'
 ), t3 AS (
