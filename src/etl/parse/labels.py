@@ -41,6 +41,17 @@ def match_row(norm: str) -> str | None:
     return _ROW_OF[last.group()] if last else None
 
 
+def rows_named(norm: str) -> list[str]:
+    """Every section-三 row a normalized label names, in printed order (a crawled line may glue
+    several rows' labels together)."""
+    out: list[str] = []
+    for m in _ROW_RE.finditer(norm):
+        key = _ROW_OF[m.group()]
+        if not out or out[-1] != key:
+            out.append(key)
+    return out
+
+
 def match_row_continued(carry: str, norm: str) -> str | None:
     """The row named by a label broken over lines: ``carry`` (the label-only text just before)
     + ``norm``, counting only a fragment that reaches into ``norm`` (so a header word left in

@@ -27,7 +27,7 @@ from etl.parse import conformance
 from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit_split, make_cell,
                              split_cells, text_warnings)
 from etl.parse.items import Item, Token, norm
-from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continued
+from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continued, rows_named
 from etl.parse.memo import memo_short
 from etl.parse.values import classify
 from etl.template import (
@@ -192,9 +192,17 @@ def read_section3(items: list[Item]) -> Table3:
             carry = (carry + label_norm)[-40:] if key is None and not values else ""
             if GROUP6 in label_norm:
                 group6 = True
-            if key is None and results_started and is_bare_other(label_norm) and (
-                    group6 or last_key in _GROUP6_ROWS):
-                key = "other_other"
+            glued = bool(values) and values[0].run and key is not None
+            if (key is None or glued) and results_started and is_bare_other(label_norm) and (
+                    group6 or last_key in _GROUP6_ROWS or key in _GROUP6_ROWS):
+                key = "other_other"             # (…申请3.其他: the bare 3.其他 is named last)
+            if glued:
+                # a crawled line glues the labels of rows that printed no digit at all (blank
+                # cells) to the next row's: those rows are printed, and blank
+                for k in rows_named(label_norm):
+                    if k != key and k not in rows and _ORDER[k] < _ORDER[key]:
+                        rows[k] = RowRead(k, it.label, it.source, [Token("", it.source)] * N3,
+                                          last_item=idx, first_item=idx)
             if key == "total" and not results_started:
                 key = None                       # 总计 in the column header, not the (七) row
             if key is not None and key not in labels:
@@ -289,7 +297,8 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
     the template prints rows, row i is the template's row i.  Taken only when that agrees with
     every row read beside its label, and the table's own identities hold for it (identity and
     results_sum, each checked in at least one column); else (None, why)."""
-    clean = {r.first_item: key for key, r in table.rows.items() if r.clean and not r.after_label}
+    clean = {r.first_item: key for key, r in table.rows.items()
+             if r.clean and not r.after_label and not _caption(r.label)}
     vr = table.value_rows
     loose = sum(1 for idx, _ in vr if idx not in clean)
     why = (f"{len(vr)} whole value rows for the {' or '.join(str(len(h)) for h in _printed_row_lists(version))} "
@@ -305,7 +314,7 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
         ok, why = _identities_hold(values, rows)
         if ok:
             confirmed = "identity and results_sum hold"
-        elif _labels_in_order(list(table.labels), rows):
+        elif _labels_in_order([k for k, (label, _) in table.labels.items() if not _caption(label)], rows):
             # the table breaks its own sums (validation will say so), but the row labels it
             # prints, though apart from the values, are the template's rows in its order
             confirmed = (f"the {len(table.labels)} row labels printed apart from the values follow "
@@ -324,6 +333,15 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
             placed[key] = r
         return placed, note
     return None, why
+
+
+#: a group's caption ((六)其他处理): the single row of that name in the 2019 form, the caption
+#: over its sub-rows in 2021 — in a table whose labels are apart from the values, never an anchor
+_CAPTIONS = frozenset(normalize_label(g + w) for g, words in SECTION3_GROUPS.items() for w in words)
+
+
+def _caption(label: str) -> bool:
+    return normalize_label(label) in _CAPTIONS
 
 
 def _labels_in_order(labels: list[str], rows: tuple[str, ...]) -> bool:
