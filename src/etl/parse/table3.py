@@ -393,7 +393,7 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
     if placed is not None:
         rows = placed
         warnings.append(f"section 3: {why}")       # (what reading met is superseded)
-        stray = 0
+        stray = table.stray = 0                     # every value row found its row
     else:
         warnings.extend(table.warnings)
         stray = table.stray

@@ -484,12 +484,13 @@ _UNKNOWN_WHY = (
     ("one digit per cell breaks", "digits run together with blank cells missing from the run"),
     ("values for", "blank cells vanished from aligned text: columns unknown"),
     ("could not be placed", "rows printed apart from their labels; the table's identities do not confirm"),
+    ("no split", "digits run together where the report breaks its own identities: no split satisfies them"),
     ("outside any row", "values outside any row as read"),
 )
 
 
 _RUN_AMBIGUITY = ("splits possible", "splits satisfy", "splits hold", "digits for",
-                  "one digit per cell breaks")
+                  "one digit per cell breaks", "no split")
 
 
 def run_ambiguity(note: str) -> bool:
