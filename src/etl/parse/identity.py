@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 
 from etl.template import TEMPLATE_MARKERS, normalize_label, template_for_year
 
-# Full-width digits and spaces folded so the patterns see 2023 年 in any width; nothing else is
-# changed, so what a pattern captures is the text as printed.
-_FOLD = str.maketrans("０１２３４５６７８９\u3000\u00a0", "0123456789  ")
-_YEAR = r"(?P<year>(?:19|20)\d{2})"
+# The patterns read digits in any width (\d and int() take full-width ones; a year's first two
+# digits are spelled out) and \s takes every kind of space, so the text is searched as printed
+# and what a pattern captures is the text as printed.
+_CENTURY = "(?:[1１][9９]|[2２][0０])"
+_YEAR = rf"(?P<year>{_CENTURY}\d{{2}})"
+_ONE = "[0０]?[1１]"
 # "2019年上海市人民政府办公厅政府信息公开工作年度报告", "平潭综合实验区2019年度政府信息公开…",
 # "# 沐阳县人民政府 2025 年 政府信息公开工作年度报告"
 _TITLE = re.compile(
@@ -38,7 +40,7 @@ _TITLE_YEAR_AFTER = re.compile(
 # "某某局政府信息公开工作年度报告" — a title without the year (the year is stated elsewhere)
 _TITLE_NO_YEAR = re.compile(
     r"^[#\s《“\"]*(?P<pre>[^\d，,。:：\s]{2,40}?)\s*(?:政府)?信息公开(?:工作)?\s*年度\s*(?:报告|年报)[》”\"\s]*$")
-_YEAR_ANY = re.compile(r"(?:19|20)\d{2}")
+_YEAR_ANY = re.compile(_CENTURY + r"\d{2}")
 # "2023年,南星街道在区委、区政府的正确领导下…"
 _OPENING = re.compile(
     _YEAR + r"\s*年度?\s*[,，]\s*(?P<agency>[^\s,，。、;；:：“”\"]{2,25}?)"
@@ -48,13 +50,13 @@ _COMPILER = re.compile(r"本(?:年度)?报告由(?P<agency>[^\s，,。；;《“
 _CONTACT = re.compile(r"请与(?P<agency>[^\s，,。；;《“]{2,30}?)联系")
 # "本报告中所列数据的统计期限自2023年1月1日起" / "统计周期为 2023 年 1 月 1 日至…"
 _PERIOD = re.compile(r"统计(?:期限|时限|期间|周期|区间|时间|范围)[^。]{0,16}?" + _YEAR
-                     + r"\s*年\s*0?1\s*月\s*0?1\s*日")
+                     + rf"\s*年\s*{_ONE}\s*月\s*{_ONE}\s*日")
 # "现将2023年度政府信息公开工作情况报告如下" / "2023 年度政务公开工作报告"
 _REPORT_YEAR = re.compile(_YEAR + r"\s*年度?\s*(?:政府信息公开|政务公开)工作(?:情况)?(?:年度)?(?:报告|年报)")
-_DATE_LINE = re.compile(r"^[\s(（]*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s)）]*$")
+_DATE_LINE = re.compile(rf"^[\s(（]*{_CENTURY}\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日[\s)）]*$")
 # the signature glued to the end of a crawled body: "…事项。某某局2024年1月20日"
 _SIGNATURE_END = re.compile(r"(?:^|[。；;！!？?\s])(?P<agency>[^\s，,。；;：:、“”]{2,30}?)\s*[(（]?\s*"
-                            r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]?"
+                            + _CENTURY + r"\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]?"
                             r"[^。，,；;\d]{0,12}$")             # (a page's 附件下载 may follow)
 _AGENCY_SUFFIX = re.compile(
     r"(?:政府|办公厅|办公室|局|委员会|委|办|街道|办事处|镇|乡|管委会|管理委员会|中心|院|厅|所|署|区|县|市|省|"
@@ -92,10 +94,6 @@ def agency_name(text: str | None) -> str | None:
 _TITLE_MAX = 120
 
 
-def _fold(text: str) -> str:
-    return text.translate(_FOLD)
-
-
 def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None]:
     """(agency, year, title line) from a title such as 《…2023年政府信息公开工作年度报告》, also
     one broken over two lines (2023年某某局政府信息公开工作 / 年度报告) or printed without its
@@ -105,11 +103,11 @@ def title_identity(lines: list[str]) -> tuple[str | None, int | None, str | None
         if len(line) > _TITLE_MAX:
             prev = ""                           # a paragraph, not a title or an agency line
             continue
-        s = _fold(line).strip()
+        s = line.strip()
         if not s:
             continue
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        nxt = _fold(nxt).strip() if len(nxt) <= 12 else ""
+        nxt = nxt.strip() if len(nxt) <= 12 else ""
         # a title broken over two lines: the second is its short tail
         candidates = [s] + ([s + nxt] if nxt and len(nxt) <= 12 and "报告" not in s else [])
         for cand in candidates:
@@ -132,7 +130,7 @@ def signature_agency(tail: list[str]) -> str | None:
     """The agency signing the report: a name on the line above (or below) the date at its end,
     or glued before that date at the end of a one-line body."""
     # (only a line's end matters: a one-line body is not folded whole)
-    lines = [_fold(t[-80:]).strip() for t in tail if t and not t.isspace()]
+    lines = [t[-80:].strip() for t in tail if t and not t.isspace()]
     for i in range(len(lines) - 1, max(-1, len(lines) - 6), -1):
         if _DATE_LINE.match(lines[i]):
             for j in (i - 1, i + 1):
@@ -141,7 +139,7 @@ def signature_agency(tail: list[str]) -> str | None:
                     if name:
                         return name
             return None
-    if lines:
+    if lines and "日" in lines[-1][-20:]:
         m = _SIGNATURE_END.search(lines[-1])
         if m:
             return agency_name(m.group("agency"))
@@ -162,7 +160,7 @@ def find_identity(title: str | None, head: list[str], prose: str, tail: list[str
         ident.offer("agency", signature_agency(tail), "signature")
     if ident.agency is not None and ident.year is not None:
         return ident
-    text = _fold(prose)
+    text = prose
     opening = _OPENING.search(text)
     for what, pattern, source in (("agency", _COMPILER, "prose"), ("agency", opening, "prose"),
                                   ("agency", _CONTACT, "prose"), ("year", _PERIOD, "period"),

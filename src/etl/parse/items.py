@@ -49,6 +49,7 @@ class Item:
     in_table: bool = False
     table: int = -1                 # TableGrid.index of a table row
     grid: list[str] | None = None   # a table row's cells by grid column (spans expanded)
+    copies: bool = False            # a value is a copy of a cell merged from a row above
     _norm: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -308,14 +309,16 @@ def _table_items(t: TableGrid) -> list[Item]:
         # "table 2 r5 c3 p4": the row's part formatted once, not once per value cell
         cell_src = src_row + " c"
         values = [Token(cell, cell_src + str(c) + pg, False, c) for c, cell in rest]
+        copies = False
         if copied:
             # one printed cell is one value: a value cell merged over several rows belongs to
             # the row it starts in; below, its copy is no value of that row
             for tok in values:
                 tok.copy = tok.col in copied
+                copies = copies or tok.copy
         # (text: table cells are never prose, so the label stands for the row's text)
         out.append(Item(label, values, src_row + pg, label, t.line, page,
-                        True, t.index, row))
+                        True, t.index, row, copies))
     return out
 
 

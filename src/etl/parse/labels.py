@@ -41,15 +41,16 @@ def match_row(norm: str) -> str | None:
     return _ROW_OF[last.group()] if last else None
 
 
-def rows_named(norm: str) -> list[str]:
+@memo_short
+def rows_named(norm: str) -> tuple[str, ...]:
     """Every section-三 row a normalized label names, in printed order (a crawled line may glue
-    several rows' labels together)."""
+    several rows' labels together).  Memoised like match_row."""
     out: list[str] = []
     for m in _ROW_RE.finditer(norm):
         key = _ROW_OF[m.group()]
         if not out or out[-1] != key:
             out.append(key)
-    return out
+    return tuple(out)
 
 
 def match_row_continued(carry: str, norm: str) -> str | None:
@@ -65,6 +66,7 @@ def match_row_continued(carry: str, norm: str) -> str | None:
     return _ROW_OF[last.group()]
 
 
+@memo_short
 def is_bare_other(norm: str) -> bool:
     return _BARE_OTHER.search(norm) is not None
 

@@ -28,7 +28,7 @@ from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit
                              split_cells, text_warnings)
 from etl.parse.items import Item, Token, norm
 from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continued, rows_named
-from etl.parse.memo import memo_short
+from etl.parse.memo import MAX_ENTRIES, MAX_TEXT_LEN, memo_short
 from etl.parse.values import classify
 from etl.template import (
     ROWS_2021_ONLY,
@@ -37,6 +37,7 @@ from etl.template import (
     SECTION3_GROUPS,
     SECTION3_HEADER_GROUPS,
     SECTION3_ROW_KEYS,
+    SECTION3_ROWS,
     SECTION3_TOTAL_INDEX,
     normalize_label,
     section3_row,
@@ -107,6 +108,7 @@ class Table3:
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # row -> (first label naming it, source)
     warnings: list[str] = field(default_factory=list)   # what reading met (given out by section3_cells)
     tables: set[int] = field(default_factory=set)       # the grids its rows were printed in
+    copies: bool = False            # a value cell is a copy of one merged from the row above
 
     def __len__(self) -> int:       # rows read (a value row counts: it is a row of the table)
         return max(len(self.rows), len(self.value_rows))
@@ -118,8 +120,8 @@ def read_section3(items: list[Item]) -> Table3:
     value_rows: list[tuple[int, list[Token]]] = []
     stray = 0
     headers: dict[int, list[str]] = {}          # table -> header text per grid column
-    columns: dict[int, tuple] = {}              # table -> ({grid column: column key}, named columns)
-    last_columns: tuple | None = None           # (width, map, named columns) of the last table
+    columns: dict[int, dict[int, str]] = {}     # table -> {grid column: column key}
+    last_columns: tuple | None = None           # (width, map, its columns) of the last table
     current: RowRead | None = None
     results_started = False
     group6 = False
@@ -134,8 +136,9 @@ def read_section3(items: list[Item]) -> Table3:
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
         label_norm = it.norm                    # (a property: read once)
-        if (values and label_norm and it.in_table and match_row(label_norm) is None
-                and _blank(values) and not is_bare_other(label_norm)):
+        named = match_row(label_norm) if label_norm else None
+        if (values and named is None and label_norm and it.in_table and _blank(values)
+                and not is_bare_other(label_norm)):
             values = []                         # a caption or header row: its empty cells are no values
         if it.in_table and it.grid is not None:
             if not values:
@@ -145,15 +148,16 @@ def read_section3(items: list[Item]) -> Table3:
                 if found:
                     # (the columns a value may sit under: named by the header, as a template
                     # column or another one such as 备注)
-                    columns[it.table] = found, {c for c, t in enumerate(column_texts) if t}
+                    columns[it.table] = found
                     last_columns = (len(it.grid), found, set(found))
             else:
-                cols, under = columns.get(it.table) or (None, None)
-                if cols is None and last_columns and last_columns[0] == len(it.grid):
-                    _, cols, under = last_columns   # continued after a page break, same columns
-                if cols is not None and all(t.col in under or not t.raw.strip() for t in values):
-                    # (a printed value under no header at all: this row is laid out otherwise —
-                    # a table continued with other columns — and is read in its own order)
+                cols = columns.get(it.table)
+                if cols is None and last_columns and last_columns[0] == len(it.grid) and \
+                        all(t.col in last_columns[2] or not t.raw.strip() for t in values):
+                    # continued after a page break, same columns — unless a printed value sits
+                    # under none of them (the continuation is laid out otherwise: read in order)
+                    cols = last_columns[1]
+                if cols is not None:
                     values = _by_header(it, cols)
         if len(values) == N3 and not values[0].run:
             value_rows.append((idx, values))
@@ -168,7 +172,7 @@ def read_section3(items: list[Item]) -> Table3:
             current.tokens.append(Token(it.label, it.source))
             continue
         if label_norm:
-            key = match_row(label_norm)
+            key = named
             if key is None and carry:
                 # a label broken over lines with the fragment cut in two (6.属于四类过程 / 性信息)
                 key = match_row_continued(carry, label_norm)
@@ -196,10 +200,10 @@ def read_section3(items: list[Item]) -> Table3:
             if (key is None or glued) and results_started and is_bare_other(label_norm) and (
                     group6 or last_key in _GROUP6_ROWS or key in _GROUP6_ROWS):
                 key = "other_other"             # (…申请3.其他: the bare 3.其他 is named last)
-            if glued:
+            if glued and len(named_rows := rows_named(label_norm)) > 1:
                 # a crawled line glues the labels of rows that printed no digit at all (blank
                 # cells) to the next row's: those rows are printed, and blank
-                for k in rows_named(label_norm):
+                for k in named_rows:
                     if k != key and k not in rows and _ORDER[k] < _ORDER[key]:
                         rows[k] = RowRead(k, it.label, it.source, [Token("", it.source)] * N3,
                                           last_item=idx, first_item=idx)
@@ -266,7 +270,7 @@ def read_section3(items: list[Item]) -> Table3:
         warnings.append(f"section 3: {len(orphans)} value(s) outside any row ({orphans[0].source})")
         stray += len(orphans)
     return Table3({k: r for k, r in rows.items() if r.tokens}, value_rows, stray, labels=labels,
-                  warnings=warnings, tables=tables)
+                  warnings=warnings, tables=tables, copies=any(it.copies for it in items))
 
 
 #: a row label that starts with its own number (2.重复申请, (五)…, 四、…) is a label of its own,
@@ -279,6 +283,8 @@ def _blank(tokens: list[Token]) -> bool:
 
 
 _ORDER = {k: i for i, k in enumerate(SECTION3_ROW_KEYS)}
+#: (row, printed label) -> reworded?  Labels are mostly the template's own, in every report.
+_REWORDED: dict[tuple[str, str], bool] = {}
 
 
 # ---- rows printed apart from their labels ----------------------------------------------------
@@ -337,7 +343,8 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
 
 #: a group's caption ((六)其他处理): the single row of that name in the 2019 form, the caption
 #: over its sub-rows in 2021 — in a table whose labels are apart from the values, never an anchor
-_CAPTIONS = frozenset(normalize_label(g + w) for g, words in SECTION3_GROUPS.items() for w in words)
+_CAPTIONS = frozenset(normalize_label(g + w) for g, words in SECTION3_GROUPS.items() for w in words
+                      if sum(r.group == g for r in SECTION3_ROWS) > 1)       # groups over sub-rows
 
 
 def _caption(label: str) -> bool:
@@ -447,20 +454,18 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
                               r.source, f"{n} values for {N3} columns")
                          for col in SECTION3_COLUMN_KEYS)
             continue
-        if r.note:
+        if r.note or table.copies:
             for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
                 if tok.copy:
                     cells.append(make_cell("3", key, col, tok))
                     continue
                 value, state = classify(tok.raw)
-                cells.append(Cell("3", key, col, value, tok.raw.strip(),
-                                  "inferred" if state == "number" else state, tok.source, r.note))
+                if r.note and state == "number":
+                    state = "inferred"
+                cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source, r.note))
             continue
         # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
         for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
-            if tok.copy:
-                cells.append(make_cell("3", key, col, tok))
-                continue
             value, state = classify(tok.raw)
             cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source))
     # rows the printed table has but this template version does not (2019 report with 2021 rows)
@@ -474,9 +479,13 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
         warnings.append(conformance.old_other_row(rows["other_other"].source))
         missing = [k for k in missing if k not in ROWS_2021_ONLY]
     for key, (label, source) in table.labels.items():
-        found = conformance.row_label_finding(key, label, source) if key in present else None
-        if found:
-            warnings.append(found)
+        reworded = _REWORDED.get((key, label))
+        if reworded is None:
+            reworded = conformance.row_label_finding(key, label, "") is not None
+            if len(_REWORDED) < MAX_ENTRIES and len(label) <= MAX_TEXT_LEN:
+                _REWORDED[(key, label)] = reworded
+        if reworded and key in present:
+            warnings.append(conformance.row_label_finding(key, label, source))
     if missing:
         warnings.append("section 3: rows not found: " + ", ".join(missing))
     text_warnings(cells, warnings)
