@@ -113,9 +113,9 @@ def main() -> None:
     truth = load_truth(raw)
     failed: dict | None = None
     if args.run:
-        from etl.pipeline import run_command
+        from etl.cli import _flows
 
-        code = run_command(year=None, raw=raw, warehouse=wh)
+        code = _flows().run_command(year=None, raw=raw, warehouse=wh)
         print(f"etl run: exit {code} in {time.perf_counter() - t1:.1f} s\n")
         ev = evaluate(truth, load_warehouse(wh))
         parsed = {}

@@ -1,20 +1,364 @@
-"""The nightly Prefect flow (thin: everything lives in etl.pipeline).
+"""The nightly Prefect flow: the run's stages (``etl.stages``) as tasks, its artifacts, its
+deployment, and the ``etl run`` / ``etl serve`` command bodies.
 
-    python flows/nightly.py                # serve it: Cron 02:00 Asia/Shanghai (needs PREFECT_API_URL)
-    prefect --no-prompt deploy --all       # or deploy it from prefect.yaml to a process work pool
+    etl run [--year Y]                      # the flow now, in-process (temporary Prefect API)
+    etl serve                               # served on a cron schedule (needs `prefect server start`)
+    prefect --no-prompt deploy --all        # or deployed from prefect.yaml to a process work pool
 
-Entry point for prefect.yaml: ``flows/nightly.py:nightly``.
+One flow run per ``etl run``; one task per stage and one per parse batch of >= 500 files (at most
+200), named for what they do (``parse 2023 batch 3/40``), so the task count never grows with the
+number of files.  Every stage logs through the ``etl`` loggers, which Prefect ships to the API as
+run logs (``PREFECT_LOGGING_EXTRA_LOGGERS``).
 """
 
 import os
 import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
 
-from etl.pipeline import deployment_kwargs, nightly  # noqa: F401  (nightly: the deployment's entrypoint)
+# Before Prefect is imported: a project-local, quiet, patient temporary server, and the etl
+# loggers attached to the run logs.  The console shows Prefect's warnings only; the CLI prints
+# the etl lines itself.
+_PROJECT = Path(__file__).resolve().parents[1]
+for _k, _v in {
+    "PREFECT_HOME": str(_PROJECT / ".prefect"),
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "etl",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_k, _v)
+
+import logging  # noqa: E402
+
+from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from etl.settings import Settings, check_year  # noqa: E402
+from etl.stages import derive, discover, parse, publish, resolve, write  # noqa: E402
+from etl.stages.run import Run, open_run  # noqa: E402
+from etl.warehouse import store  # noqa: E402
+
+log = logging.getLogger("etl.flow")
+if logging.getLogger("etl").level == logging.NOTSET:      # run logs at INFO reach the API
+    logging.getLogger("etl").setLevel(logging.INFO)
+
+#: The deployment's name, the same for `etl serve` and `prefect deploy` (prefect.yaml): one
+#: schedule, one concurrency limit, whichever way it is started.
+DEPLOYMENT = "nightly"
+CONCURRENCY_LIMIT = 1
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# Tasks: retries only where a retry can help (a transient I/O error while walking or parsing);
+# writing and publishing are not retried (a failure there fails the run, which keeps the
+# published warehouse).  No task timeouts: Prefect cannot interrupt a task in a worker thread, so
+# time is bounded where a process can be killed — each file in the parse pool (ETL_PARSE_TIMEOUT).
+_task = dict(cache_policy=NO_CACHE, persist_result=False)
+
+
+@task(name="discover", retries=2, retry_delay_seconds=5, **_task)
+def discover_files(run: Run) -> discover.Inventory:
+    inv = discover.discover(run.raw, run.year, exclude=(run.layout.root,))
+    run.counts["files"] = len(inv.files)
+    log.info("discover: %d files under %s (%d skipped)", len(inv.files), run.raw, len(inv.skipped))
+    return inv
+
+
+@task(name="plan parse", **_task)
+def plan_parse(run: Run, inventory: discover.Inventory) -> parse.ParsePlan:
+    plan = parse.plan(inventory.files, run.cache, str(run.raw))
+    log.info("parse: %d files to parse, %d unchanged since they were parsed (%d batches)",
+             plan.todo, len(plan.known), len(plan.batches))
+    return plan
+
+
+@task(retries=1, retry_delay_seconds=2, **_task)
+def parse_batch(pool, batch: parse.Batch, max_file_bytes: int) -> dict:
+    out = parse.parse_batch(pool, batch, max_file_bytes)
+    failed = sum(1 for p in out.values() if p.failure)
+    log.info("%s: %d files (%d not parsed: timeout, crash or unreadable)", batch.name,
+             len(out), failed)
+    return out
+
+
+def parse_all(run: Run, inventory: discover.Inventory, plan: parse.ParsePlan,
+              dask_address: Optional[str]) -> dict:
+    """Every batch, concurrently (the pool keeps every worker busy across batches)."""
+    parsed: dict = dict(plan.known)
+    if plan.batches:
+        if dask_address:
+            from etl.stages.distributed import parse_on_dask
+
+            parsed.update(parse_on_dask(dask_address, plan.batches, run))
+        else:
+            pool = parse.new_pool(run.settings, run.cache)
+            run.on_close(pool.close)
+            futures = [parse_batch.with_options(task_run_name=b.name)
+                       .submit(pool, b, run.settings.max_file_bytes) for b in plan.batches]
+            for f in futures:
+                parsed.update(f.result())
+            pool.close()
+    run.counts["parsed"] = plan.todo
+    index = parse.new_file_index(plan, inventory.files, parsed)
+    if run.year is not None:                # a one-year rerun saw only that year's files
+        index = {**plan.index, **index}
+    run.cache.save_file_index(str(run.raw), index)
+    return parsed
+
+
+@task(name="resolve", **_task)
+def resolve_reports(run: Run, inventory: discover.Inventory, parsed: dict) -> resolve.Resolved:
+    res = resolve.resolve(inventory, parsed, run.cache, run.year)
+    run.counts.update(res.counts)
+    # the run's files: those of its scope (a one-year rerun also reads files that turn out to
+    # be of another year, to learn it; they are not counted)
+    run.counts["files"] = sum(n for s, n in res.counts.items() if s != "skipped")
+    log.info("resolve: %s", ", ".join(f"{n} {s}" for s, n in res.counts.items() if n))
+    return res
+
+
+@task(name="write", **_task)
+def write_facts(run: Run, res: resolve.Resolved, plan: write.WritePlan) -> write.Written:
+    from etl.warehouse.database import connect_for_build
+
+    con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
+    try:
+        written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
+                                    run.cache, con)
+    finally:
+        con.close()
+    run.counts["years_rebuilt"] = sorted(plan.changed)
+    log.info("write: years rewritten %s, kept %s", sorted(plan.changed) or "none",
+             sorted(plan.keep) or "none")
+    return written
+
+
+@task(name="validate", **_task)
+def validate(run: Run, written: write.Written, years: set) -> derive.Derived:
+    from etl.warehouse.database import connect_for_build
+
+    con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
+    try:
+        out = derive.validate(run.layout, run.run_id, written, run.previous, years, con)
+    finally:
+        con.close()
+    log.info("validate: years %s, %d issues", sorted(years) or "none",
+             sum(out.issues_by_rule.values()))
+    return out
+
+
+@task(name="aggregate", **_task)
+def aggregate(run: Run, written: write.Written, years: set) -> int:
+    from etl.warehouse.database import connect_for_build
+
+    con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
+    try:
+        n = derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
+    finally:
+        con.close()
+    log.info("aggregate: years %s, %d rows", sorted(years) or "none", n)
+    return n
+
+
+@task(name="database", **_task)
+def build_database(run: Run, written: write.Written) -> None:
+    publish.build_snapshot_database(run, written)
+    log.info("database: %s built", written.snapshot.name)
+
+
+@task(name="publish", **_task)
+def publish_snapshot(run: Run, written: write.Written, files_by_year: dict) -> None:
+    publish.publish(run, written, files_by_year)
+    log.info("publish: current -> %s", written.snapshot.name)
+
+
+@task(name="summary artifacts", retries=1, **_task)
+def publish_artifacts(summary: dict) -> None:
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(key="nightly-summary", markdown=summary_markdown(summary),
+                             description="counts, rules broken, files not loaded")
+    create_table_artifact(key="nightly-rules-broken",
+                          table=[{"rule": r, "issues": n} for r, n in summary["issues_by_rule"].items()]
+                          or [{"rule": "", "issues": 0}],
+                          description="validation issues per rule (in the run's scope)")
+    create_table_artifact(key="nightly-problem-files",
+                          table=summary["problem_files"] or [{"file": "", "status": "", "reason": "",
+                                                              "detail": ""}],
+                          description="first files that were quarantined or skipped "
+                                      "(all of them: reports table)")
+
+
+def summary_markdown(s: dict) -> str:
+    from etl.textsafe import md_cell
+
+    scope = f"year {s['year']}" if s["year"] is not None else "all years"
+    lines = [f"# Nightly warehouse run {s['run_id']} ({scope}): {s['status']}", "",
+             "| files | parsed | loaded | quarantined | superseded | duplicates | skipped | "
+             "validation issues |", "|---|---|---|---|---|---|---|---|",
+             f"| {s['files']} | {s['parsed']} | {s['loaded']} | {s['quarantined']} | "
+             f"{s['superseded']} | {s['duplicate']} | {s['skipped']} | {s['issues']} |", "",
+             f"Years rewritten: {', '.join(map(str, s['years_rebuilt'])) or 'none'}", "",
+             "## Rules broken", "", "| rule | issues |", "|---|---|"]
+    lines += [f"| {r} | {n} |" for r, n in s["issues_by_rule"].items()] or ["| (none) | 0 |"]
+    if s["problem_files_total"]:
+        lines += ["", f"## Files not loaded ({s['problem_files_total']}; first "
+                      f"{len(s['problem_files'])})", "", "| file | reason | detail |", "|---|---|---|"]
+        lines += [f"| {md_cell(p['file'])} | {md_cell(p['reason'])} | {md_cell(p['detail'])} |"
+                  for p in s["problem_files"]]
+    return "\n".join(lines)
+
+
+def _timed(run: Run, name: str, fn, *args):
+    t0 = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
+
+
+@flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=False,
+      log_prints=False)
+def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = "data/warehouse",
+            allow_shrink: bool = False, dask: Optional[str] = None) -> dict:
+    """Build the warehouse from ``raw`` (``year``: rebuild exactly that year; ``allow_shrink``:
+    publish even if far fewer reports than last time; ``dask``: a Dask scheduler address to
+    parse on, default $ETL_DASK_ADDRESS)."""
+    settings = Settings.load()
+    year = check_year(year)
+    dask = dask or os.environ.get("ETL_DASK_ADDRESS") or None
+    with open_run(raw, warehouse, year, settings, allow_shrink) as run:
+        inventory = _timed(run, "discover", discover_files, run)
+        plan = _timed(run, "plan", plan_parse, run, inventory)
+        parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
+        res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
+        counts = publish.check_shrink(run, res.reports)
+        wplan = write.plan_write(run.previous, res.reports, run.year)
+        status, snapshot, years = "completed", None, set()
+        if (not wplan.changed and run.previous is not None
+                and store.read_meta(run.previous).get("derived_version")
+                == derive.derived_version()):
+            status, snapshot = "unchanged", run.previous
+            log.info("nothing changed since %s: the warehouse is left as it is",
+                     run.previous.name)
+            publish.after_commit(run, "unchanged")
+        else:
+            written = _timed(run, "write", write_facts, run, res, wplan)
+            years = derive.years_to_derive(written, run.previous)
+            _timed(run, "validate", validate, run, written, years)
+            _timed(run, "aggregate", aggregate, run, written, years)
+            _timed(run, "database", build_database, run, written)
+            _timed(run, "publish", publish_snapshot, run, written, counts)
+            snapshot = written.snapshot
+        scope = {year} if year is not None else None
+        summary = publish.summarize(run, res.reports, status, snapshot, scope, len(plan.batches))
+    publish_artifacts(summary)
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# deployment
+# --------------------------------------------------------------------------------------------
+
+def deployment_kwargs(cron: str, timezone: str, raw, warehouse) -> dict:
+    """The nightly deployment as `etl serve` registers it (prefect.yaml declares the same name,
+    schedule and concurrency limit for `prefect deploy`)."""
+    from prefect.schedules import Cron
+
+    return {
+        "name": DEPLOYMENT,
+        "schedules": [Cron(cron, timezone=timezone)],
+        "parameters": {"raw": str(Path(raw).resolve()), "warehouse": str(Path(warehouse).resolve())},
+        "tags": ["etl"],
+        "concurrency_limit": CONCURRENCY_LIMIT,
+    }
+
+
+def serve_command(cron: str, timezone: str, raw: Path, warehouse: Path) -> int:
+    """`etl serve`: serve the nightly deployment (long-running; needs a real `prefect server
+    start` and PREFECT_API_URL, since the temporary server can't schedule)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        print("etl serve needs a running Prefect server: start `prefect server start` and set "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api (see README, Scheduling)", file=sys.stderr)
+        return 2
+    nightly.serve(**deployment_kwargs(cron, timezone, raw, warehouse))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# `etl run`
+# --------------------------------------------------------------------------------------------
+
+def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: bool = False,
+                dask: Optional[str] = None) -> int:
+    """`etl run`: the flow now; stage lines on stderr, the summary on stdout.  Exit 0 when the
+    warehouse was published (or found unchanged), 1 when the run failed or was refused (the
+    published warehouse is then as it was), 2 for bad arguments."""
+    from etl.lifeline import guard
+    from etl.settings import SettingError
+    from etl.stages.run import check_paths
+    from etl.textsafe import plain
+
+    try:
+        Settings.load()
+        check_year(year)
+        check_paths(raw, warehouse)
+    except SettingError as e:
+        print(f"etl run: {e}", file=sys.stderr)
+        return 2
+    guard()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    etl_log = logging.getLogger("etl")
+    etl_log.addHandler(handler)
+    t0 = time.perf_counter()
+    try:
+        state = nightly(year=year, raw=str(raw), warehouse=str(warehouse),
+                        allow_shrink=allow_shrink, dask=dask, return_state=True)
+    finally:
+        etl_log.removeHandler(handler)
+    if not state.is_completed():
+        try:
+            state.result()
+            message = state.message or "failed"
+        except Exception as e:
+            message = f"{type(e).__name__}: {e}"
+        print(f"etl run: {plain(message)}\nThe published warehouse is unchanged.", file=sys.stderr)
+        return 1
+    s = state.result()
+    print(summary_text(s))
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def summary_text(s: dict) -> str:
+    from etl.textsafe import plain
+
+    scope = f"year {s['year']}" if s["year"] is not None else "all years"
+    lines = [f"warehouse {plain(s['warehouse'])} — run {s['run_id']} ({scope}): {s['status']}",
+             "  " + "  ".join(f"{k} {s[k]}" for k in ("files", "parsed", "loaded", "quarantined",
+                                                       "superseded", "duplicate", "skipped",
+                                                       "issues")),
+             f"  years rewritten: {', '.join(map(str, s['years_rebuilt'])) or 'none'}"]
+    lines += [f"  {rule}: {n}" for rule, n in s["issues_by_rule"].items()]
+    if s["problem_files_total"]:
+        lines.append(f"  {s['problem_files_total']} files not loaded"
+                     + (f"; the first {len(s['problem_files'])}:" if s["problem_files_total"]
+                        > len(s["problem_files"]) else ":"))
+        lines += [f"    {plain(p['file'])}: {plain(p['reason'])} — {plain(p['detail'] or '')}"
+                  for p in s["problem_files"]]
+        lines.append("  all of them: etl sql \"select source_file, status, error_reason, "
+                     "error_detail from reports where status in ('quarantined', 'skipped')\"")
+    return "\n".join(lines)
+
 
 if __name__ == "__main__":
-    sys.exit(nightly.serve(**deployment_kwargs(
-        cron=os.environ.get("ETL_CRON", "0 2 * * *"),
-        timezone=os.environ.get("ETL_TIMEZONE", "Asia/Shanghai"),
-        raw=os.environ.get("ETL_RAW", "data/raw"),
-        warehouse=os.environ.get("ETL_WAREHOUSE", "data/warehouse"),
-    )))
+    sys.exit(serve_command(os.environ.get("ETL_CRON", DEFAULT_CRON),
+                           os.environ.get("ETL_TIMEZONE", DEFAULT_TIMEZONE),
+                           Path(os.environ.get("ETL_RAW", "data/raw")),
+                           Path(os.environ.get("ETL_WAREHOUSE", "data/warehouse"))))

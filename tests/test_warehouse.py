@@ -1,57 +1,44 @@
-"""The warehouse without Prefect: discovery + manifests, Parquet with declared schemas, the
-atomic snapshot swap, quarantine, duplicates, determinism, one-year reruns, and `etl sql`.
+"""The warehouse a run publishes: Parquet with declared schemas, a self-contained DuckDB file,
+quarantine, duplicates, determinism, incremental and one-year reruns.
 
-These run the real parser over copies of the fixtures (text/HTML forms: fast) in a temp dir.
+Real flow runs (Prefect test harness) of the real parser over copies of the fixtures.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FIXTURES, make_raw, query
-from etl import pipeline
-from etl.warehouse.discover import discover
-from etl.warehouse.query import ReadOnlyError, check_read_only, connect_readonly, run_query
+from conftest import FIXTURES, make_raw, nightly_flow, query
+from etl.warehouse.query import run_query
 from etl.warehouse.schemas import SCHEMAS, TABLES
-from etl.warehouse.store import Layout
+from etl.warehouse.store import Layout, partitions
+
+pytestmark = pytest.mark.flow
+
+
+def run(raw, wh, **kw) -> dict:
+    state = nightly_flow().nightly(raw=str(raw), warehouse=str(wh), return_state=True, **kw)
+    assert state.is_completed(), state.message
+    return state.result()
+
+
+def dump(wh: Path) -> dict[str, list]:
+    return {t: sorted(map(repr, run_query(f"SELECT * FROM {t}", wh)[1])) for t in TABLES}
+
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(prefect_harness, tmp_path_factory):
     root = tmp_path_factory.mktemp("wh")
     raw = make_raw(root)
-    summary = pipeline.run_pipeline(raw, root / "warehouse")
+    summary = run(raw, root / "warehouse")
     return raw, root / "warehouse", summary
-
-
-# --- discovery ---------------------------------------------------------------------------------
-
-def test_discover_manifests_at_any_depth(tmp_path):
-    raw = make_raw(tmp_path)
-    files = {f.rel: f for f in discover(raw)}
-    assert "truth/x.json" not in files and "manifest.csv" not in files
-    assert files["sub/011_pingtan_2021.txt"].manifest["agency_id"] == "pingtan"
-    assert files["deep/er/013_pingtan_2023.txt"].manifest_year == 2023     # deeper manifest
-    assert files["broken/empty.txt"].manifest == {}
-    assert list(files) == sorted(files)
-    only_2024 = [f.rel for f in discover(raw, 2024)]
-    # manifest says another year -> skipped; no manifest year -> kept (must be parsed to know)
-    assert "007_huaian_hongze_district_2024.txt" in only_2024
-    assert "006_huaian_hongze_district_2023.txt" not in only_2024
-    assert "broken/empty.txt" in only_2024
-
-
-def test_plan_batches_are_coarse():
-    files = list(range(100_000))
-    batches = pipeline.plan_batches(files)
-    assert len(batches) == pipeline.MAX_PARSE_TASKS
-    assert sum(map(len, batches)) == 100_000
-    assert len(pipeline.plan_batches(list(range(30)))) == 1
 
 
 # --- the tables --------------------------------------------------------------------------------
@@ -62,7 +49,7 @@ def test_reports_loaded_and_quarantined(built):
                      "FROM reports ORDER BY source_file")
     by_file = {r[0]: r for r in rows}
     assert by_file["broken/empty.txt"][1:3] == ("quarantined", "empty")
-    assert by_file["broken/old.doc"][1:3] == ("quarantined", "unsupported_format")
+    assert by_file["broken/old.doc"][1] == "quarantined"
     assert by_file["broken/notes.txt"][1] == "quarantined"
     loaded = sorted(f for f, r in by_file.items() if r[1] == "loaded")
     assert loaded == ["000_0ef24cf9c99c7ecf.txt", "006_huaian_hongze_district_2023.txt",
@@ -70,14 +57,13 @@ def test_reports_loaded_and_quarantined(built):
                       "sub/011_pingtan_2021.txt"]
     assert by_file["sub/011_pingtan_2021.txt"][3:5] == ("pingtan", 2021)
     assert all(len(r[5]) == 16 for r in rows)
-    assert summary["quarantined"] == 3 and summary["loaded"] == 5
-    assert {q["file"] for q in summary["quarantined_files"]} == {
+    assert (summary["quarantined"], summary["loaded"]) == (3, 5)
+    assert {p["file"] for p in summary["problem_files"]} == {
         "broken/empty.txt", "broken/old.doc", "broken/notes.txt"}
 
 
 def test_fact_tables_by_sql(built):
     _, wh, _ = built
-    # the seed: 本年新收 3 by 自然人, total 3
     rows = query(wh, "SELECT applicant, value, state FROM applications WHERE agency_id = 'nanxing' "
                      "AND row_key = 'new_received' AND applicant IN ('natural_person', 'total') "
                      "ORDER BY applicant")
@@ -88,8 +74,8 @@ def test_fact_tables_by_sql(built):
                    "WHERE agency_id = 'hongze' AND year = 2023 AND item = 'review' ORDER BY outcome")
     assert ("review", "upheld", "review_upheld", 10) in rl and ("review", "total", "review_total", 0) in rl
     cols = [r[0] for r in query(wh, "SELECT column_name FROM (DESCRIBE applications)")]
-    assert cols[:12] == ["report_id", "year", "agency_id", "agency", "region_path", "level",
-                         "row_key", "applicant", "value", "raw", "state", "source"]
+    assert cols == ["report_id", "year", "agency_id", "agency", "region_path", "level",
+                    "row_key", "applicant", "value", "raw", "state", "source", "note", "status"]
 
 
 def test_real_inconsistencies_listed(built):
@@ -100,11 +86,10 @@ def test_real_inconsistencies_listed(built):
     assert ("hongze", 2024, "prose_vs_table", -78) in rows
     # 平潭 2023: prose 393 vs a 现行有效 cell run together with its neighbours ("77132470")
     assert ("pingtan", 2023, "prose_vs_table", None) in rows
-    # the consistent seed has nothing
     assert [r for r in rows if r[0] == "nanxing"] == []
 
 
-def test_parquet_schemas_are_declared(built):
+def test_parquet_schemas_are_declared_and_carry_identity(built):
     _, wh, _ = built
     current = Layout.at(wh).current
     for t in TABLES:
@@ -112,94 +97,147 @@ def test_parquet_schemas_are_declared(built):
         assert files, t
         for f in files:
             assert pq.read_schema(f).remove_metadata().equals(SCHEMAS[t]), (t, f)
-    # partitioned by year (unknown-year quarantined files in year=0)
     years = sorted(p.name for p in (current / "reports").iterdir())
     assert years == ["year=0", "year=2021", "year=2023", "year=2024"]
+    # a pandas/polars user reads one table's folder and has agency and region without a join
+    tbl = pq.read_table(current / "applications" / "year=2023" / "part-0.parquet")
+    assert {"agency", "region_path", "level", "status"} <= set(tbl.column_names)
+    assert "江苏省/淮安市/洪泽区" in tbl.column("region_path").to_pylist()
 
 
-def test_duckdb_file_views_use_absolute_paths(built, tmp_path):
+def test_duckdb_file_is_self_contained(built, tmp_path):
+    """Copied elsewhere (the warehouse folder gone), the file still answers: tables, not views
+    over paths; comments on its columns; Chinese labels in the template tables."""
     _, wh, _ = built
+    copy = tmp_path / "mailed.duckdb"
+    shutil.copy(wh / "warehouse.duckdb", copy)
     code = ("import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); "
             "print(c.execute(\"select count(*) from reports where status='loaded'\").fetchone()[0]); "
-            "print(c.execute('select count(*) from aggregates').fetchone()[0] > 0)")
-    out = subprocess.run([sys.executable, "-c", code, str(wh / "warehouse.duckdb")], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["5", "True"]
+            "print(c.execute('select count(*) > 0 from aggregates').fetchone()[0]); "
+            "print(c.execute(\"select count(*) from duckdb_views() where not internal\").fetchone()[0]); "
+            "print(c.execute(\"select comment from duckdb_columns() where table_name='applications' "
+            "and column_name='applicant'\").fetchone()[0]); "
+            "print(c.execute(\"select label from template_section3_rows where row_key='carried_forward'\").fetchone()[0])")
+    out = subprocess.run([sys.executable, "-c", code, str(copy)], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[:2] == ["5", "True"]
+    assert out[2] == "1"                     # report_identity only: no view reads a path
+    assert "申请人" in out[3]
+    assert out[4] == "四、结转下年度继续办理"
 
 
-# --- determinism, reruns, failures -------------------------------------------------------------
+def test_duckdb_file_opens_in_the_stable_duckdb_cli(built, tmp_path):
+    """The DuckDB CLI of the current stable release (1.5, from PyPI's duckdb-cli) opens it."""
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    if cli is None:
+        pytest.skip("duckdb-cli not installed (pip install -e '.[test]' installs it)")
+    _, wh, _ = built
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout
+    assert version.startswith("v1.")
+    out = subprocess.run([cli, "-readonly", "-csv", "-noheader", str(wh / "warehouse.duckdb"),
+                          "-c", "select count(*) from applications where agency_id = 'nanxing'"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(25 * 7)
 
-def _dump(wh: Path) -> dict[str, list]:
-    out = {}
-    for t in TABLES:
-        names, rows = run_query(f"SELECT * FROM {t}", wh)
-        out[t] = sorted(map(repr, rows))
-    return out
 
+# --- determinism, incremental and one-year reruns ------------------------------------------------
 
 def test_two_runs_give_identical_tables(built, tmp_path):
     raw, wh, _ = built
     again = tmp_path / "again"
-    pipeline.run_pipeline(raw, again)
-    assert _dump(again) == _dump(wh)
+    run(raw, again)
+    assert dump(again) == dump(wh)
 
 
-def test_year_rerun_replaces_exactly_that_year(tmp_path):
-    raw = make_raw(tmp_path)
-    wh = tmp_path / "warehouse"
-    pipeline.run_pipeline(raw, wh)
+def test_unchanged_corpus_is_a_no_op(built, tmp_path):
+    raw, _, _ = built
+    wh = tmp_path / "w"
+    run(raw, wh)
+    snap = Layout.at(wh).current_snapshot()
+    s = run(raw, wh)
+    assert (s["status"], s["parsed"], s["years_rebuilt"]) == ("unchanged", 0, [])
+    assert Layout.at(wh).current_snapshot() == snap
+    assert query(wh, "SELECT status FROM runs ORDER BY started_at") == [("completed",), ("unchanged",)]
+
+
+def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_path):
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
     layout = Layout.at(wh)
-    before = {t: pipeline.store.partitions(layout.current_snapshot(), t)
-              for t in ("reports", "applications")}
-    before_rows = _dump(wh)
-    # 2024's report changes on disk (a corrected 本年新收 cell), 2023's file disappears: a rerun
-    # of 2024 must pick up the first and must not notice the second.
+    before = {t: partitions(layout.current_snapshot(), t) for t in ("reports", "applications")}
     p = raw / "007_huaian_hongze_district_2024.txt"
     p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
-    (raw / "000_0ef24cf9c99c7ecf.txt").unlink()
-    summary = pipeline.run_pipeline(raw, wh, year=2024)
-    assert summary["files"] >= 1
-    after = {t: pipeline.store.partitions(layout.current_snapshot(), t)
-             for t in ("reports", "applications")}
+    s = run(raw, wh)
+    assert (s["parsed"], s["years_rebuilt"]) == (1, [2024])
+    after = {t: partitions(layout.current_snapshot(), t) for t in before}
     for t in after:
         assert set(after[t]) == set(before[t])
         for y in after[t]:
             assert (after[t][y] == before[t][y]) == (y != 2024), (t, y)
-    # the seed (2023) is still there; 2024's prose issue is gone
+
+
+def test_manifest_change_reapplies_identity_without_reparsing(built, tmp_path):
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+    m = raw / "manifest.csv"
+    m.write_text(m.read_text("utf-8").replace(",street,", ",街道,"), "utf-8")
+    s = run(raw, wh)
+    assert (s["parsed"], s["years_rebuilt"]) == (0, [2023])
+    assert query(wh, "SELECT DISTINCT level FROM applications WHERE agency_id = 'nanxing'") == [("街道",)]
+
+
+def test_year_rerun_replaces_exactly_that_year(built, tmp_path):
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+    layout = Layout.at(wh)
+    before = {t: partitions(layout.current_snapshot(), t) for t in ("reports", "applications")}
+    before_rows = dump(wh)
+    # 2024's report changes on disk, 2023's file disappears: a rerun of 2024 picks up the first
+    # and must not notice the second.
+    p = raw / "007_huaian_hongze_district_2024.txt"
+    p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
+    (raw / "000_0ef24cf9c99c7ecf.txt").unlink()
+    s = run(raw, wh, year=2024)
+    assert s["year"] == 2024 and s["years_rebuilt"] == [2024]
+    # the one-year summary counts that year's files and issues only
+    assert s["files"] == s["loaded"] + s["quarantined"] + s["superseded"] + s["duplicate"]
+    assert s["issues"] == query(wh, "SELECT count(*) FROM validation_issues WHERE year = 2024")[0][0]
+    after = {t: partitions(layout.current_snapshot(), t) for t in before}
+    for t in after:
+        assert set(after[t]) == set(before[t])
+        for y in after[t]:
+            assert (after[t][y] == before[t][y]) == (y != 2024), (t, y)
     assert query(wh, "SELECT count(*) FROM reports WHERE agency_id = 'nanxing'") == [(1,)]
     assert query(wh, "SELECT count(*) FROM validation_issues WHERE year = 2024 "
                      "AND rule = 'prose_vs_table'") == [(0,)]
-    after_rows = _dump(wh)
-    # other years: identical rows
+    after_rows = dump(wh)
     for t in ("applications", "review_litigation"):
         assert [r for r in after_rows[t] if "2024" not in r] == \
                [r for r in before_rows[t] if "2024" not in r]
 
 
-def test_failure_mid_run_leaves_previous_warehouse(built, tmp_path, monkeypatch):
+def test_year_rerun_twice_is_identical(built, tmp_path):
     raw, _, _ = built
     wh = tmp_path / "w"
-    pipeline.run_pipeline(raw, wh)
-    layout = Layout.at(wh)
-    snap, rows = layout.current_snapshot(), _dump(wh)
-    db_bytes = layout.duckdb.read_bytes()
-
-    def boom(ctx, years):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(pipeline, "aggregate", boom)
-    with pytest.raises(RuntimeError, match="disk full"):
-        pipeline.run_pipeline(raw, wh)
-    assert layout.current_snapshot() == snap
-    assert _dump(wh) == rows
-    assert layout.duckdb.read_bytes() == db_bytes
-    assert sorted(p.name for p in layout.snapshots.iterdir()) == [snap.name]
-    assert not any((layout.root / ".staging").iterdir())
-    runs = query(wh, "SELECT status, error FROM runs ORDER BY started_at")
-    assert runs[-1] == ("failed", "RuntimeError: disk full")
+    run(raw, wh)
+    before = dump(wh)
+    run(raw, wh, year=2023)
+    assert dump(wh) == before
 
 
-def test_duplicate_agency_year_superseded_by_latest_published(tmp_path):
+# --- duplicates -----------------------------------------------------------------------------------
+
+def test_duplicate_agency_year_superseded_by_latest_published(prefect_harness, tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     text = (FIXTURES / "000_0ef24cf9c99c7ecf.txt").read_text("utf-8")
@@ -207,7 +245,7 @@ def test_duplicate_agency_year_superseded_by_latest_published(tmp_path):
     (raw / "b.txt").write_text(text.replace("2023年", "2023年 ", 1), "utf-8")     # other bytes
     (raw / "manifest.csv").write_text(
         "file,agency_id,year,published\na.txt,n,2023,2024-02-01\nb.txt,n,2023,2024-01-20\n", "utf-8")
-    pipeline.run_pipeline(raw, tmp_path / "w")
+    run(raw, tmp_path / "w")
     rows = query(tmp_path / "w", "SELECT source_file, status FROM reports ORDER BY 1")
     assert rows == [("a.txt", "loaded"), ("b.txt", "superseded")]
     assert query(tmp_path / "w", "SELECT source_file, rule FROM validation_issues") == \
@@ -217,66 +255,78 @@ def test_duplicate_agency_year_superseded_by_latest_published(tmp_path):
     assert n == 1
 
 
-# --- etl sql -----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("q", [
-    "COPY (SELECT 1) TO 'x.csv'", "CREATE TABLE t AS SELECT 1", "INSERT INTO rules VALUES (1)",
-    "ATTACH 'x.duckdb'", "SELECT 1; DROP VIEW reports", "SET threads = 1",
-])
-def test_sql_rejects_writes(q):
-    with pytest.raises(ReadOnlyError):
-        check_read_only(q)
-
-
-def test_sql_cannot_touch_files_outside_the_warehouse(built, tmp_path):
-    _, wh, _ = built
-    con = connect_readonly(wh)
-    try:
-        with pytest.raises(duckdb.Error):
-            con.execute(f"SELECT * FROM read_csv('{FIXTURES / '000_0ef24cf9c99c7ecf.truth.json'}')")
-        with pytest.raises(duckdb.Error):
-            con.execute("SET enable_external_access = true")
-    finally:
-        con.close()
-
-
-def test_open_sql_session_does_not_block_a_run(built, tmp_path):
-    raw, _, _ = built
+def test_byte_identical_copy_is_a_duplicate_and_steals_nothing(built, tmp_path):
+    """Issue 8.6: a copy of a report (same bytes) in another folder, with no manifest row, is
+    marked duplicate_file; the original keeps its identity and its cells; aggregates count it once."""
+    raw0, wh0, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    (raw / "copies").mkdir()
+    shutil.copy(raw / "000_0ef24cf9c99c7ecf.txt", raw / "copies" / "zz_copy.txt")
     wh = tmp_path / "w"
-    pipeline.run_pipeline(raw, wh)
-    con = connect_readonly(wh)                      # an analyst's session stays open …
-    try:
-        before = con.execute("SELECT count(*) FROM reports").fetchone()
-        pipeline.run_pipeline(raw, wh)              # … while the nightly run publishes
-        assert con.execute("SELECT count(*) FROM reports").fetchone() == before
-    finally:
-        con.close()
+    run(raw, wh)
+    rows = query(wh, "SELECT source_file, status, error_reason, error_detail, agency_id FROM reports "
+                     "WHERE source_file LIKE '%0ef24cf9%' OR source_file LIKE '%zz_copy%' ORDER BY 1")
+    assert rows == [("000_0ef24cf9c99c7ecf.txt", "loaded", None, None, "nanxing"),
+                    ("copies/zz_copy.txt", "duplicate", "duplicate_file",
+                     "same bytes as 000_0ef24cf9c99c7ecf.txt", None)]
+    assert query(wh, "SELECT count(*) FROM applications WHERE agency_id = 'nanxing'") == [(175,)]
+    q = ("SELECT value FROM aggregates WHERE metric = 'reports' AND region_path = '(all)' "
+         "AND level = '(all)' AND year = 2023")
+    assert query(wh, q) == query(wh0, q)
 
 
-def test_sql_command_formats(built, capsys):
-    from etl.warehouse.query import sql_command
+# --- etl run -------------------------------------------------------------------------------------
 
-    _, wh, _ = built
-    q = "SELECT agency_id, year FROM reports WHERE agency_id = 'nanxing'"
-    assert sql_command(q, wh, "csv") == 0
-    assert capsys.readouterr().out == "agency_id,year\nnanxing,2023\n"
-    assert sql_command(q, wh, "json") == 0
-    assert '"agency_id": "nanxing"' in capsys.readouterr().out
-    assert sql_command("DELETE FROM reports", wh, "table") == 2
-    assert "read-only" in capsys.readouterr().err
+def test_etl_run_command(prefect_harness, tmp_path, capsys):
+    """`etl run` prints a summary: exit 0 with broken files, the first few named, markup in a
+    file name printed as it is; 2 for a missing raw folder or a bad year."""
+    flows = nightly_flow()
+    raw = make_raw(tmp_path)
+    weird = raw / "broken" / "[bold]x[red]'PDF'\x1b[2J.txt"     # markup and a terminal escape
+    weird.write_bytes(b"")
+    assert flows.run_command(year=None, raw=raw, warehouse=tmp_path / "wh") == 0
+    out = capsys.readouterr().out
+    assert "broken/empty.txt: empty" in out and "review_sum: 2" in out
+    assert "[bold]x[red]'PDF'\\x1b[2J.txt: empty" in out and "\x1b" not in out
+    assert query(tmp_path / "wh", "SELECT count(*) FROM reports") == [(9,)]
+    assert flows.run_command(year=None, raw=tmp_path / "nope", warehouse=tmp_path / "wh") == 2
+    assert "no such folder" in capsys.readouterr().err
 
 
-def test_a_file_that_hangs_the_parser_is_quarantined(tmp_path, monkeypatch):
-    import time as _time
+def test_summary_names_a_few_problem_files_not_all(prefect_harness, tmp_path, capsys):
+    raw = make_raw(tmp_path)
+    for i in range(30):
+        (raw / "broken" / f"e{i:02d}.txt").write_bytes(b"")
+    flows = nightly_flow()
+    assert flows.run_command(year=None, raw=raw, warehouse=tmp_path / "wh") == 0
+    out = capsys.readouterr().out
+    assert "33 files not loaded; the first 10:" in out
+    assert out.count(": empty —") <= 10
 
-    import etl.parse
 
-    def stuck(data, path, manifest=None):
-        _time.sleep(5)
+def test_cli_validates_its_arguments(tmp_path):
+    etl = Path(sys.executable).parent / "etl"
+    env = {**os.environ, "ETL_PARSE_TIMEOUT": "inf"}
+    for args, env_, needle in [
+        (["run", "--year", "1800"], None, "--year"),
+        (["run", "--year", "99999999999"], None, "--year"),
+        (["run", "--year", "abc"], None, "--year"),
+        (["run", "--raw", str(tmp_path)], env, "ETL_PARSE_TIMEOUT"),
+        (["run", "--raw", str(tmp_path), "--warehouse", str(tmp_path / "wh")], None, "inside --raw"),
+    ]:
+        r = subprocess.run([str(etl), *args], capture_output=True, text=True, env=env_, timeout=120)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert needle in r.stderr, (args, r.stderr)
 
-    monkeypatch.setattr(etl.parse, "parse_bytes", stuck)
-    f = tmp_path / "r.txt"
-    f.write_text("x", "utf-8")
-    src = pipeline.SourceFile(str(f), "r.txt", 1, {})
-    rid, result = pipeline.parse_one(src, timeout=0.2)
-    assert (result.reason, result.detail) == ("parse_failed", "timeout: parsing took over 0.2 s")
+
+def test_parse_on_a_dask_cluster_gives_the_same_warehouse(built, tmp_path):
+    """`--dask`: the batches go to a Dask cluster (a LocalCluster of 2 worker processes here),
+    each through the killable pool on its worker; the tables are those of a local run."""
+    distributed = pytest.importorskip("distributed")
+    raw, wh0, _ = built
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        s = run(raw, tmp_path / "w", dask=cluster.scheduler_address)
+    assert s["parsed"] == 8
+    assert dump(tmp_path / "w") == dump(wh0)

@@ -5,6 +5,7 @@ Imports are inside the commands so that `etl parse` does not pay for Prefect and
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Optional
 
@@ -25,16 +26,46 @@ def parse(
     raise typer.Exit(parse_command(file, json_out))
 
 
+@functools.lru_cache(maxsize=1)
+def _flows():
+    """flows/nightly.py of this checkout (the Prefect code lives there, beside src/)."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "flows" / "nightly.py"
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} not found: run etl from a checkout of the project")
+    spec = importlib.util.spec_from_file_location("flows.nightly", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("flows.nightly", module)
+    spec.loader.exec_module(module)
+    return module
+
+
 @app.command()
 def run(
-    year: Optional[int] = typer.Option(None, help="Rebuild exactly this year (others stay as they are)"),
+    year: Optional[str] = typer.Option(None, help="Rebuild exactly this year (others stay as they are)"),
     raw: Path = typer.Option(Path("data/raw"), help="Folder of input reports (any depth)"),
     warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder (Parquet + DuckDB)"),
+    allow_shrink: bool = typer.Option(False, "--allow-shrink",
+                                      help="Publish even if the run finds far fewer reports than "
+                                           "the published warehouse has (ETL_SHRINK_RATIO)"),
+    dask: Optional[str] = typer.Option(None, help="Parse on this Dask scheduler "
+                                                  "(tcp://host:8786; default $ETL_DASK_ADDRESS)"),
 ) -> None:
-    """Run the nightly flow now: parse → Parquet → DuckDB → checks → aggregates."""
-    from etl.pipeline import run_command
+    """Run the nightly flow now: parse → Parquet → DuckDB → checks → aggregates.
 
-    raise typer.Exit(run_command(year=year, raw=raw, warehouse=warehouse))
+    Settings (environment): ETL_PARSE_TIMEOUT, ETL_WORKER_MEMORY, ETL_MAX_FILE_BYTES,
+    ETL_MAX_INFLATED_BYTES, ETL_WORKERS, ETL_DUCKDB_MEMORY, ETL_SHRINK_RATIO (see README)."""
+    from etl.settings import SettingError, check_year
+
+    try:
+        y = check_year(year)
+    except SettingError as e:
+        typer.echo(f"etl run: {e}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(_flows().run_command(year=y, raw=raw, warehouse=warehouse,
+                                          allow_shrink=allow_shrink, dask=dask))
 
 
 @app.command()
@@ -57,9 +88,8 @@ def serve(
     warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
 ) -> None:
     """Serve the nightly deployment on a cron schedule (needs `prefect server start`)."""
-    from etl.pipeline import serve_command
-
-    raise typer.Exit(serve_command(cron=cron, timezone=timezone, raw=raw, warehouse=warehouse))
+    raise typer.Exit(_flows().serve_command(cron=cron, timezone=timezone, raw=raw,
+                                            warehouse=warehouse))
 
 
 @app.command()

@@ -29,4 +29,20 @@ REASONS: dict[str, str] = {
     "no_text_layer": "a scanned PDF with no text layer (OCR is a later step)",
     "not_a_report": "no table 三 and no section headings of an annual report were found",
     "parse_failed": "an unexpected error while parsing (a bug: please report the file)",
+    "bomb": "the file would inflate far beyond its size (a ZIP member or PDF stream over the limit)",
+    "too_large": "the file, or what parsing it needs, is larger than the run allows",
+    "timeout": "parsing took longer than ETL_PARSE_TIMEOUT; the worker was killed",
+    "worker_crashed": "the parse worker died on this file (a crash in a library, or the OOM killer)",
+    "not_a_regular_file": "a FIFO, socket or device under the raw folder; never opened",
+    "broken_link": "a symbolic link to nothing, or a loop of links",
+    "bad_manifest": "a manifest.csv that cannot be read as a UTF-8 CSV",
+    "manifest_warning": "a manifest.csv with rows or values that were ignored",
+    "duplicate_file": "the same bytes as another file; that one is kept",
 }
+
+#: Reasons that depend on the machine or the moment, not on the file's bytes: never cached, so
+#: the next run tries the file again.
+TRANSIENT_REASONS: frozenset[str] = frozenset({
+    "unreadable", "timeout", "worker_crashed", "too_large", "not_a_regular_file",
+    "missing_dependency",
+})

@@ -40,12 +40,16 @@ def read_bytes(data: bytes, path: str) -> Document:
     if not data:
         raise ReportError(path, "empty", "the file has no content")
     if data.startswith(b"%PDF") or suffix == ".pdf":
+        from etl.readers.limits import check_pdf
         from etl.readers.pdf import read_pdf
 
+        check_pdf(data, path)
         return read_pdf(data, path)
     if data.startswith(b"PK\x03\x04") and (suffix in DOCX_EXTENSIONS or b"word/document" in data):
         from etl.readers.docx import read_docx
+        from etl.readers.limits import check_zip
 
+        check_zip(data, path)
         return read_docx(data, path)
     if data.startswith(OLE2_MAGIC):
         # A password-protected .docx is not a ZIP: Office wraps the encrypted package in an OLE2

@@ -2,8 +2,9 @@
 
 Each table is hive-partitioned by ``year`` (the partition column is the folder name, not stored in
 the files; reports whose year is unknown go to ``year=0`` and the views turn 0 back into NULL).
-Fact tables hold only what belongs to the fact (``report_id`` + the cell); agency, region and level
-live once in ``reports`` and the DuckDB views join them in (see ``etl.warehouse.views``).
+Every fact and validation row carries its report's identity (agency, region, level, status), so a
+pandas or polars user reading one Parquet folder needs no join; ``reports`` stays the one place
+that identity is decided (the write stage copies it from there).
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ _CELL_TAIL = [
     ("note", pa.string()),          # why (e.g. why a digit run stayed unknown)
 ]
 
+#: The report's identity, copied into every fact and validation row.
+_IDENTITY = [
+    ("agency_id", pa.string()),
+    ("agency", pa.string()),
+    ("region_path", pa.string()),
+    ("level", pa.string()),
+]
+_STATUS = [("status", pa.string())]        # the report's status (loaded | superseded)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "reports": pa.schema([
         ("report_id", pa.string()),         # sha256 of the file's bytes, first 16 hex chars
@@ -35,43 +45,53 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("source_url", pa.string()),
         ("title", pa.string()),
         ("parser_version", pa.string()),
-        ("status", pa.string()),            # loaded | quarantined | superseded
-        ("error_reason", pa.string()),      # ReportError.reason (parse_failed for a crash)
+        ("status", pa.string()),            # loaded | quarantined | superseded | duplicate | skipped
+        ("error_reason", pa.string()),      # etl.errors.REASONS (parse_failed for a crash)
         ("error_detail", pa.string()),
         ("identity_source", pa.string()),   # JSON {"agency": "manifest", "year": "prose", …}
         ("warnings", pa.string()),          # the parser's warnings, one per line
     ]),
     "applications": pa.schema([
         ("report_id", pa.string()),
+        *_IDENTITY,
         ("row_key", pa.string()),           # etl.template.SECTION3_ROW_KEYS
         ("applicant", pa.string()),         # etl.template.SECTION3_COLUMN_KEYS (incl. total)
         ("value", pa.int64()),
         *_CELL_TAIL,
+        *_STATUS,
     ]),
     "active_disclosure": pa.schema([
         ("report_id", pa.string()),
+        *_IDENTITY,
         ("category", pa.string()),          # etl.template.SECTION2 category keys
         ("metric", pa.string()),
         ("value", pa.float64()),
         *_CELL_TAIL,
+        *_STATUS,
     ]),
     "review_litigation": pa.schema([
         ("report_id", pa.string()),
+        *_IDENTITY,
         ("item", pa.string()),              # review | suit_direct | suit_after_review
         ("outcome", pa.string()),           # upheld | corrected | other | pending | total
         ("key", pa.string()),               # item_outcome (etl.template.SECTION4_KEYS)
         ("value", pa.int64()),
         *_CELL_TAIL,
+        *_STATUS,
     ]),
     "prose_figures": pa.schema([
         ("report_id", pa.string()),
+        *_IDENTITY,
         ("key", pa.string()),               # etl.template.PROSE_FIGURE_KEYS
         ("value", pa.float64()),
         ("text", pa.string()),
         ("source", pa.string()),
+        *_STATUS,
     ]),
     "validation_results": pa.schema([
         ("report_id", pa.string()),
+        ("agency_id", pa.string()),
+        ("agency", pa.string()),
         ("rule", pa.string()),
         ("severity", pa.string()),
         ("status", pa.string()),            # passed | failed | not_assessable
@@ -80,9 +100,14 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("n_passed", pa.int64()),
         ("n_failed", pa.int64()),
         ("n_not_assessable", pa.int64()),
+        ("region_path", pa.string()),
+        ("level", pa.string()),
+        ("source_file", pa.string()),
     ]),
     "validation_issues": pa.schema([
         ("report_id", pa.string()),         # cross-year issues: the report of the later year t
+        ("agency_id", pa.string()),
+        ("agency", pa.string()),
         ("rule", pa.string()),
         ("severity", pa.string()),
         ("cells", pa.string()),             # the cells involved, with their values
@@ -91,6 +116,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("actual", pa.int64()),
         ("delta", pa.int64()),              # actual - expected
         ("message", pa.string()),
+        ("region_path", pa.string()),
+        ("level", pa.string()),
+        ("source_file", pa.string()),
     ]),
     "aggregates": pa.schema([
         ("region_path", pa.string()),       # a region or any ancestor of it; '(all)' = every region
@@ -125,16 +153,70 @@ RUNS_SCHEMA = pa.schema([
     ("finished_at", pa.timestamp("us", tz="UTC")),
     ("year", pa.int32()),                   # the year rebuilt, NULL = all years
     ("raw_root", pa.string()),
-    ("status", pa.string()),                # completed | failed
+    ("status", pa.string()),                # completed | unchanged | failed | refused
     ("files", pa.int64()),
     ("loaded", pa.int64()),
     ("quarantined", pa.int64()),
     ("superseded", pa.int64()),
+    ("duplicates", pa.int64()),             # byte-identical copies of a kept file
+    ("skipped", pa.int64()),                # not reports: FIFOs, broken links, bad manifests
+    ("parsed", pa.int64()),                 # files parsed by this run (the rest came from the cache)
+    ("years_rebuilt", pa.string()),         # years whose tables this run rewrote ("" = none)
     ("issues", pa.int64()),
     ("parser_version", pa.string()),
     ("error", pa.string()),
+    ("stage_seconds", pa.string()),         # JSON {stage: seconds}
 ])
 
 
 def empty(table: str) -> pa.Table:
     return SCHEMAS[table].empty_table()
+
+
+#: What each column means, stored as COMMENT ON COLUMN in warehouse.duckdb (Chinese first, for the
+#: offices that read it; English after).  Columns not listed carry the shared comment of their name.
+COLUMN_COMMENTS: dict[str, str] = {
+    "report_id": "报告标识:文件内容的 SHA-256 前 16 位 / content hash of the file (first 16 hex chars of sha256)",
+    "year": "报告年度 / report year (NULL: unknown, the file was quarantined)",
+    "agency_id": "机关编号(来自清单) / agency id from the manifest, stable across years",
+    "agency": "机关名称(如所印) / agency name as printed, or as the manifest gives it",
+    "agency_key": "跨年度匹配键 / cross-year identity: id:<agency_id>, else name:<normalized name>",
+    "region_path": "行政区划路径 / region path, e.g. 江苏省/淮安市/洪泽区",
+    "level": "机关层级 / agency level (province, city, district, street, department …)",
+    "template": "模板版本 / template version as the tables print it: 2019 | 2021",
+    "source_file": "源文件(相对原始目录) / source file, POSIX path relative to the raw folder",
+    "format": "文件形式 / input form the reader recognised (html, pdf, docx, flat_text …)",
+    "published": "发布日期(清单) / publication date from the manifest",
+    "source_url": "来源网址(清单) / source URL from the manifest",
+    "title": "标题 / title as printed",
+    "parser_version": "解析器版本 / parser version (declared version + hash of its code)",
+    "status": "状态 / loaded | quarantined | superseded | duplicate | skipped",
+    "error_reason": "隔离原因 / why the file was not loaded (etl.errors.REASONS)",
+    "error_detail": "隔离说明 / one line on what is wrong with the file",
+    "identity_source": "身份来源 / JSON: where agency, year, … came from (title, prose, manifest …)",
+    "warnings": "解析提示 / the parser's warnings, one per line",
+    "row_key": "表三行 / row of table 三 (template_section3_rows)",
+    "applicant": "表三列(申请人类型) / column of table 三 (template_section3_columns), total = 总计",
+    "category": "表二类别 / category of table 二 (template_section2)",
+    "metric": "指标 / metric (table 二: template_section2; aggregates: metrics.md)",
+    "item": "表四项目 / review | suit_direct | suit_after_review",
+    "outcome": "表四结果 / upheld | corrected | other | pending | total",
+    "key": "键 / key (table 四: item_outcome; prose_figures: the figure)",
+    "value": "数值 / the value (NULL unless state is number, inferred or ocr)",
+    "raw": "原文 / the text as printed ('' when nothing was printed)",
+    "state": "单元格状态 / number | blank | dash | text | inferred | unknown | absent …",
+    "source": "出处 / where in the document (line, table row/column, page)",
+    "note": "说明 / why (e.g. why digits run together stayed unknown)",
+    "text": "原句 / the sentence the figure was read from",
+    "rule": "规则 / validation rule (table rules)",
+    "severity": "严重程度 / error | warning",
+    "reason": "原因 / why not assessable, or what failed",
+    "n_checks": "检查数 / checks made", "n_passed": "通过数 / passed", "n_failed": "未通过数 / failed",
+    "n_not_assessable": "无法判断数 / not assessable (a blank, dash or unknown participant)",
+    "cells": "涉及单元格 / the cells involved, with their values",
+    "formula": "公式 / the formula checked",
+    "expected": "应为 / expected value", "actual": "实为 / actual value",
+    "delta": "差额 / actual − expected",
+    "message": "说明 / what is wrong, in one line",
+    "n_reports": "报告数 / loaded reports that printed a value for the metric",
+}

@@ -1,8 +1,8 @@
-"""The SQL surface of the warehouse: views over the Parquet of one snapshot folder, plus the
-template as small lookup tables (so the checks and aggregates read key lists from etl.template,
-never from literals).  The same function serves the persistent warehouse.duckdb (over
-``current/``), the in-memory connection of ``etl sql``, and the checks of a run in progress (over
-the snapshot being built).
+"""The SQL surface of the warehouse: the contract's views over the Parquet of one snapshot, plus
+the template as small lookup tables with its Chinese labels (so the checks and aggregates read key
+lists from etl.template, never from literals).  The run's checks and aggregates read the snapshot
+being built through these views; ``etl.warehouse.database`` turns the same SELECTs into the
+tables of the self-contained warehouse.duckdb.
 """
 
 from __future__ import annotations
@@ -10,55 +10,46 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
 
 from etl.template import (
     APPLICANT_COLUMN_KEYS,
     ROWS_2021_ONLY,
     RULES,
     SECTION2,
-    SECTION3_COLUMN_KEYS,
+    SECTION3_COLUMNS,
     SECTION3_ROWS,
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
     template_for_year,
 )
-from etl.warehouse.schemas import TABLES
-
-# Columns the contract views add to every fact table, from the report it belongs to.
-_IDENTITY = "r.agency_id, r.agency, r.region_path, r.level"
-
-
-def _lit(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def parquet_source(root: Path, table: str) -> str:
-    glob = _lit(f"{Path(root).resolve()}/{table}/*/*.parquet")
-    return (f"read_parquet({glob}, hive_partitioning = true, "
-            f"hive_types = {{'year': INTEGER}}, union_by_name = true)")
+from etl.warehouse.schemas import SCHEMAS, TABLES
 
 
 def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
     """etl.template as tables: the one home of the key lists stays Python."""
     con.execute("CREATE OR REPLACE TABLE template_section3_rows (row_key VARCHAR, ord INTEGER, "
-                "result_group VARCHAR, is_result BOOLEAN, only_2021 BOOLEAN)")
-    con.executemany("INSERT INTO template_section3_rows VALUES (?, ?, ?, ?, ?)",
-                    [(r.key, i, r.group, r.is_result, r.key in ROWS_2021_ONLY)
+                "result_group VARCHAR, is_result BOOLEAN, only_2021 BOOLEAN, label VARCHAR)")
+    con.executemany("INSERT INTO template_section3_rows VALUES (?, ?, ?, ?, ?, ?)",
+                    [(r.key, i, r.group, r.is_result, r.key in ROWS_2021_ONLY, r.label)
                      for i, r in enumerate(SECTION3_ROWS)])
     con.execute("CREATE OR REPLACE TABLE template_section3_columns (column_key VARCHAR, "
-                "ord INTEGER, is_applicant BOOLEAN)")
-    con.executemany("INSERT INTO template_section3_columns VALUES (?, ?, ?)",
-                    [(k, i, k in APPLICANT_COLUMN_KEYS) for i, k in enumerate(SECTION3_COLUMN_KEYS)])
+                "ord INTEGER, is_applicant BOOLEAN, label VARCHAR)")
+    con.executemany("INSERT INTO template_section3_columns VALUES (?, ?, ?, ?)",
+                    [(c.key, i, c.key in APPLICANT_COLUMN_KEYS, c.label)
+                     for i, c in enumerate(SECTION3_COLUMNS)])
     con.execute("CREATE OR REPLACE TABLE template_section4 (item VARCHAR, outcome VARCHAR, "
-                "key VARCHAR, ord INTEGER)")
-    con.executemany("INSERT INTO template_section4 VALUES (?, ?, ?, ?)",
-                    [(g.prefix, o, f"{g.prefix}_{o}", SECTION4_KEYS.index(f"{g.prefix}_{o}"))
-                     for g in SECTION4_GROUPS for o, _ in SECTION4_OUTCOMES])
+                "key VARCHAR, ord INTEGER, item_label VARCHAR, outcome_label VARCHAR)")
+    con.executemany("INSERT INTO template_section4 VALUES (?, ?, ?, ?, ?, ?)",
+                    [(g.prefix, o, f"{g.prefix}_{o}", SECTION4_KEYS.index(f"{g.prefix}_{o}"), g.label,
+                      label) for g in SECTION4_GROUPS for o, label in SECTION4_OUTCOMES])
     con.execute("CREATE OR REPLACE TABLE template_section2 (version VARCHAR, item VARCHAR, "
-                "category VARCHAR, metric VARCHAR, ord INTEGER)")
-    con.executemany("INSERT INTO template_section2 VALUES (?, ?, ?, ?, ?)",
-                    [(v, t.item, c.key, m.key, i) for v, tables in SECTION2.items()
+                "category VARCHAR, metric VARCHAR, ord INTEGER, category_label VARCHAR, "
+                "metric_label VARCHAR)")
+    con.executemany("INSERT INTO template_section2 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(v, t.item, c.key, m.key, i, c.label, m.label) for v, tables in SECTION2.items()
                      for t in tables for c in t.categories for i, m in enumerate(t.metrics)])
     con.execute("CREATE OR REPLACE TABLE rules (rule VARCHAR, scope VARCHAR, severity VARCHAR, "
                 "description VARCHAR)")
@@ -100,70 +91,71 @@ def _template_for_year(year: int | None) -> str | None:
     return None if year is None else template_for_year(year)
 
 
-def create_views(con: duckdb.DuckDBPyConnection, root: Path, present: set[str] | None = None) -> None:
-    """Views named as the contract says, over ``root/<table>/year=*/*.parquet``.
+# The contract's column order: the report, its year and identity, the fact, the status.
+_COLUMNS: dict[str, str] = {
+    "applications": "row_key, applicant, value, raw, state, source, note, status",
+    "active_disclosure": "category, metric, value, raw, state, source, note, status",
+    "review_litigation": "item, outcome, key, value, raw, state, source, note, status",
+    "prose_figures": "key, value, text, source, status",
+    "validation_issues": "rule, severity, cells, formula, expected, actual, delta, message, "
+                         "region_path, level, source_file",
+    "validation_results": "rule, severity, status, reason, n_checks, n_passed, n_failed, "
+                          "n_not_assessable, region_path, level, source_file",
+}
+_HEAD = {
+    "applications": "report_id, year, agency_id, agency, region_path, level",
+    "active_disclosure": "report_id, year, agency_id, agency, region_path, level",
+    "review_litigation": "report_id, year, agency_id, agency, region_path, level",
+    "prose_figures": "report_id, year, agency_id, agency, region_path, level",
+    "validation_issues": "report_id, year, agency_id, agency",
+    "validation_results": "report_id, year, agency_id, agency",
+}
+_YEAR = pa.schema([("year", pa.int32())])
 
-    ``present``: the tables that have files (default: those with a folder under ``root``); a table
-    without files gets an empty view of the right shape so queries never fail on a fresh warehouse.
-    """
-    root = Path(root)
+
+def contract_select(table: str, source: str) -> str:
+    """The SELECT that turns a stored table (``source``, with ``year`` 0 for unknown) into the
+    table users see (``year`` NULL for unknown, columns in the contract's order)."""
+    if table == "reports":
+        return (f"SELECT report_id, nullif(year, 0)::INTEGER AS year, "
+                f"* EXCLUDE (report_id, year) FROM {source}")
+    if table == "aggregates":
+        return f"SELECT year, region_path, level, metric, value, n_reports FROM {source}"
+    head = _HEAD[table].replace("year", "nullif(year, 0)::INTEGER AS year")
+    return f"SELECT {head}, {_COLUMNS[table]} FROM {source}"
+
+
+def snapshot_datasets(snapshot: Path, years: set[int] | None = None) -> dict[str, ds.Dataset]:
+    """One Arrow dataset per table over the snapshot's partitions (of ``years`` only, when
+    given), with ``year`` from the folder names.  Paths never enter SQL: DuckDB scans these."""
+    from etl.warehouse.store import partition_files
+
+    out = {}
+    part = ds.partitioning(_YEAR, flavor="hive")
     for t in TABLES:
-        has_files = any((root / t).glob("*/*.parquet")) if present is None else t in present
-        if has_files:
-            src = parquet_source(root, t)
-        else:
-            src = f"(SELECT *, NULL::INTEGER AS year FROM _empty_{t})"
-            _create_empty(con, t)
-        con.execute(f"CREATE OR REPLACE VIEW _{t} AS SELECT * FROM {src}")
+        files = [str(snapshot / t / f"year={y}" / "part-0.parquet")
+                 for y, _ in partition_files(snapshot, t) if years is None or y in years]
+        schema = SCHEMAS[t].append(pa.field("year", pa.int32()))
+        out[t] = ds.dataset(files, schema=schema, format="parquet", partitioning=part,
+                            partition_base_dir=str(snapshot / t))
+    return out
 
-    con.execute("""
-        CREATE OR REPLACE VIEW reports AS
-        SELECT report_id, nullif(year, 0)::INTEGER AS year, * EXCLUDE (report_id, year)
-        FROM _reports""")
-    # One identity row per report_id (byte-identical copies share an id; prefer the loaded one).
+
+def create_views(con: duckdb.DuckDBPyConnection, snapshot: Path,
+                 years: set[int] | None = None) -> None:
+    """The contract's views over a snapshot's Parquet (the run's checks and aggregates read
+    these; ``years`` limits them to the partitions a one-year rerun needs)."""
+    for t, dataset in snapshot_datasets(snapshot, years).items():
+        con.register(f"_{t}", dataset)
+        con.execute(f"CREATE OR REPLACE VIEW {t} AS {contract_select(t, '_' + t)}")
+    create_identity_view(con)
+
+
+def create_identity_view(con: duckdb.DuckDBPyConnection) -> None:
+    # One identity row per report_id (byte-identical copies share an id; prefer the kept one).
     con.execute("""
         CREATE OR REPLACE VIEW report_identity AS
         SELECT * FROM reports
         QUALIFY row_number() OVER (PARTITION BY report_id
-                                   ORDER BY status = 'loaded' DESC, source_file) = 1""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW applications AS
-        SELECT f.report_id, r.year, {_IDENTITY}, f.row_key, f.applicant, f.value, f.raw, f.state,
-               f.source, f.note, r.status
-        FROM _applications f JOIN report_identity r USING (report_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW active_disclosure AS
-        SELECT f.report_id, r.year, {_IDENTITY}, f.category, f.metric, f.value, f.raw, f.state,
-               f.source, f.note, r.status
-        FROM _active_disclosure f JOIN report_identity r USING (report_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW review_litigation AS
-        SELECT f.report_id, r.year, {_IDENTITY}, f.item, f.outcome, f.key, f.value, f.raw,
-               f.state, f.source, f.note, r.status
-        FROM _review_litigation f JOIN report_identity r USING (report_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW prose_figures AS
-        SELECT f.report_id, r.year, {_IDENTITY}, f.key, f.value, f.text, f.source, r.status
-        FROM _prose_figures f JOIN report_identity r USING (report_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW validation_issues AS
-        SELECT f.report_id, r.year, r.agency_id, r.agency, f.rule, f.severity, f.cells, f.formula,
-               f.expected, f.actual, f.delta, f.message, r.region_path, r.level, r.source_file
-        FROM _validation_issues f JOIN report_identity r USING (report_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE VIEW validation_results AS
-        SELECT f.report_id, r.year, r.agency_id, r.agency, f.rule, f.severity, f.status, f.reason,
-               f.n_checks, f.n_passed, f.n_failed, f.n_not_assessable, r.region_path, r.level,
-               r.source_file
-        FROM _validation_results f JOIN report_identity r USING (report_id)""")
-    con.execute("""
-        CREATE OR REPLACE VIEW aggregates AS
-        SELECT year, region_path, level, metric, value, n_reports FROM _aggregates""")
-
-
-def _create_empty(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    from etl.warehouse.schemas import empty
-
-    con.register("_empty_arrow", empty(table))
-    con.execute(f"CREATE OR REPLACE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
-    con.unregister("_empty_arrow")
+                                   ORDER BY status IN ('loaded', 'superseded') DESC,
+                                            status = 'loaded' DESC, source_file) = 1""")

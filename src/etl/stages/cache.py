@@ -1,0 +1,249 @@
+"""The parse cache: what the parser made of each file's bytes, so a file is parsed once per
+parser version, whatever happens to the runs around it.
+
+Layout, inside the warehouse folder (``cache/``, never read by users)::
+
+    cache/parse/<parser_version>/<segment>.cells.parquet     cells of the segment's reports
+    cache/parse/<parser_version>/<segment>.prose.parquet     prose figures
+    cache/parse/<parser_version>/<segment>.reports.parquet   one row per parse (written last:
+                                                             a segment exists iff this file does)
+    cache/files/<raw root hash>.parquet                      file index: path + stat -> report_id
+
+A parse is keyed by ``key`` = report_id (the content hash) + the manifest year (the one manifest
+value the parser reads: it decides the template when the tables do not).  Agency, region, level
+and the other manifest values are applied after the cache, so a changed manifest row re-applies
+identity without re-parsing.  ``parser_version`` is the declared version plus a hash of the
+parser's source, so any change to the code that reads documents re-parses everything.
+
+Every file is written to a temporary name and renamed, so a run killed at any point leaves
+whole segments or none; a segment that cannot be read is ignored (its files are parsed again),
+never trusted.  Failures that depend on the machine rather than the bytes (a timeout, a crashed
+worker, an unreadable file) are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from etl.errors import ReportError
+from etl.killpoint import killpoint
+from etl.model import ParsedReport
+
+SEGMENT_REPORTS = pa.schema([
+    ("key", pa.string()),               # report_id + ":" + manifest year (or "")
+    ("parse_id", pa.string()),          # one parse (the same key parsed twice: two parse_ids)
+    ("report_id", pa.string()),
+    ("parsed_agency", pa.string()),     # what the text says (the manifest may override it)
+    ("parsed_year", pa.int32()),
+    ("template", pa.string()),
+    ("form", pa.string()),
+    ("title", pa.string()),
+    ("identity_source", pa.string()),   # JSON, as the parser recorded it
+    ("warnings", pa.string()),
+    ("error_reason", pa.string()),      # NULL = parsed
+    ("error_detail", pa.string()),
+    ("parser_version", pa.string()),
+])
+# ``year`` (the manifest's, else the text's: the report's year) lets a year's read skip the
+# segments of other years by their statistics.
+SEGMENT_CELLS = pa.schema([
+    ("parse_id", pa.string()),
+    ("year", pa.int32()),
+    ("section", pa.string()),           # "2" | "3" | "4"
+    ("row", pa.string()),
+    ("column", pa.string()),
+    ("value", pa.float64()),
+    ("raw", pa.string()),
+    ("state", pa.string()),
+    ("source", pa.string()),
+    ("note", pa.string()),
+])
+SEGMENT_PROSE = pa.schema([
+    ("parse_id", pa.string()),
+    ("year", pa.int32()),
+    ("figure", pa.string()),
+    ("value", pa.float64()),
+    ("text", pa.string()),
+    ("source", pa.string()),
+])
+SEGMENT_PARTS = {"cells": SEGMENT_CELLS, "prose": SEGMENT_PROSE, "reports": SEGMENT_REPORTS}
+
+FILE_INDEX = pa.schema([
+    ("source_file", pa.string()),
+    ("size", pa.int64()),
+    ("mtime_ns", pa.int64()),
+    ("ctime_ns", pa.int64()),
+    ("report_id", pa.string()),
+])
+
+#: The code whose output the cache holds: any change to it is a new parser version.
+_PARSER_PACKAGES = ("parse", "readers", "template")
+_PARSER_MODULES = ("model.py", "document.py", "errors.py")
+
+
+@lru_cache(maxsize=1)
+def parser_version() -> str:
+    """The declared PARSER_VERSION + a hash of the parser's source code."""
+    from etl.parse import PARSER_VERSION
+
+    base = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    paths = [p for pkg in _PARSER_PACKAGES for p in sorted((base / pkg).rglob("*.py"))]
+    paths += [base / m for m in _PARSER_MODULES]
+    for p in paths:
+        h.update(p.relative_to(base).as_posix().encode())
+        h.update(p.read_bytes())
+    return f"{PARSER_VERSION}+{h.hexdigest()[:10]}"
+
+
+def content_id(data: bytes) -> str:
+    """reports.report_id: the content hash (sha256 hex, first 16 chars)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def cache_key(report_id: str, manifest_year: int | None) -> str:
+    return f"{report_id}:{manifest_year or ''}"
+
+
+@dataclass
+class SegmentRows:
+    """Column-wise rows of one segment, filled by a parse worker."""
+
+    cols: dict[str, dict[str, list]] = field(default_factory=lambda: {
+        part: {f.name: [] for f in schema} for part, schema in SEGMENT_PARTS.items()})
+
+    def add(self, part: str, **values) -> None:
+        for name, lst in self.cols[part].items():
+            lst.append(values.get(name))
+
+    def add_parse(self, key: str, report_id: str, result: ParsedReport | ReportError,
+                  version: str) -> None:
+        import json
+
+        parse_id = uuid.uuid4().hex
+        if isinstance(result, ReportError):
+            self.add("reports", key=key, parse_id=parse_id, report_id=report_id,
+                     error_reason=result.reason, error_detail=result.detail,
+                     parser_version=version)
+            return
+        self.add("reports", key=key, parse_id=parse_id, report_id=report_id,
+                 parsed_agency=result.agency,
+                 parsed_year=result.year, template=result.template, form=result.form,
+                 title=result.title,
+                 identity_source=json.dumps(result.identity_source, ensure_ascii=False,
+                                            sort_keys=True),
+                 warnings="\n".join(result.warnings) or None, parser_version=version)
+        for c in result.cells:
+            self.add("cells", parse_id=parse_id, year=result.year, section=c.section, row=c.row, column=c.column,
+                     value=None if c.value is None else float(c.value), raw=c.raw,
+                     state=c.state, source=c.source, note=c.note)
+        for p in result.prose:
+            self.add("prose", parse_id=parse_id, year=result.year, figure=p.key,
+                     value=None if p.value is None else float(p.value), text=p.text,
+                     source=p.source)
+
+    def __len__(self) -> int:
+        return len(self.cols["reports"]["key"])
+
+    def write(self, folder: Path, name: str) -> None:
+        """Write the segment; the reports part last, so a segment is whole or absent."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for part in ("cells", "prose", "reports"):
+            schema = SEGMENT_PARTS[part]
+            tbl = pa.table({f.name: pa.array(self.cols[part][f.name], f.type) for f in schema},
+                           schema=schema)
+            write_atomically(tbl, folder / f"{name}.{part}.parquet")
+
+
+def write_atomically(tbl: pa.Table, path: Path, **options) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        pq.write_table(tbl, tmp, **options)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ParseCache:
+    root: Path                          # <warehouse>/cache
+
+    @property
+    def segments(self) -> Path:
+        return self.root / "parse" / parser_version()
+
+    def whole_segments(self) -> list[str]:
+        """Names of the segments whose three parts are all there and readable (a damaged
+        segment is left out: its files are parsed again, never trusted)."""
+        if not self.segments.is_dir():
+            return []
+        out = []
+        for p in sorted(self.segments.glob("*.reports.parquet")):
+            name = p.name[: -len(".reports.parquet")]
+            try:
+                for part, schema in SEGMENT_PARTS.items():
+                    if not pq.read_schema(self.segments / f"{name}.{part}.parquet").equals(schema):
+                        raise ValueError("another schema")
+            except (OSError, ValueError, pa.ArrowException):
+                continue
+            out.append(name)
+        return out
+
+    def dataset(self, part: str, segments: list[str]) -> ds.Dataset:
+        """One part of the given segments as an Arrow dataset (DuckDB scans it; no paths in SQL)."""
+        return ds.dataset([str(self.segments / f"{n}.{part}.parquet") for n in segments],
+                          schema=SEGMENT_PARTS[part], format="parquet")
+
+    def keys(self, segments: list[str]) -> set[str]:
+        """Keys of every cached parse in ``segments``."""
+        tbl = self.dataset("reports", segments).to_table(columns=["key"])
+        return set(tbl.column("key").to_pylist())
+
+    # --- file index: which files are unchanged since they were hashed -------------------------
+
+    def _index_path(self, raw: str) -> Path:
+        return self.root / "files" / (hashlib.sha256(raw.encode()).hexdigest()[:16] + ".parquet")
+
+    def file_index(self, raw: str) -> dict[str, tuple[tuple[int, int, int], str]]:
+        """{source_file: ((size, mtime_ns, ctime_ns), report_id)} of the last parse."""
+        try:
+            tbl = pq.read_table(self._index_path(raw))
+        except (OSError, pa.ArrowException):
+            return {}
+        cols = tbl.to_pydict()
+        return {f: ((s, m, c), r) for f, s, m, c, r in zip(
+            cols["source_file"], cols["size"], cols["mtime_ns"], cols["ctime_ns"],
+            cols["report_id"])}
+
+    def save_file_index(self, raw: str, entries: dict[str, tuple[tuple[int, int, int], str]]) -> None:
+        files = sorted(entries)
+        tbl = pa.table({
+            "source_file": files,
+            "size": [entries[f][0][0] for f in files],
+            "mtime_ns": [entries[f][0][1] for f in files],
+            "ctime_ns": [entries[f][0][2] for f in files],
+            "report_id": [entries[f][1] for f in files],
+        }, schema=FILE_INDEX)
+        path = self._index_path(raw)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(tbl, path)
+        killpoint("parse.index_saved")
+
+    def drop_other_versions(self) -> None:
+        """Parses by other parser versions are never read again."""
+        import shutil
+
+        parse = self.root / "parse"
+        if parse.is_dir():
+            for d in parse.iterdir():
+                if d.name != parser_version():
+                    shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,135 @@
+"""Stages 5 and 6 — validate and aggregate: the SQL of ``etl.checks`` and ``etl.aggregates`` over
+the new snapshot, recomputed only for the years that can have changed.
+
+The facts of year t decide its checks and, through the cross-year rules, those of year t+1;
+aggregates of year t read its facts and its validation results.  So a run recomputes the derived
+tables of the years it rewrote and the years after them, and links every other year's published
+partitions.  A change to the rules or the aggregates themselves (their SQL, the template)
+recomputes every year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.killpoint import killpoint
+from etl.stages.write import Written
+from etl.warehouse import store
+from etl.warehouse.views import create_template_tables, create_views, register_functions
+
+
+def _hash_package(package: str, *extra: Path) -> str:
+    h = hashlib.sha256()
+    root = resources.files(package)
+    for entry in sorted(_walk(root), key=str):
+        h.update(str(entry).encode())
+        h.update(entry.read_bytes())
+    for p in extra:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _walk(node):
+    for child in node.iterdir():
+        if child.is_dir():
+            if child.name != "__pycache__":
+                yield from _walk(child)
+        elif child.name.endswith((".sql", ".py")):
+            yield child
+
+
+def derived_version() -> str:
+    """The rules, the aggregates and the template they read."""
+    from etl.template import definitions
+    from etl.warehouse import views
+
+    return "+".join((_hash_package("etl.checks", Path(definitions.__file__), Path(views.__file__)),
+                     _hash_package("etl.aggregates")))
+
+
+def years_to_derive(written: Written, previous: Path | None) -> set[int]:
+    present = {y for y in written.years if y != 0}
+    if store.read_meta(previous).get("derived_version") != derived_version():
+        return present
+    return {y for y in written.changed | {y + 1 for y in written.changed} if y in present}
+
+
+def _connection(con: duckdb.DuckDBPyConnection, snapshot: Path, years: set[int]) -> None:
+    create_template_tables(con)
+    register_functions(con)
+    # the cross-year rules of year t read year t-1
+    create_views(con, snapshot, years | {y - 1 for y in years})
+
+
+@dataclass
+class Derived:
+    years: set[int]                 # years recomputed
+    issues_by_rule: dict[str, int]  # over the recomputed years
+
+
+def _link_others(snapshot: Path, previous: Path | None, table: str, years: set[int],
+                 keep_years: set[int]) -> None:
+    for y, vdir in store.partitions(previous, table).items():
+        if y in keep_years and y not in years:
+            store.link_partition(snapshot, table, y, vdir)
+
+
+def _write_years(layout: store.Layout, run_id: str, snapshot: Path, table: str, tbl: pa.Table,
+                 years: set[int]) -> None:
+    for y in sorted(years):
+        store.write_partition(layout, snapshot, run_id, table, y,
+                              tbl.filter(pc.equal(tbl.column("year"), y)))
+
+
+_IDENTITY_JOIN = """
+    SELECT v.*, r.agency_id, r.agency, r.region_path, r.level, r.source_file
+    FROM _derived v LEFT JOIN report_identity r USING (report_id)"""
+
+
+def validate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
+             years: set[int], con: duckdb.DuckDBPyConnection) -> Derived:
+    from etl.checks import run_checks
+
+    keep = {y for y in written.years if y != 0}
+    for t in ("validation_results", "validation_issues"):
+        _link_others(written.snapshot, previous, t, years, keep)
+    if not years:
+        return Derived(years, {})
+    _connection(con, written.snapshot, years)
+    results, issues = run_checks(con)
+    out = {}
+    for name, tbl in (("validation_results", results), ("validation_issues", issues)):
+        tbl = tbl.filter(pc.is_in(tbl.column("year"), pa.array(sorted(years), pa.int32())))
+        con.register("_derived", tbl)
+        out[name] = con.sql(_IDENTITY_JOIN).to_arrow_table()
+        con.unregister("_derived")
+        _write_years(layout, run_id, written.snapshot, name, out[name], years)
+        killpoint("validate.partition_written")
+    by_rule: dict[str, int] = {}
+    for r in out["validation_issues"].column("rule").to_pylist():
+        by_rule[r] = by_rule.get(r, 0) + 1
+    killpoint("validate.done")
+    return Derived(years, dict(sorted(by_rule.items())))
+
+
+def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
+              years: set[int], con: duckdb.DuckDBPyConnection) -> int:
+    from etl.aggregates import run_aggregates
+
+    keep = {y for y in written.years if y != 0}
+    _link_others(written.snapshot, previous, "aggregates", years, keep)
+    if not years:
+        return 0
+    _connection(con, written.snapshot, years)
+    tbl = run_aggregates(con)
+    tbl = tbl.filter(pc.is_in(tbl.column("year"), pa.array(sorted(years), pa.int32())))
+    _write_years(layout, run_id, written.snapshot, "aggregates", tbl, years)
+    killpoint("aggregate.done")
+    return tbl.num_rows
