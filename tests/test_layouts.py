@@ -40,13 +40,16 @@ FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler", "markdown")
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
+    """(false alarms, (result-figure faults, caught), evaluation) — the parsed reports are not
+    kept: a big test process would weigh on the tests that fork after it."""
     out = tmp_path_factory.mktemp("layouts")
     generate(out, reports=1400, forms=FORMS, fault_rate=0.1, seed=91, workers=1,
              layouts=parse_layouts("all"), layout_rate=0.9)
     truth = load_truth(out)
     parsed = parse_corpus(out, truth)
     failed = validate_parsed(out, truth, parsed, tmp_path_factory.mktemp("checks"))
-    return truth, parsed, failed, evaluate_parsed(truth, parsed, failed)
+    ev = evaluate_parsed(truth, parsed, failed)
+    return false_alarms(truth, failed), result_figure_faults(truth, failed), ev
 
 
 def test_every_class_is_drawn_in_the_sample(corpus):
@@ -87,16 +90,15 @@ def test_prose_figures_read_as_stated(corpus):
 
 
 def test_no_false_alarm_on_consistent_reports(corpus):
-    truth, _, failed, ev = corpus
-    assert false_alarms(truth, failed) == []
+    alarms, _, ev = corpus
+    assert alarms == []
     for rules in (ev.rules, ev.rules_crawler):
         for rule, c in rules.items():
             assert c.fp == 0, (rule, [m for m in ev.rule_misses if m[1] == rule][:5])
 
 
 def test_result_figure_faults_are_caught(corpus):
-    truth, _, failed, _ = corpus
-    n, caught = result_figure_faults(truth, failed)
+    _, (n, caught), _ = corpus
     assert n >= 10 and caught >= 0.99 * n, (n, caught)
 
 

@@ -4,9 +4,10 @@ Two sources, one comparison (:func:`score_report`):
 
 * a warehouse built by ``etl run`` (:func:`load_warehouse`, opened read-only, so eval never
   blocks a run) — :func:`evaluate`;
-* reports parsed in this process (:func:`parse_corpus`; no run, no Prefect) —
+* reports parsed in this process (:func:`parse_corpus`; no Prefect, no parse pool) —
   :func:`evaluate_parsed`, which also scores identity and prose figures, and validation when the
-  caller runs the checks (:func:`validate_parsed`).  ``bench/accuracy.py`` uses this path.
+  caller runs the run's later stages on them (:func:`validate_parsed`).  ``bench/accuracy.py``
+  uses this path.
 
 Cells are counted per form and per layout class (``truth["layouts"]``; a report without one is
 ``plain``): *decided* (the parser gave a value or a blank), of which *wrong* (not the printed
@@ -32,8 +33,6 @@ QUARANTINE = "quarantine"                       # pseudo-rule: corrupt file -> s
 TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text")
 PLAIN = "plain"                                 # the layout class of a report drawn without one
 CONFORMANCE = "template_conformance"
-#: rules only a run can judge (duplicate_report: which copy a run keeps); not scored in process
-NOT_IN_PROCESS = ("duplicate_report",)
 
 Key = tuple[str, str, str]                      # (section, row, column); section 4: ("4", key, "")
 
@@ -349,8 +348,6 @@ def evaluate_parsed(truth: dict[str, dict], parsed: dict[str, ParsedReport | Exc
     """Reports parsed in process against the truth: cells, identity and prose figures, and (when
     ``failed`` = {file: rules failed} is given, see validate_parsed) validation."""
     ev = _new_evaluation(len(truth))
-    for rule in NOT_IN_PROCESS:
-        del ev.rules[rule], ev.rules_crawler[rule]
     for file, t in sorted(truth.items()):
         rep = parsed.get(file)
         corrupt = "corrupt" in {f["kind"] for f in t.get("faults", [])}
@@ -419,56 +416,53 @@ def _score_prose(ev: Evaluation, file: str, t: dict, rep: ParsedReport) -> None:
 
 def validate_parsed(folder: Path, truth: dict[str, dict],
                     parsed: dict[str, ParsedReport | Exception], work: Path) -> dict[str, set[str]]:
-    """{file: rules failed} from the project's checks (etl.checks, the SQL the warehouse runs)
-    over the parsed reports, with each file's manifest identity (agency_id, year: what a run
-    applies), built in ``work`` (Parquet + an in-memory DuckDB; no run, no Prefect)."""
-    import duckdb
-    import pyarrow.parquet as pq
+    """{file: rules failed} from the run's own stages after parsing (resolve duplicates, write,
+    validate: the SQL of etl.checks) over the reports parsed here, each with its manifest row
+    (agency_id, year, published …: what a run applies).  Built in ``work``; no Prefect."""
+    import copy
 
-    from etl.checks import run_checks
-    from etl.warehouse.discover import SourceFile
-    from etl.warehouse.normalize import Rows, add_report
-    from etl.warehouse.views import create_template_tables, create_views, register_functions
+    from etl.settings import Settings
+    from etl.stages import derive, publish, resolve, write
+    from etl.stages.cache import SegmentRows, cache_key
+    from etl.stages.discover import Inventory, SourceFile
+    from etl.stages.parse import Parsed
+    from etl.stages.run import open_run
+    from etl.warehouse.database import connect_for_build
 
-    rows = Rows()
-    ids: dict[str, str] = {}
-    for i, (file, t) in enumerate(sorted(truth.items())):
-        rep = parsed.get(file)
-        if rep is None:
-            continue
-        manifest = {k: str(t[k]) for k in ("agency_id", "agency", "region_path", "level", "year")
-                    if t.get(k) is not None}
-        ids[file] = rid = f"{i:08x}"
-        src = SourceFile(str(folder / file), file, 0, manifest)
-        add_report(rows, src, rid, rep, "eval")
-    root = Path(work)
-    for table, tbl in rows.tables().items():
-        for year in sorted(set(tbl.column("year").to_pylist())):
-            part = root / table / f"year={year}"
-            part.mkdir(parents=True, exist_ok=True)
-            mask = [y == year for y in tbl.column("year").to_pylist()]
-            pq.write_table(tbl.filter(mask).drop(["year"]), part / "part-0.parquet")
-    con = duckdb.connect()
-    try:
-        create_template_tables(con)
-        register_functions(con)
-        create_views(con, root)
-        results, issues = run_checks(con)
-        con.register("vr", results)
-        con.register("vi", issues)
-        failed_ids = _failed_from(con)
-    finally:
-        con.close()
-    by_id = {rid: file for file, rid in ids.items()}
-    return {by_id[rid]: rules for rid, rules in failed_ids.items() if rid in by_id}
-
-
-def _failed_from(con) -> dict[str, set[str]]:
-    failed: dict[str, set[str]] = defaultdict(set)
-    for rid, rule in con.execute("SELECT report_id, rule FROM vr WHERE status = 'failed' "
-                                 "UNION SELECT report_id, rule FROM vi").fetchall():
-        failed[rid].add(rule)
-    return dict(failed)
+    work = Path(work)
+    (work / "raw").mkdir(parents=True, exist_ok=True)
+    with open_run(work / "raw", work / "warehouse", None, Settings.load(), allow_shrink=True) as run:
+        rows, files, done = SegmentRows(), [], {}
+        for i, (file, t) in enumerate(sorted(truth.items())):
+            rep = parsed.get(file)
+            if not isinstance(rep, ParsedReport):
+                continue
+            manifest = {k: str(t[k]) for k in ("agency_id", "agency", "region_path", "level", "year",
+                                               "published") if t.get(k) is not None}
+            f = SourceFile(str(folder / file), file, 0, manifest)
+            rep = copy.copy(rep)
+            rep.year = f.manifest_year if f.manifest_year is not None else rep.year
+            rid = f"{i:08x}"
+            key = cache_key(rid, f.manifest_year)
+            rows.add_parse(key, rid, rep, run.parser_version)
+            files.append(f)
+            done[f.rel] = Parsed(rid, key)
+        rows.write(run.cache.segments, f"eval-{run.run_id}")
+        res = resolve.resolve(Inventory(files, []), done, run.cache)
+        plan = write.plan_write(run.previous, res.reports)
+        con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
+        try:
+            written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
+                                        run.cache, con)
+            years = derive.years_to_derive(written, run.previous)
+            derive.validate(run.layout, run.run_id, written, run.previous, years, con)
+            derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
+        finally:
+            con.close()
+        publish.build_snapshot_database(run, written)
+        publish.publish(run, written, publish.files_by_year(res.reports))
+    wh = load_warehouse(work / "warehouse")
+    return {sf: wh.failed.get(row["report_id"], set()) for sf, row in wh.reports.items()}
 
 
 # ------------------------------------------------------------------------------------------------
