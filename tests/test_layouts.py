@@ -9,6 +9,9 @@ same figures on 5,000.
 from __future__ import annotations
 
 import json
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,16 +23,13 @@ from etl.synth.evaluate import (
     CONFORMANCE,
     decided_share,
     evaluate_parsed,
-    false_alarms,
     load_truth,
     parse_corpus,
     report_cells,
-    result_figure_faults,
     same_value,
     truth_cells,
-    validate_parsed,
 )
-from etl.synth.layouts import LAYOUT_NAMES, parse_layouts
+from etl.synth.layouts import LAYOUT_NAMES
 from etl.synth.variants import variants_of
 
 FIX = Path(__file__).parent / "fixtures"
@@ -38,18 +38,32 @@ REAL = FIX / "realdata"
 FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler", "markdown")
 
 
+_MEASURE = """
+import json, pickle, sys
+from pathlib import Path
+from etl.synth.command import generate
+from etl.synth.evaluate import (evaluate_parsed, false_alarms, load_truth, parse_corpus,
+                                result_figure_faults, validate_parsed)
+from etl.synth.layouts import parse_layouts
+out, work, forms = Path(sys.argv[1]), Path(sys.argv[2]), tuple(sys.argv[3].split(","))
+generate(out, reports=1400, forms=forms, fault_rate=0.1, seed=91, workers=1,
+         layouts=parse_layouts("all"), layout_rate=0.9)
+truth = load_truth(out)
+parsed = parse_corpus(out, truth)
+failed = validate_parsed(out, truth, parsed, work)
+sys.stdout.buffer.write(pickle.dumps((false_alarms(truth, failed), result_figure_faults(truth, failed),
+                                      evaluate_parsed(truth, parsed, failed))))
+"""
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """(false alarms, (result-figure faults, caught), evaluation) — the parsed reports are not
-    kept: a big test process would weigh on the tests that fork after it."""
-    out = tmp_path_factory.mktemp("layouts")
-    generate(out, reports=1400, forms=FORMS, fault_rate=0.1, seed=91, workers=1,
-             layouts=parse_layouts("all"), layout_rate=0.9)
-    truth = load_truth(out)
-    parsed = parse_corpus(out, truth)
-    failed = validate_parsed(out, truth, parsed, tmp_path_factory.mktemp("checks"))
-    ev = evaluate_parsed(truth, parsed, failed)
-    return false_alarms(truth, failed), result_figure_faults(truth, failed), ev
+    """(false alarms, (result-figure faults, caught), evaluation), measured in a process of its
+    own: 1,400 parsed reports would weigh on every test that forks after this one."""
+    out, work = tmp_path_factory.mktemp("layouts"), tmp_path_factory.mktemp("checks")
+    done = subprocess.run([sys.executable, "-c", _MEASURE, str(out), str(work), ",".join(FORMS)],
+                          capture_output=True, check=True)
+    return pickle.loads(done.stdout)
 
 
 def test_every_class_is_drawn_in_the_sample(corpus):

@@ -42,6 +42,8 @@ def _build_warehouse(corpus: Path, db: Path, prefix: str = "") -> None:
             if f["rule"]:
                 tables["validation_results"].append((rid, f["rule"], "failed"))
                 tables["validation_issues"].append((rid, f["rule"]))
+        if t.get("departures") and status == "loaded":     # what template_conformance reports
+            tables["validation_results"].append((rid, "template_conformance", "failed"))
     columns = {
         "reports": [("report_id", pa.string()), ("source_file", pa.string()), ("status", pa.string()),
                     ("error_reason", pa.string())],
