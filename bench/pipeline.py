@@ -1,104 +1,133 @@
-"""Benchmark the nightly flow over N reports: reports/s, task runs used, peak memory.
+"""The nightly run at scale: full, no-op, one changed file, one-year rerun — wall time and peak
+RSS of the whole `etl run` process tree — against bare parsing of the same files on the same
+cores (the ratio is measured in one invocation).
 
-    .venv/bin/python bench/pipeline.py                     # N = 200, 1000 (synthetic corpus)
-    .venv/bin/python bench/pipeline.py --reports 5000 --reports 20000
-    .venv/bin/python bench/pipeline.py --plain             # the same stages without Prefect
+    .venv/bin/python bench/pipeline.py                          # 10k reports
+    .venv/bin/python bench/pipeline.py --reports 10000 50000 100000
+    .venv/bin/python bench/pipeline.py --reports 10000 --dask   # + a 2-worker LocalCluster run
 
-Each size: `etl synth` writes a fresh corpus (text/HTML forms unless --formats), then ONE flow
-run (ephemeral Prefect server, as `etl run` uses) builds a fresh warehouse from it.  Task runs
-are counted from the API for that flow run: they must not grow with the number of files (one
-task per stage + one per parse batch of >= 500 files, at most 200 batches).
-Peak memory = max RSS of this process and of the parse workers (ru_maxrss of children).
+Corpora come from `etl synth` (default form mix) and are kept under .tmp/bench-corpus-<N>/ so a
+second invocation does not regenerate them.  Every run is `etl run` as a user starts it (a fresh
+process, Prefect's temporary server included).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import multiprocessing
 import os
-import resource
 import shutil
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
+sys.path.insert(0, str(PROJECT / "bench"))
+
+from proctree import TreeSampler  # noqa: E402
+
+ETL = Path(sys.executable).parent / "etl"
+WORK = PROJECT / ".tmp"
 
 
-def synth(out: Path, n: int, formats: str) -> float:
-    from etl.synth.command import synth_command
-
+def corpus(n: int, formats: str | None) -> Path:
+    out = WORK / (f"bench-corpus-{n}" + ("" if not formats else "-" + formats.replace(",", "_")))
+    if (out / "manifest.csv").is_file():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    args = [str(ETL), "synth", "--out", str(out), "--reports", str(n), "--seed", "7"]
+    if formats:
+        args += ["--formats", formats]
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        rc = synth_command(out=out, agencies=None, reports=n, years="2019-2025", formats=formats,
-                           fault_rate=0.1, seed=1)
-    if rc:
-        raise SystemExit(f"etl synth failed ({rc})")
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    print(f"  synth {n}: {time.perf_counter() - t0:.0f} s")
+    return out
+
+
+def _parse(path: str) -> int:
+    from etl.errors import ReportError
+    from etl.parse import parse_bytes
+
+    data = Path(path).read_bytes()
+    try:
+        parse_bytes(data, path)
+        return 1
+    except ReportError:
+        return 0
+
+
+def bare_parse(raw: Path, cores: int) -> float:
+    """Parsing alone: every file through the parser on `cores` processes, nothing written."""
+    from etl.stages.discover import discover
+
+    files = [f.path for f in discover(raw).files]
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("forkserver").Pool(cores) as pool:
+        for _ in pool.imap_unordered(_parse, files, chunksize=64):
+            pass
     return time.perf_counter() - t0
 
 
-def count_task_runs(flow_run_id) -> int:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+def etl_run(raw: Path, wh: Path, *extra: str) -> tuple[float, int, str]:
+    t0 = time.perf_counter()
+    p = subprocess.Popen([str(ETL), "run", "--raw", str(raw), "--warehouse", str(wh), *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with TreeSampler(p.pid) as s:
+        out, err = p.communicate()
+    if p.returncode != 0:
+        raise SystemExit(f"etl run failed:\n{err[-3000:]}")
+    status = next((line for line in out.splitlines() if "— run" in line), "")
+    return time.perf_counter() - t0, s.peak, status
 
-    flt = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-    with get_client(sync_client=True) as client:
-        return client.count_task_runs(flow_run_filter=flt) if hasattr(client, "count_task_runs") \
-            else len(client.read_task_runs(flow_run_filter=flt))
 
-
-def peak_mb() -> tuple[float, float]:
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return me, kids
+def touch_one(raw: Path, year: int) -> None:
+    f = next(p for p in sorted((raw / str(year)).iterdir()) if p.suffix in (".txt", ".html"))
+    f.write_bytes(f.read_bytes() + b"\n")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reports", type=int, action="append", help="corpus sizes (repeatable)")
-    ap.add_argument("--formats", default="flat_text,html,layout_text,run_text,crawler")
-    ap.add_argument("--plain", action="store_true", help="call the stages without Prefect")
-    ap.add_argument("--keep", action="store_true", help="keep the temp folders")
+    ap.add_argument("--reports", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--formats", default=None, help="etl synth --formats (default: its default mix)")
+    ap.add_argument("--dask", action="store_true", help="also run on a 2-worker LocalCluster")
     args = ap.parse_args()
-    sizes = args.reports or [200, 1000]
+    WORK.mkdir(exist_ok=True)
+    cores = os.cpu_count() or 1
+    rows = []
+    for n in args.reports:
+        raw = corpus(n, args.formats)
+        wh = WORK / f"bench-wh-{n}"
+        shutil.rmtree(wh, ignore_errors=True)
+        bare = bare_parse(raw, cores)
+        full, full_rss, _ = etl_run(raw, wh)
+        noop, noop_rss, status = etl_run(raw, wh)
+        assert "unchanged" in status, status
+        touch_one(raw, 2023)
+        one, one_rss, _ = etl_run(raw, wh)
+        touch_one(raw, 2023)
+        year, year_rss, _ = etl_run(raw, wh, "--year", "2023")
+        rows.append((n, bare, full, full_rss, noop, noop_rss, one, one_rss, year, year_rss))
+        print(f"{n:>7} reports: bare parse {bare:6.1f} s | full {full:6.1f} s ({full / bare:.2f}x bare), "
+              f"{full_rss / 2**20:.0f} MB | no-op {noop:5.1f} s, {noop_rss / 2**20:.0f} MB | "
+              f"one changed file {one:5.1f} s | one year {year:5.1f} s, {year_rss / 2**20:.0f} MB",
+              flush=True)
+        if args.dask:
+            from distributed import LocalCluster
 
-    from etl import pipeline
-
-    base = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=os.environ.get("TMPDIR")))
-    print(f"cores: {os.cpu_count()}  mode: {'plain' if args.plain else 'prefect flow (ephemeral)'}")
-    print(f"{'reports':>8} {'files':>7} {'loaded':>7} {'quar.':>6} {'issues':>7} "
-          f"{'run s':>7} {'rep/s':>7} {'tasks':>6} {'peak MB':>8} {'workers MB':>10}")
-    try:
-        for n in sizes:
-            raw, wh = base / f"raw-{n}", base / f"wh-{n}"
-            synth(raw, n, args.formats)
-            t0 = time.perf_counter()
-            if args.plain:
-                summary, tasks = pipeline.run_pipeline(raw, wh), "-"
-            else:
-                state = pipeline.nightly(raw=str(raw), warehouse=str(wh), return_state=True)
-                if not state.is_completed():
-                    raise SystemExit(f"flow failed: {state.message}")
-                summary = state.result()
-                tasks = count_task_runs(state.state_details.flow_run_id)
-            secs = time.perf_counter() - t0
-            me, kids = peak_mb()
-            print(f"{n:>8} {summary['files']:>7} {summary['loaded']:>7} {summary['quarantined']:>6} "
-                  f"{summary['issues']:>7} {secs:>7.1f} {summary['files'] / secs:>7.0f} "
-                  f"{tasks:>6} {me:>8.0f} {kids:>10.0f}", flush=True)
-            print(f"{'':>8} stages (s): " + ", ".join(f"{k} {v}" for k, v in summary["seconds"].items())
-                  + f"; parse batches {summary['parse_batches']}", flush=True)
-            if not args.keep:
-                shutil.rmtree(raw, ignore_errors=True)
-                shutil.rmtree(wh, ignore_errors=True)
-    finally:
-        if not args.keep:
-            shutil.rmtree(base, ignore_errors=True)
-    print("run s includes the flow's fixed costs (≈1 s per sync flow call; the first call in a "
-          "process also starts the ephemeral server, ~8-15 s)")
+            shutil.rmtree(wh, ignore_errors=True)
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as cluster:
+                dask_full, dask_rss, _ = etl_run(raw, wh, "--dask", cluster.scheduler_address)
+            print(f"{n:>7} reports: full run on a 2-worker LocalCluster {dask_full:6.1f} s "
+                  f"({dask_full / full:.2f}x the built-in pool); main tree {dask_rss / 2**20:.0f} MB")
+        shutil.rmtree(wh, ignore_errors=True)
+    print("\n| reports | bare parse s | full s | full / bare | peak MB | no-op s | one file s | one year s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, bare, full, rss, noop, _, one, _, year, _ in rows:
+        print(f"| {n:,} | {bare:.1f} | {full:.1f} | {full / bare:.2f} | {rss / 2**20:.0f} | {noop:.1f} | "
+              f"{one:.1f} | {year:.1f} |")
 
 
 if __name__ == "__main__":

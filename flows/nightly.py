@@ -104,6 +104,7 @@ def parse_all(run: Run, inventory: discover.Inventory, plan: parse.ParsePlan,
                 parsed.update(f.result())
             pool.close()
     run.counts["parsed"] = plan.todo
+    run.counts["live_keys"] = {p.key for p in parsed.values()}
     index = parse.new_file_index(plan, inventory.files, parsed)
     if run.year is not None:                # a one-year rerun saw only that year's files
         index = {**plan.index, **index}
@@ -215,11 +216,15 @@ def summary_markdown(s: dict) -> str:
 
 
 def _timed(run: Run, name: str, fn, *args):
+    import resource
+
     t0 = time.perf_counter()
     try:
         return fn(*args)
     finally:
         run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
+        log.debug("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
+                  time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 @flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=False,

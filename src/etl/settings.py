@@ -105,7 +105,7 @@ KNOBS: dict[str, Knob] = {
                                "before it is quarantined as `bomb`"),
     "workers": Knob("ETL_WORKERS", str(max(1, os.cpu_count() or 1)), _int_range(1, 256),
                     "parse worker processes on this machine"),
-    "duckdb_memory": Knob("ETL_DUCKDB_MEMORY", "512MB", _size,
+    "duckdb_memory": Knob("ETL_DUCKDB_MEMORY", "384MB", _size,
                           "DuckDB memory for the run's SQL before it spills to the staging folder"),
     "shrink_ratio": Knob("ETL_SHRINK_RATIO", "0.5", _ratio,
                          "a run that would publish fewer reports than this share of the last "

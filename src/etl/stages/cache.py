@@ -142,10 +142,19 @@ class SegmentRows:
                  identity_source=json.dumps(result.identity_source, ensure_ascii=False,
                                             sort_keys=True),
                  warnings="\n".join(result.warnings) or None, parser_version=version)
-        for c in result.cells:
-            self.add("cells", parse_id=parse_id, year=result.year, section=c.section, row=c.row, column=c.column,
-                     value=None if c.value is None else float(c.value), raw=c.raw,
-                     state=c.state, source=c.source, note=c.note)
+        # column-wise, in C-speed comprehensions: ~200 cells a report, 100k reports a run
+        cells, cols = result.cells, self.cols["cells"]
+        n = len(cells)
+        cols["parse_id"] += [parse_id] * n
+        cols["year"] += [result.year] * n
+        cols["section"] += [c.section for c in cells]
+        cols["row"] += [c.row for c in cells]
+        cols["column"] += [c.column for c in cells]
+        cols["value"] += [None if c.value is None else float(c.value) for c in cells]
+        cols["raw"] += [c.raw for c in cells]
+        cols["state"] += [c.state for c in cells]
+        cols["source"] += [c.source for c in cells]
+        cols["note"] += [c.note for c in cells]
         for p in result.prose:
             self.add("prose", parse_id=parse_id, year=result.year, figure=p.key,
                      value=None if p.value is None else float(p.value), text=p.text,
@@ -161,7 +170,7 @@ class SegmentRows:
             schema = SEGMENT_PARTS[part]
             tbl = pa.table({f.name: pa.array(self.cols[part][f.name], f.type) for f in schema},
                            schema=schema)
-            write_atomically(tbl, folder / f"{name}.{part}.parquet")
+            write_atomically(tbl, folder / f"{name}.{part}.parquet", compression="zstd")
 
 
 def write_atomically(tbl: pa.Table, path: Path, **options) -> None:
@@ -247,3 +256,54 @@ class ParseCache:
             for d in parse.iterdir():
                 if d.name != parser_version():
                     shutil.rmtree(d, ignore_errors=True)
+
+    def compact(self, keep: set[str] | None = None, per_segment: int = 20_000,
+                min_segments: int = 64) -> int:
+        """Merge many small segments (one per worker chunk) into few large ones, one parse per
+        key, rows ordered by year (so a year's read skips the other years' row groups); with
+        ``keep``, parses of other keys (files gone from the raw folder) are dropped.  Returns
+        the number of segments removed.
+
+        The merged rows get NEW parse_ids: until the old segments are deleted a key has two
+        parses, and readers take one parse per key (the smallest parse_id), so a crash in
+        between can never join a report's cells twice."""
+        import duckdb
+
+        names = self.whole_segments()
+        if len(names) < min_segments:
+            return 0
+        con = duckdb.connect()
+        try:
+            for part in SEGMENT_PARTS:
+                con.register(part, self.dataset(part, names))
+            keys = "" if keep is None else "WHERE key IN (SELECT key FROM keep)"
+            if keep is not None:
+                con.register("keep", pa.table({"key": sorted(keep)}))
+            chosen = con.sql(f"""
+                SELECT key, parse_id, md5(parse_id || 'compacted') AS new_id,
+                       coalesce(parsed_year, 0) AS y
+                FROM reports {keys}
+                QUALIFY row_number() OVER (PARTITION BY key ORDER BY parse_id) = 1
+                ORDER BY y, key""").to_arrow_table()
+            n = chosen.num_rows
+            for start in range(0, n, per_segment):
+                part_ids = chosen.slice(start, per_segment)
+                con.register("ids", part_ids)
+                name = f"c{uuid.uuid4().hex}"
+                self.segments.mkdir(parents=True, exist_ok=True)
+                for part, schema in (("cells", SEGMENT_CELLS), ("prose", SEGMENT_PROSE),
+                                     ("reports", SEGMENT_REPORTS)):
+                    cols = ", ".join(f'p."{c}"' if c != "parse_id" else "i.new_id AS parse_id"
+                                     for c in schema.names)
+                    order = "p.year, i.key" if part != "reports" else "i.key"
+                    tbl = con.sql(f"SELECT {cols} FROM {part} p JOIN ids i USING (parse_id) "
+                                  f"ORDER BY {order}").to_arrow_table().cast(schema)
+                    write_atomically(tbl, self.segments / f"{name}.{part}.parquet",
+                                     compression="zstd", row_group_size=200_000)
+                con.unregister("ids")
+        finally:
+            con.close()
+        for old in names:        # reports part first: the segment stops existing at once
+            for part in ("reports", "cells", "prose"):
+                (self.segments / f"{old}.{part}.parquet").unlink(missing_ok=True)
+        return len(names)

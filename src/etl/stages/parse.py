@@ -147,7 +147,11 @@ def read_source(f: SourceFile, max_bytes: int) -> bytes:
             raise ReportError(f.rel, "too_large", f"{st.st_size} bytes (limit {max_bytes}; "
                                                   f"ETL_MAX_FILE_BYTES)")
         try:
-            data = fh.read(max_bytes + 1)
+            # sized by fstat (a read of max_bytes would allocate max_bytes); a file that grew
+            # since is read on, up to the limit
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += fh.read(max_bytes + 1 - len(data))
         except OSError as e:
             raise ReportError(f.rel, "unreadable", e.strerror or str(e)) from e
     if len(data) > max_bytes:

@@ -90,11 +90,19 @@ def after_commit(run: Run, status: str) -> None:
                        ("runs log", lambda: record_run(run, status)),
                        ("", lambda: killpoint("publish.run_recorded")),
                        ("old parser versions", run.cache.drop_other_versions),
+                       ("cache compaction", lambda: run.cache.compact(_live_keys(run))),
                        ("old snapshots", lambda: store.collect_garbage(run.layout))):
         try:
             step()
         except Exception:
             log.exception("after publishing: %s failed (the warehouse is published)", name)
+
+
+def _live_keys(run: Run) -> set[str] | None:
+    """Keys of the files the raw folder still has (None on a one-year rerun: it saw one year)."""
+    if run.year is not None:
+        return None
+    return run.counts.get("live_keys")
 
 
 def summarize(run: Run, reports: pa.Table, status: str, snapshot, years: set[int] | None,

@@ -34,9 +34,10 @@ from etl.stages.parse import Parsed, path_id
 from etl.template import normalize_label
 from etl.warehouse.schemas import SCHEMAS, UNKNOWN_YEAR
 
-#: The reports table as resolve hands it on: the public columns + year + where its cells are.
+#: The reports table as resolve hands it on: the public columns + year + which parse its cells
+#: come from (``key``: what was parsed; ``parse_id``: which cached copy of that parse).
 RESOLVED_SCHEMA = SCHEMAS["reports"].append(pa.field("year", pa.int32())) \
-    .append(pa.field("parse_id", pa.string()))
+    .append(pa.field("key", pa.string())).append(pa.field("parse_id", pa.string()))
 
 STATUSES = ("loaded", "quarantined", "superseded", "duplicate", "skipped")
 
@@ -129,6 +130,7 @@ def report_row(f: SourceFile, p: Parsed, c: dict | None) -> dict:
         "identity_source": json.dumps(identity, ensure_ascii=False, sort_keys=True),
         "warnings": "\n".join(warnings) or None,
         "year": year if year is not None else UNKNOWN_YEAR,
+        "key": p.key,
         "parse_id": c.get("parse_id") if status == "loaded" else None,
         "_has_manifest": bool(m),
     }

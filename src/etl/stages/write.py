@@ -79,10 +79,11 @@ def code_version() -> str:
 
 
 def fingerprint(part: pa.Table) -> str:
-    """Of one year's resolved reports rows (public columns + the parse each comes from), over
-    the values themselves (Arrow buffers of equal tables may differ in their padding)."""
+    """Of one year's resolved reports rows (public columns + the key of the parse each comes
+    from; not which cached copy of it: the cache may be compacted), over the values themselves
+    (Arrow buffers of equal tables may differ in their padding)."""
     h = hashlib.sha256(code_version().encode())
-    for row in part.to_pylist():
+    for row in part.drop_columns(["parse_id"]).to_pylist():
         h.update(json.dumps(row, default=str, sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()[:24]
 

@@ -1,0 +1,77 @@
+"""The parse cache: one parse per key whatever happens to the segments (parsed twice, compacted,
+a compaction cut short), and nothing stale after the parser changes."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from conftest import real_item, seed_report
+from etl.stages.cache import ParseCache, SegmentRows, cache_key, parser_version
+
+
+def _cells_per_key(cache: ParseCache) -> dict[str, int]:
+    from etl.stages.resolve import cached_parses
+
+    names = cache.whole_segments()
+    keys = cache.keys(names)
+    chosen = cached_parses(cache, keys)
+    con = duckdb.connect()
+    con.register("cells", cache.dataset("cells", names))
+    out = {}
+    for key, row in chosen.items():
+        out[key] = con.execute("SELECT count(*) FROM cells WHERE parse_id = ?", [row["parse_id"]]).fetchone()[0]
+    return out
+
+
+def _fill(cache: ParseCache, n_segments: int) -> None:
+    reports = [seed_report(), real_item("006_huaian_hongze_district_2023")[1]]
+    for i in range(n_segments):
+        rows = SegmentRows()
+        for j, rep in enumerate(reports):
+            rows.add_parse(cache_key(f"r{(i + j) % 5}", None), f"r{(i + j) % 5}", rep,
+                           parser_version())
+        rows.write(cache.segments, f"s{i:03d}")
+
+
+def test_compaction_keeps_one_parse_per_key(tmp_path):
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 12)                                # keys r0..r4, each parsed several times
+    before = _cells_per_key(cache)
+    assert len(before) == 5 and len(cache.whole_segments()) == 12
+    assert cache.compact(min_segments=4) == 12
+    assert len(cache.whole_segments()) == 1
+    assert _cells_per_key(cache) == before
+
+
+def test_a_compaction_cut_short_never_doubles_cells(tmp_path):
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 6)
+    before = _cells_per_key(cache)
+    saved = tmp_path / "saved"
+    shutil.copytree(cache.segments, saved)
+    cache.compact(min_segments=2)
+    for f in saved.iterdir():                       # as if killed before deleting the old ones
+        shutil.copy(f, cache.segments / f.name)
+    assert len(cache.whole_segments()) == 7
+    assert _cells_per_key(cache) == before
+
+
+def test_compaction_drops_keys_no_file_has(tmp_path):
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 6)
+    cache.compact(keep={cache_key("r1", None), cache_key("r2", None)}, min_segments=2)
+    assert cache.keys(cache.whole_segments()) == {cache_key("r1", None), cache_key("r2", None)}
+
+
+def test_a_damaged_segment_is_left_out(tmp_path):
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 3)
+    (cache.segments / "s001.cells.parquet").write_bytes(b"not parquet")
+    assert cache.whole_segments() == ["s000", "s002"]
+
+
+def test_the_parser_version_covers_the_parser_code():
+    v = parser_version()
+    assert "+" in v and len(v.split("+")[1]) == 10
