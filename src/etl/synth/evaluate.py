@@ -245,8 +245,8 @@ def expected_rules(t: dict) -> set[str]:
     if "corrupt" in kinds:
         return {QUARANTINE}
     out = {f["rule"] for f in t.get("faults", []) if f.get("rule")}
-    if t.get("departures"):
-        out.add(CONFORMANCE)
+    if t.get("departures") and "duplicate" not in kinds:     # (a superseded copy is checked for
+        out.add(CONFORMANCE)                                # duplicate_report only)
     return out
 
 
