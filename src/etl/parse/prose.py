@@ -109,10 +109,12 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         r"予以公开(?:和|及|与|、|以及)部分公开" + _RESULT_TAIL,
     ),
     "results_granted": (
-        r"(?<!不)予以公开(?!(?:和|及|与|、|以及)部分公开)" + _RESULT_TAIL,
+        # (the look-behinds come after the first character, so that the engine can scan for
+        # the word itself)
+        r"予(?<!不予)以公开(?!(?:和|及|与|、|以及)部分公开)" + _RESULT_TAIL,
     ),
     "results_partial": (
-        r"(?<![和及与、])部分公开" + _RESULT_TAIL,
+        r"部(?<![和及与、]部)分公开" + _RESULT_TAIL,
     ),
     "results_denied": (
         r"不予(?:以)?公开" + _RESULT_TAIL,
@@ -137,22 +139,14 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 assert set(_PATTERNS) <= set(PROSE_FIGURE_KEYS), set(_PATTERNS) - set(PROSE_FIGURE_KEYS)
-# Words every pattern of a key needs: a text holding none of them is not searched for it (an
-# `in` test is far cheaper than scanning the text with the patterns).
-_NEEDS: dict[str, tuple[str, ...]] = {
-    "applications_received": ("收到", "受理", "接收", "新收"),
-    "applications_handled": ("办结", "办理", "答复"),
-    "carried_forward": ("结转", "转入", "顺延"),
-    "review_total": ("复议",), "suit_total": ("诉讼",), "review_suit_total": ("复议",),
-    "active_disclosed": ("主动",), "normative_in_force": ("现行有效",),
-    "normative_issued": ("制发",), "normative_repealed": ("废止",),
-    "fees_charged_yuan": ("处理费",),
-    "results_granted_partial": ("部分公开",), "results_granted": ("予以公开",),
-    "results_partial": ("部分公开",), "results_denied": ("不予",), "results_unable": ("无法提供",),
-    "results_rejected": ("不予处理",), "results_other": ("其他处理",),
+# A word the patterns of a key need: a text without it is not searched for that key (an `in`
+# test is far cheaper than a pattern's scan of the text; most reports state few of these).
+_NEEDS: dict[str, str] = {
+    "normative_issued": "制发", "normative_repealed": "废止",
+    "results_granted_partial": "部分公开", "results_granted": "予以公开", "results_partial": "部分公开",
+    "results_denied": "不予", "results_unable": "无法提供", "results_rejected": "不予处理",
+    "results_other": "其他处理",
 }
-assert set(_NEEDS) == set(_PATTERNS), set(_NEEDS) ^ set(_PATTERNS)
-_NEED_RE = re.compile("|".join(sorted({w for ws in _NEEDS.values() for w in ws}, key=len, reverse=True)))
 _COMPILED = {key: tuple(re.compile(p) for p in pats) for key, pats in _PATTERNS.items()}
 
 # A clause (up to the number) with one of these states a comparison or a part, not the figure.
@@ -177,9 +171,9 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
     if year is None:
         year = _main_year(text)
     found: list[tuple[int, ProseFigure]] = []
-    present = set(_NEED_RE.findall(text))       # one pass over the text for every key's words
     for key, patterns in _COMPILED.items():
-        if present.isdisjoint(_NEEDS[key]):
+        need = _NEEDS.get(key)
+        if need is not None and need not in text:
             continue
         best: tuple[int, ProseFigure] | None = None
         for pattern in patterns:
@@ -324,6 +318,9 @@ _NEEDS_CONTEXT = ("applications_handled", "carried_forward")
 _CONTEXT = 80
 
 
+_AHEAD = {b: re.compile(f"[{re.escape(b)}]") for b in (_SENTENCE_END, _CLAUSE_END)}
+
+
 def _last_break(text: str, pos: int, breaks: str) -> int:
     i = pos - 1
     while i >= 0 and text[i] not in breaks:
@@ -331,17 +328,16 @@ def _last_break(text: str, pos: int, breaks: str) -> int:
     return i + 1
 
 
+def _next_break(text: str, pos: int, breaks: str) -> int:
+    m = _AHEAD[breaks].search(text, pos)
+    return m.start() if m else len(text)
+
+
 def _sentence(text: str, m: re.Match) -> str:
     """The sentence the figure was read from (the clause, when the sentence is long)."""
     start = _last_break(text, m.start(), _SENTENCE_END)
-    end = m.end()
-    while end < len(text) and text[end] not in _SENTENCE_END:
-        end += 1
-    sentence = text[start:end]
+    sentence = text[start:_next_break(text, m.end(), _SENTENCE_END)]
     if len(sentence) <= _TEXT_MAX:
         return sentence
     c_start = _last_break(text, m.start(), _CLAUSE_END)
-    c_end = m.end()
-    while c_end < len(text) and text[c_end] not in _CLAUSE_END:
-        c_end += 1
-    return text[c_start:c_end][:_TEXT_MAX]
+    return text[c_start:_next_break(text, m.end(), _CLAUSE_END)][:_TEXT_MAX]
