@@ -162,11 +162,14 @@ def find_identity(title: str | None, head: list[str], prose: str, tail: list[str
         return ident
     text = prose
     opening = _OPENING.search(text)
-    for what, pattern, source in (("agency", _COMPILER, "prose"), ("agency", opening, "prose"),
-                                  ("agency", _CONTACT, "prose"), ("year", _PERIOD, "period"),
-                                  ("year", _REPORT_YEAR, "prose"), ("year", opening, "prose")):
-        if getattr(ident, what) is not None:
-            continue
+    for what, pattern, word, source in (("agency", _COMPILER, "报告由", "prose"),
+                                        ("agency", opening, "", "prose"),
+                                        ("agency", _CONTACT, "请与", "prose"),
+                                        ("year", _PERIOD, "统计", "period"),
+                                        ("year", _REPORT_YEAR, "工作", "prose"),
+                                        ("year", opening, "", "prose")):
+        if getattr(ident, what) is not None or (word and word not in text):
+            continue                    # (a word the pattern needs: an `in` test before a scan)
         m = pattern if pattern is None or isinstance(pattern, re.Match) else pattern.search(text)
         if m:
             ident.offer(what, agency_name(m.group("agency")) if what == "agency" else int(m.group("year")),
