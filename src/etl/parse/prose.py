@@ -20,6 +20,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from functools import partial
 
 from etl.document import TextLine
 from etl.model import ProseFigure
@@ -171,6 +172,7 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
     if year is None:
         year = _main_year(text)
     found: list[tuple[int, ProseFigure]] = []
+    breaks = _Breaks(text)
     for key, patterns in _COMPILED.items():
         need = _NEEDS.get(key)
         if need is not None and need not in text:
@@ -182,12 +184,12 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
                     break
                 value = _value(m)
                 if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ()),
-                                                   parts_ok=key in _PARTS_OK):
+                                                   key in _PARTS_OK, breaks):
                     continue
                 if not _about_applications(key, text, m):
                     continue
                 start = m.start("num") if m.groupdict().get("num") is not None else m.start()
-                fig = ProseFigure(key, value, _sentence(text, m), f"line {_line_at(where, start)}")
+                fig = ProseFigure(key, value, _sentence(text, m, breaks), f"line {_line_at(where, start)}")
                 best = (m.start(), fig)
                 break
         if best is not None:
@@ -279,15 +281,16 @@ def _value(m: re.Match) -> int | float | None:
 
 
 def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = (),
-               parts_ok: bool = False) -> bool:
+               parts_ok: bool = False, breaks: _Breaks | None = None) -> bool:
     end = m.end()
-    clause_start = _last_break(text, m.start(), _CLAUSE_END)
+    start_of = breaks.start if breaks is not None else partial(_last_break, text)
+    clause_start = start_of(m.start(), _CLAUSE_END)
     prefix = text[clause_start:end]
     if any(w in prefix for w in _SKIP_WORDS):
         return False
     if any(w in text[clause_start:m.start()] for w in key_skip):
         return False
-    sentence_start = _last_break(text, m.start(), _SENTENCE_END)
+    sentence_start = start_of(m.start(), _SENTENCE_END)
     before = text[sentence_start:m.start()]
     if not parts_ok and any(w in before for w in _PART_WORDS):
         return False
@@ -321,6 +324,24 @@ _CONTEXT = 80
 _AHEAD = {b: re.compile(f"[{re.escape(b)}]") for b in (_SENTENCE_END, _CLAUSE_END)}
 
 
+class _Breaks:
+    """Where the sentences and clauses of one text start, found once (one C-level scan each)
+    and then looked up for every figure read from it."""
+
+    __slots__ = ("text", "_at")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: dict[str, list[int]] = {}
+
+    def start(self, pos: int, breaks: str) -> int:
+        at = self._at.get(breaks)
+        if at is None:
+            at = self._at[breaks] = [m.start() for m in _AHEAD[breaks].finditer(self.text)]
+        i = bisect_right(at, pos - 1)
+        return at[i - 1] + 1 if i else 0
+
+
 def _last_break(text: str, pos: int, breaks: str) -> int:
     i = pos - 1
     while i >= 0 and text[i] not in breaks:
@@ -333,11 +354,12 @@ def _next_break(text: str, pos: int, breaks: str) -> int:
     return m.start() if m else len(text)
 
 
-def _sentence(text: str, m: re.Match) -> str:
+def _sentence(text: str, m: re.Match, breaks: _Breaks | None = None) -> str:
     """The sentence the figure was read from (the clause, when the sentence is long)."""
-    start = _last_break(text, m.start(), _SENTENCE_END)
+    start_of = breaks.start if breaks is not None else partial(_last_break, text)
+    start = start_of(m.start(), _SENTENCE_END)
     sentence = text[start:_next_break(text, m.end(), _SENTENCE_END)]
     if len(sentence) <= _TEXT_MAX:
         return sentence
-    c_start = _last_break(text, m.start(), _CLAUSE_END)
+    c_start = start_of(m.start(), _CLAUSE_END)
     return text[c_start:_next_break(text, m.end(), _CLAUSE_END)][:_TEXT_MAX]
