@@ -24,6 +24,7 @@ from etl.parse.items import edit_distance
 from etl.parse.memo import memo_short
 from etl.template import (
     SECTION3_GROUPS,
+    SECTION3_ROWS,
     SECTION_NUMERALS,
     SECTIONS,
     normalize_label,
@@ -110,12 +111,14 @@ def _reworded(printed: str, key: str) -> bool:
     return True
 
 
+_OTHER_GROUP = section3_row("other_other").group or ""
+_SINGLE_OTHER = _OTHER_GROUP + SECTION3_GROUPS[_OTHER_GROUP][0]
+_OTHER_SUBROWS = f"{_SINGLE_OTHER}: " + "; ".join(
+    r.label for r in SECTION3_ROWS if r.group == _OTHER_GROUP)
+
+
 def old_other_row(source: str) -> str:
-    group = section3_row("other_other").group or ""
-    subs = "; ".join(section3_row(k).label for k in ("other_overdue_correction", "other_unpaid_fee",
-                                                        "other_other"))
-    return finding("old_other_row", group + SECTION3_GROUPS[group][0], f"{group}{SECTION3_GROUPS[group][0]}: {subs}",
-                   source)
+    return finding("old_other_row", _SINGLE_OTHER, _OTHER_SUBROWS, source)
 
 
 def table_split(n_tables: int, source: str) -> str:

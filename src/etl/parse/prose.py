@@ -162,6 +162,7 @@ _PART_WORDS = ("其中", "包括")
 _PARTS_OK = frozenset(k for k in PROSE_FIGURE_KEYS if k.startswith("results_"))
 _YEAR = re.compile(r"(20\d\d)年")
 _TEXT_MAX = 160
+_WALKS = 12                     # sentence starts walked back before the text is indexed
 
 
 def extract_figures(lines: list[TextLine], year: int | None = None) -> list[ProseFigure]:
@@ -325,18 +326,22 @@ _AHEAD = {b: re.compile(f"[{re.escape(b)}]") for b in (_SENTENCE_END, _CLAUSE_EN
 
 
 class _Breaks:
-    """Where the sentences and clauses of one text start, found once (one C-level scan each)
-    and then looked up for every figure read from it."""
+    """Where the sentences and clauses of one text start: walked back from a figure for the
+    first few figures, then — a text stating many — found once (one C-level scan) and looked up."""
 
-    __slots__ = ("text", "_at")
+    __slots__ = ("text", "_at", "_asked")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._at: dict[str, list[int]] = {}
+        self._asked = 0
 
     def start(self, pos: int, breaks: str) -> int:
         at = self._at.get(breaks)
         if at is None:
+            self._asked += 1
+            if self._asked <= _WALKS:
+                return _last_break(self.text, pos, breaks)
             at = self._at[breaks] = [m.start() for m in _AHEAD[breaks].finditer(self.text)]
         i = bisect_right(at, pos - 1)
         return at[i - 1] + 1 if i else 0

@@ -68,11 +68,11 @@ def normalize_label(text: str) -> str:
     return _DROP.sub("", text)
 
 
+_ROW_OF = {r.key: r for r in SECTION3_ROWS}
+
+
 def section3_row(key: str) -> Row:
-    for row in SECTION3_ROWS:
-        if row.key == key:
-            return row
-    raise KeyError(key)
+    return _ROW_OF[key]
 
 
 def section2_keys(version: str) -> dict[str, tuple[str, ...]]:
