@@ -34,6 +34,8 @@ for _k, _v in {
 
 import logging  # noqa: E402
 
+import pyarrow.compute as pc  # noqa: E402
+
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
@@ -123,14 +125,31 @@ def resolve_reports(run: Run, inventory: discover.Inventory, parsed: dict) -> re
     return res
 
 
+@task(name="corrections", **_task)
+def read_corrections(run: Run, folder: Optional[str], res: resolve.Resolved):
+    from etl.stages import corrections
+
+    rows = corrections.match(corrections.read_corrections(Path(folder) if folder else None),
+                             res.reports)
+    tbl = corrections.to_table(rows, res.reports)
+    if run.year is not None:
+        tbl = tbl.filter(pc.equal(tbl.column("year"), run.year))
+    statuses = tbl.column("status").to_pylist()
+    if statuses:
+        log.info("corrections: %s", ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))
+    for r in tbl.filter(pc.is_valid(tbl.column("message"))).slice(0, 10).to_pylist():
+        log.warning("correction not applied: %s", r["message"])
+    return tbl
+
+
 @task(name="write", **_task)
-def write_facts(run: Run, res: resolve.Resolved, plan: write.WritePlan) -> write.Written:
+def write_facts(run: Run, res: resolve.Resolved, plan: write.WritePlan, fixes) -> write.Written:
     from etl.warehouse.database import connect_for_build
 
     con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
     try:
         written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
-                                    run.cache, con)
+                                    run.cache, con, fixes)
     finally:
         con.close()
     run.counts["years_rebuilt"] = sorted(plan.changed)
@@ -172,6 +191,31 @@ def build_database(run: Run, written: write.Written) -> None:
     log.info("database: %s built", written.snapshot.name)
 
 
+@task(name="report site", **_task)
+def build_report(run: Run, written: write.Written) -> None:
+    """The quality report of the snapshot, built inside it (published by the same swap)."""
+    import duckdb
+
+    from etl.report.site import build_site
+    from etl.warehouse.database import attach_read_only
+    from etl.warehouse.store import DATABASE, REPORT
+
+    spill = run.staging / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(":memory:", config={
+        "memory_limit": f"{max(run.settings.duckdb_memory // 2**20, 64)}MB",
+        "temp_directory": str(spill)})
+    try:
+        attach_read_only(con, written.snapshot / DATABASE)
+        previous = run.previous / REPORT if run.previous and (run.previous / REPORT).is_dir() else None
+        stats = build_site(con, written.snapshot / REPORT, source_root=str(run.raw),
+                           previous=previous)
+    finally:
+        con.close()
+    log.info("report: %d cards, %d regions, %.0f MB (%d pages kept unchanged)", stats.cards,
+             stats.regions, stats.bytes / 1e6, stats.reused)
+
+
 @task(name="publish", **_task)
 def publish_snapshot(run: Run, written: write.Written, files_by_year: dict) -> None:
     publish.publish(run, written, files_by_year)
@@ -188,6 +232,10 @@ def publish_artifacts(summary: dict) -> None:
                           table=[{"rule": r, "issues": n} for r, n in summary["issues_by_rule"].items()]
                           or [{"rule": "", "issues": 0}],
                           description="validation issues per rule (in the run's scope)")
+    from prefect.artifacts import create_link_artifact
+
+    create_link_artifact(key="nightly-report", link=f"file://{summary['warehouse']}/report/index.html",
+                         link_text="质量报告 / quality report", description="the published report site")
     create_table_artifact(key="nightly-problem-files",
                           table=summary["problem_files"] or [{"file": "", "status": "", "reason": "",
                                                               "detail": ""}],
@@ -230,10 +278,11 @@ def _timed(run: Run, name: str, fn, *args):
 @flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=False,
       log_prints=False)
 def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = "data/warehouse",
-            allow_shrink: bool = False, dask: Optional[str] = None) -> dict:
+            allow_shrink: bool = False, dask: Optional[str] = None,
+            corrections: Optional[str] = "data/corrections") -> dict:
     """Build the warehouse from ``raw`` (``year``: rebuild exactly that year; ``allow_shrink``:
     publish even if far fewer reports than last time; ``dask``: a Dask scheduler address to
-    parse on, default $ETL_DASK_ADDRESS)."""
+    parse on, default $ETL_DASK_ADDRESS; ``corrections``: the folder of correction files)."""
     settings = Settings.load()
     year = check_year(year)
     dask = dask or os.environ.get("ETL_DASK_ADDRESS") or None
@@ -243,21 +292,27 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
         parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
         res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
         counts = publish.check_shrink(run, res.reports)
-        wplan = write.plan_write(run.previous, res.reports, run.year)
+        fixes = _timed(run, "corrections", read_corrections, run, corrections, res)
+        wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
         status, snapshot, years = "completed", None, set()
         if (not wplan.changed and run.previous is not None
                 and store.read_meta(run.previous).get("derived_version")
                 == derive.derived_version()):
             status, snapshot = "unchanged", run.previous
+            run.counts["issues"] = sum(publish.issues_by_rule(
+                snapshot, {year} if year is not None else None).values())
             log.info("nothing changed since %s: the warehouse is left as it is",
                      run.previous.name)
             publish.after_commit(run, "unchanged")
         else:
-            written = _timed(run, "write", write_facts, run, res, wplan)
+            written = _timed(run, "write", write_facts, run, res, wplan, fixes)
             years = derive.years_to_derive(written, run.previous)
             _timed(run, "validate", validate, run, written, years)
             _timed(run, "aggregate", aggregate, run, written, years)
+            run.counts["issues"] = sum(publish.issues_by_rule(
+                written.snapshot, {year} if year is not None else None).values())
             _timed(run, "database", build_database, run, written)
+            _timed(run, "report", build_report, run, written)
             _timed(run, "publish", publish_snapshot, run, written, counts)
             snapshot = written.snapshot
         scope = {year} if year is not None else None
@@ -300,7 +355,7 @@ def serve_command(cron: str, timezone: str, raw: Path, warehouse: Path) -> int:
 # --------------------------------------------------------------------------------------------
 
 def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: bool = False,
-                dask: Optional[str] = None) -> int:
+                dask: Optional[str] = None, corrections: Optional[Path] = None) -> int:
     """`etl run`: the flow now; stage lines on stderr, the summary on stdout.  Exit 0 when the
     warehouse was published (or found unchanged), 1 when the run failed or was refused (the
     published warehouse is then as it was), 2 for bad arguments."""
@@ -324,7 +379,8 @@ def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: b
     t0 = time.perf_counter()
     try:
         state = nightly(year=year, raw=str(raw), warehouse=str(warehouse),
-                        allow_shrink=allow_shrink, dask=dask, return_state=True)
+                        allow_shrink=allow_shrink, dask=dask,
+                        corrections=str(corrections) if corrections else None, return_state=True)
     finally:
         etl_log.removeHandler(handler)
     if not state.is_completed():

@@ -68,7 +68,7 @@ def test_artifacts_are_published(flow_run):
 
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts()}
-    assert {"nightly-summary", "nightly-rules-broken", "nightly-problem-files"} <= keys
+    assert {"nightly-summary", "nightly-rules-broken", "nightly-problem-files", "nightly-report"} <= keys
 
 
 def test_definitions_load_and_agree(prefect_harness, tmp_path):

@@ -75,7 +75,8 @@ def test_fact_tables_by_sql(built):
     assert ("review", "upheld", "review_upheld", 10) in rl and ("review", "total", "review_total", 0) in rl
     cols = [r[0] for r in query(wh, "SELECT column_name FROM (DESCRIBE applications)")]
     assert cols == ["report_id", "year", "agency_id", "agency", "region_path", "level",
-                    "row_key", "applicant", "value", "raw", "state", "source", "note", "status"]
+                    "row_key", "applicant", "value", "raw", "state", "source", "note",
+                    "original_value", "original_state", "status"]
 
 
 def test_real_inconsistencies_listed(built):
@@ -158,7 +159,11 @@ def test_unchanged_corpus_is_a_no_op(built, tmp_path):
     s = run(raw, wh)
     assert (s["status"], s["parsed"], s["years_rebuilt"]) == ("unchanged", 0, [])
     assert Layout.at(wh).current_snapshot() == snap
-    assert query(wh, "SELECT status FROM runs ORDER BY started_at") == [("completed",), ("unchanged",)]
+    (n_issues,) = query(wh, "SELECT count(*) FROM validation_issues")[0]
+    assert n_issues > 0
+    assert query(wh, "SELECT status, issues FROM runs ORDER BY started_at") == \
+        [("completed", n_issues), ("unchanged", n_issues)]
+    assert (wh / "report" / "index.html").is_file()          # the published report site
 
 
 def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_path):

@@ -52,6 +52,8 @@ def run(
                                            "the published warehouse has (ETL_SHRINK_RATIO)"),
     dask: Optional[str] = typer.Option(None, help="Parse on this Dask scheduler "
                                                   "(tcp://host:8786; default $ETL_DASK_ADDRESS)"),
+    corrections: Path = typer.Option(Path("data/corrections"),
+                                     help="Folder of correction files (*.csv; see `etl correct`)"),
 ) -> None:
     """Run the nightly flow now: parse → Parquet → DuckDB → checks → aggregates.
 
@@ -65,19 +67,80 @@ def run(
         typer.echo(f"etl run: {e}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(_flows().run_command(year=y, raw=raw, warehouse=warehouse,
-                                          allow_shrink=allow_shrink, dask=dask))
+                                          allow_shrink=allow_shrink, dask=dask,
+                                          corrections=corrections))
+
+
+@app.command()
+def correct(
+    table: str = typer.Option(..., help="applications | active_disclosure | review_litigation"),
+    row: str = typer.Option(..., help="row_key (table 三), category (二) or item (四)"),
+    column: str = typer.Option(..., help="applicant (三), metric (二) or outcome (四)"),
+    value: str = typer.Option(..., help="the right value"),
+    reason: str = typer.Option(..., help="why (kept in the corrections table)"),
+    who: str = typer.Option(..., help="who corrects (kept in the corrections table)"),
+    report_id: Optional[str] = typer.Option(None, help="the report (its content hash)"),
+    agency_id: Optional[str] = typer.Option(None, help="…or the agency id and --year"),
+    agency: Optional[str] = typer.Option(None, help="…or the agency name and --year"),
+    year: Optional[int] = typer.Option(None, help="the report year"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+    folder: Path = typer.Option(Path("data/corrections"), help="Folder of correction files"),
+) -> None:
+    """Record a correction of one cell (applied, with the original kept, at the next run)."""
+    from etl.stages.corrections import correct_command
+
+    raise typer.Exit(correct_command(warehouse, folder, table, row, column, value, reason, who,
+                                     report_id, agency_id, agency, year))
 
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL over the warehouse (read-only)"),
+    query: Optional[str] = typer.Argument(None, help="SQL over the warehouse (read-only); - or none: stdin"),
     warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
-    fmt: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+    fmt: str = typer.Option("table", "--format", "-f",
+                            help="table | csv | json | xlsx | vertical (one line per column)"),
+    file: Optional[Path] = typer.Option(None, "--file", help="Read the query from this file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file"),
+    bom: Optional[bool] = typer.Option(None, "--bom/--no-bom",
+                                       help="UTF-8 BOM before CSV (default: in files, not on stdout)"),
 ) -> None:
     """Ad hoc read-only SQL; never blocks a nightly run."""
+    from etl.export.formats import read_query
     from etl.warehouse.query import sql_command
 
-    raise typer.Exit(sql_command(query, warehouse=warehouse, fmt=fmt))
+    try:
+        text = read_query(query, file)
+    except (ValueError, OSError) as e:
+        typer.echo(f"etl sql: {e}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(sql_command(text, warehouse=warehouse, fmt=fmt, out=out, bom=bom))
+
+
+@app.command()
+def report(
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+    out: Optional[Path] = typer.Option(None, help="Site folder (default: <warehouse>/report)"),
+) -> None:
+    """Build the static report site (overview, regions, a card per agency-year), in Chinese."""
+    from etl.report.command import report_command
+
+    raise typer.Exit(report_command(warehouse=warehouse, out=out))
+
+
+@app.command()
+def export(
+    agency: Optional[str] = typer.Option(None, help="Agency: its agency_id or its exact name"),
+    region: Optional[str] = typer.Option(None, help="Region path, e.g. 江苏省/淮安市 (and below)"),
+    year: Optional[int] = typer.Option(None, help="Only this year (default: every year)"),
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="xlsx | csv (a folder, UTF-8 BOM)"),
+    out: Optional[Path] = typer.Option(None, help="Output file (xlsx) or folder (csv)"),
+    warehouse: Path = typer.Option(Path("data/warehouse"), help="Warehouse folder"),
+) -> None:
+    """Export an agency's reports or a region's totals in template layout, with the issues."""
+    from etl.export.command import export_command
+
+    raise typer.Exit(export_command(warehouse=warehouse, agency=agency, region=region, year=year,
+                                    fmt=fmt, out=out))
 
 
 @app.command()

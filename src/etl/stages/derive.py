@@ -95,41 +95,45 @@ _IDENTITY_JOIN = """
 
 def validate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
              years: set[int], con: duckdb.DuckDBPyConnection) -> Derived:
+    """The checks of each year in ``years``, one year at a time (the views hold that year and
+    the one before, which its cross-year rules read): memory follows a year's reports, never
+    the whole warehouse's."""
     from etl.checks import run_checks
 
     keep = {y for y in written.years if y != 0}
     for t in ("validation_results", "validation_issues"):
         _link_others(written.snapshot, previous, t, years, keep)
-    if not years:
-        return Derived(years, {})
-    _connection(con, written.snapshot, years)
-    results, issues = run_checks(con)
-    out = {}
-    for name, tbl in (("validation_results", results), ("validation_issues", issues)):
-        tbl = tbl.filter(pc.is_in(tbl.column("year"), pa.array(sorted(years), pa.int32())))
-        con.register("_derived", tbl)
-        out[name] = con.sql(_IDENTITY_JOIN).to_arrow_table()
-        con.unregister("_derived")
-        _write_years(layout, run_id, written.snapshot, name, out[name], years)
-        killpoint("validate.partition_written")
     by_rule: dict[str, int] = {}
-    for r in out["validation_issues"].column("rule").to_pylist():
-        by_rule[r] = by_rule.get(r, 0) + 1
+    for y in sorted(years):
+        _connection(con, written.snapshot, {y})
+        results, issues = run_checks(con)
+        for name, tbl in (("validation_results", results), ("validation_issues", issues)):
+            tbl = tbl.filter(pc.equal(tbl.column("year"), y))
+            con.register("_derived", tbl)
+            out = con.sql(_IDENTITY_JOIN).to_arrow_table()
+            con.unregister("_derived")
+            _write_years(layout, run_id, written.snapshot, name, out, {y})
+            killpoint("validate.partition_written")
+            if name == "validation_issues":
+                for r in out.column("rule").to_pylist():
+                    by_rule[r] = by_rule.get(r, 0) + 1
     killpoint("validate.done")
     return Derived(years, dict(sorted(by_rule.items())))
 
 
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
               years: set[int], con: duckdb.DuckDBPyConnection) -> int:
+    """The aggregates of each year in ``years``, one year at a time."""
     from etl.aggregates import run_aggregates
 
     keep = {y for y in written.years if y != 0}
     _link_others(written.snapshot, previous, "aggregates", years, keep)
-    if not years:
-        return 0
-    _connection(con, written.snapshot, years)
-    tbl = run_aggregates(con)
-    tbl = tbl.filter(pc.is_in(tbl.column("year"), pa.array(sorted(years), pa.int32())))
-    _write_years(layout, run_id, written.snapshot, "aggregates", tbl, years)
+    n = 0
+    for y in sorted(years):
+        _connection(con, written.snapshot, {y})
+        tbl = run_aggregates(con)
+        tbl = tbl.filter(pc.equal(tbl.column("year"), y))
+        _write_years(layout, run_id, written.snapshot, "aggregates", tbl, {y})
+        n += tbl.num_rows
     killpoint("aggregate.done")
-    return tbl.num_rows
+    return n

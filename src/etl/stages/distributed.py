@@ -65,7 +65,7 @@ def parse_on_dask(address: str, batches: list[Batch], run) -> dict[str, Parsed]:
     log = logging.getLogger("etl.dask")
     s = run.settings
     ctx = WorkerContext(str(run.cache.segments), parser_version(), s.max_file_bytes,
-                        s.max_inflated_bytes)
+                        s.max_inflated_bytes, str(run.cache.root / "convert"))
     out: dict[str, Parsed] = {}
     with Client(address, timeout="30s") as client:
         futures = {client.submit(parse_batch_remote, b.files, ctx, s.parse_timeout,

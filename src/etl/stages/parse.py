@@ -121,6 +121,7 @@ class WorkerContext:
     parser_version: str
     max_file_bytes: int
     max_inflated_bytes: int
+    convert_cache: str = ""            # where legacy Word conversions are cached (in the warehouse)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ def parse_chunk(files: list[SourceFile], ctx: WorkerContext, started) -> list[Fi
     from etl.readers.limits import set_max_inflated
 
     set_max_inflated(ctx.max_inflated_bytes)
+    if ctx.convert_cache:
+        os.environ.setdefault("ETL_CONVERT_CACHE", ctx.convert_cache)
     rows = SegmentRows()
     out = []
     for i, f in enumerate(files):
@@ -206,7 +209,7 @@ def path_id(rel: str) -> str:
 
 def new_pool(settings, cache: ParseCache, workers: int | None = None) -> WorkerPool:
     ctx = WorkerContext(str(cache.segments), parser_version(), settings.max_file_bytes,
-                        settings.max_inflated_bytes)
+                        settings.max_inflated_bytes, str(cache.root / "convert"))
     return WorkerPool(parse_chunk, ctx, workers or settings.workers, settings.parse_timeout,
                       settings.worker_memory, preload=PRELOAD)
 

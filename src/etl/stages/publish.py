@@ -109,7 +109,7 @@ def summarize(run: Run, reports: pa.Table, status: str, snapshot, years: set[int
               batches: int) -> dict:
     """The run's summary: counts in the run's scope, the rules broken in that scope (a one-year
     rerun counts that year's issues, not every year's), the first problem files."""
-    issues = _issues_by_rule(snapshot, years)
+    issues = issues_by_rule(snapshot, years)
     problems = reports.filter(pc.is_in(reports.column("status"),
                                        pa.array(["quarantined", "skipped"])))
     c = run.counts
@@ -128,7 +128,7 @@ def summarize(run: Run, reports: pa.Table, status: str, snapshot, years: set[int
     }
 
 
-def _issues_by_rule(snapshot, years: set[int] | None) -> dict[str, int]:
+def issues_by_rule(snapshot, years: set[int] | None) -> dict[str, int]:
     counts: Counter[str] = Counter()
     if snapshot is None:
         return {}

@@ -28,23 +28,39 @@ WRITE_VERSION = "2"
 
 # The cells of one section as rows of its fact table.  Counts are integers: a non-integral
 # number in a count cell is kept as NULL (its raw text stays), never rounded into a fact.
+# A correction (etl.stages.corrections) replaces value and state and keeps the printed ones.
 _IDENT = "r.report_id, r.agency_id, r.agency, r.region_path, r.level"
-_TAIL = "c.raw, c.state, c.source, c.note, r.status"
-_COUNT = "CASE WHEN c.value = trunc(c.value) THEN c.value::BIGINT END"
+_FIXED = "k.value IS NOT NULL"
+_TAIL = (f"c.raw, CASE WHEN {_FIXED} THEN 'corrected' ELSE c.state END AS state, c.source, "
+         f"coalesce(k.note, c.note) AS note")
+_ORIGINAL = f"CASE WHEN {_FIXED} THEN c.state END AS original_state, r.status"
+_COUNT = "CASE WHEN {v} = trunc({v}) THEN {v}::BIGINT END"
+_CELLS = """
+        FROM cells c JOIN year_reports r USING (parse_id)
+        LEFT JOIN fixes k ON k.report_id = r.report_id AND k.section = c.section
+                         AND k."row" = c."row" AND k."column" = c."column"
+        WHERE c.year = $year AND c.section = """
+
+
+def _count_cell(kind: str) -> str:
+    v = f"CASE WHEN {_FIXED} THEN k.value ELSE c.value END"
+    if kind == "decimal":
+        return f"{v} AS value, CASE WHEN {_FIXED} THEN c.value END AS original_value"
+    return (f"{_COUNT.format(v='(' + v + ')')} AS value, "
+            f"CASE WHEN {_FIXED} THEN {_COUNT.format(v='c.value')} END AS original_value")
+
+
 FACT_SQL: dict[str, str] = {
     "applications": f"""
-        SELECT {_IDENT}, c."row" AS row_key, c."column" AS applicant, {_COUNT} AS value, {_TAIL}
-        FROM cells c JOIN year_reports r USING (parse_id)
-        WHERE c.year = $year AND c.section = '3'""",
+        SELECT {_IDENT}, c."row" AS row_key, c."column" AS applicant, {_count_cell("count")},
+               {_TAIL}, {_ORIGINAL} {_CELLS} '3'""",
     "active_disclosure": f"""
-        SELECT {_IDENT}, c."row" AS category, c."column" AS metric, c.value, {_TAIL}
-        FROM cells c JOIN year_reports r USING (parse_id)
-        WHERE c.year = $year AND c.section = '2'""",
+        SELECT {_IDENT}, c."row" AS category, c."column" AS metric, {_count_cell("decimal")},
+               {_TAIL}, {_ORIGINAL} {_CELLS} '2'""",
     "review_litigation": f"""
         SELECT {_IDENT}, c."row" AS item, c."column" AS outcome,
-               c."row" || '_' || c."column" AS key, {_COUNT} AS value, {_TAIL}
-        FROM cells c JOIN year_reports r USING (parse_id)
-        WHERE c.year = $year AND c.section = '4'""",
+               c."row" || '_' || c."column" AS key, {_count_cell("count")},
+               {_TAIL}, {_ORIGINAL} {_CELLS} '4'""",
     "prose_figures": f"""
         SELECT {_IDENT}, p.figure AS key, p.value, p.text, p.source, r.status
         FROM prose p JOIN year_reports r USING (parse_id)
@@ -78,27 +94,35 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def fingerprint(part: pa.Table) -> str:
+def fingerprint(part: pa.Table, fixes: pa.Table | None = None) -> str:
     """Of one year's resolved reports rows (public columns + the key of the parse each comes
-    from; not which cached copy of it: the cache may be compacted), over the values themselves
-    (Arrow buffers of equal tables may differ in their padding)."""
+    from; not which cached copy of it: the cache may be compacted) and its corrections, over
+    the values themselves (Arrow buffers of equal tables may differ in their padding)."""
     h = hashlib.sha256(code_version().encode())
-    for row in part.drop_columns(["parse_id"]).to_pylist():
+    rows = part.drop_columns(["parse_id"]).to_pylist()
+    rows += [] if fixes is None else fixes.to_pylist()
+    for row in rows:
         h.update(json.dumps(row, default=str, sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()[:24]
 
 
-def _by_year(reports: pa.Table) -> dict[int, pa.Table]:
+def _by_year(reports: pa.Table, more_years: set[int] = frozenset()) -> dict[int, pa.Table]:
+    """Reports per year (also, empty, the years that only corrections name)."""
     return {y: reports.filter(pc.equal(reports.column("year"), y))
-            for y in sorted(set(reports.column("year").to_pylist()))}
+            for y in sorted(_years(reports) | set(more_years))}
 
 
-def plan_write(previous: Path | None, reports: pa.Table, only_year: int | None = None) -> WritePlan:
-    """Which years to rewrite: those whose reports differ from the published snapshot's
-    (``only_year``: that year alone is in scope; every other year is kept as published)."""
+def plan_write(previous: Path | None, reports: pa.Table, only_year: int | None = None,
+               corrections: pa.Table | None = None) -> WritePlan:
+    """Which years to rewrite: those whose reports (or corrections) differ from the published
+    snapshot's (``only_year``: that year alone is in scope; every other year is kept as
+    published)."""
     prev_fp = store.read_meta(previous).get("fingerprints", {})
-    parts = _by_year(reports)
-    fps = {str(y): fingerprint(store.sort_table("reports", t)) for y, t in parts.items()}
+    fixes = corrections if corrections is not None else empty_with_year("corrections")
+    parts = _by_year(reports, _years(fixes))
+    fps = {str(y): fingerprint(store.sort_table("reports", t),
+                               fixes.filter(pc.equal(fixes.column("year"), y)))
+           for y, t in parts.items()}
     prev_years = {y for t in FACT_TABLES for y in store.partitions(previous, t)}
     if only_year is None:
         changed = {y for y in parts if prev_fp.get(str(y)) != fps[str(y)]} | (prev_years - set(parts))
@@ -112,36 +136,50 @@ def plan_write(previous: Path | None, reports: pa.Table, only_year: int | None =
 
 
 def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: WritePlan,
-                reports: pa.Table, cache: ParseCache,
-                con: duckdb.DuckDBPyConnection) -> Written:
-    """A new snapshot: kept years linked, changed years written from the cache."""
+                reports: pa.Table, cache: ParseCache, con: duckdb.DuckDBPyConnection,
+                corrections: pa.Table | None = None) -> Written:
+    """A new snapshot: kept years linked, changed years written from the cache with their
+    corrections applied (and each correction's outcome in the ``corrections`` table)."""
+    from etl.stages.corrections import applied_for, confirm
+
+    fixes_all = corrections if corrections is not None else empty_with_year("corrections")
     snap = store.new_snapshot(layout, run_id)
     killpoint("write.snapshot_created")
     for t in FACT_TABLES:
         for y, vdir in store.partitions(previous, t).items():
             if y in plan.keep:
                 store.link_partition(snap, t, y, vdir)
-    parts = _by_year(reports)
+    parts = _by_year(reports, _years(fixes_all))
     segments = cache.whole_segments()
     con.register("cells", cache.dataset("cells", segments))
     con.register("prose", cache.dataset("prose", segments))
     for y in sorted(plan.changed & set(parts)):
         part = parts[y]
         store.write_partition(layout, snap, run_id, "reports", y, part)
-        con.register("year_reports", part.select(
-            ["report_id", "agency_id", "agency", "region_path", "level", "status", "parse_id"])
-            .filter(pc.is_valid(part.column("parse_id"))))
-        for t in FACT_TABLES[1:]:
+        year_reports = part.select(
+            ["report_id", "agency_id", "agency", "region_path", "level", "status", "parse_id"]) \
+            .filter(pc.is_valid(part.column("parse_id")))
+        con.register("year_reports", year_reports)
+        fixes = fixes_all.filter(pc.equal(fixes_all.column("year"), y))
+        con.register("fixes", applied_for(fixes, set(year_reports.column("report_id").to_pylist())))
+        for t in FACT_SQL:
             order = ", ".join(f'"{k}"' for k in SORT_KEYS[t])
             reader = con.sql(f"SELECT * FROM ({FACT_SQL[t]}) ORDER BY {order}",
                              params={"year": y}).to_arrow_reader(200_000)
             store.stream_partition(layout, snap, run_id, t, y, reader)
             killpoint("write.partition_written")
+        store.write_partition(layout, snap, run_id, "corrections", y,
+                              confirm(fixes, layout, snap, y))
         con.unregister("year_reports")
+        con.unregister("fixes")
     con.unregister("cells")
     con.unregister("prose")
     killpoint("write.done")
     return Written(snap, plan.years, plan.changed, plan.fingerprints)
+
+
+def _years(tbl: pa.Table) -> set[int]:
+    return set(tbl.column("year").to_pylist())
 
 
 def empty_with_year(table: str) -> pa.Table:

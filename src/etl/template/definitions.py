@@ -352,8 +352,11 @@ RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 #: number — a number was printed; blank — nothing printed; dash — "/", "—", "-", "无" (not
 #: applicable / none); text — something else was printed; inferred — digits ran together and the
 #: table's identities left exactly one split; unknown — digits ran together and no unique split
-#: exists (the reason is in the cell's note); absent — the template/report has no such cell.
-CELL_STATES: tuple[str, ...] = ("number", "blank", "dash", "text", "inferred", "unknown", "absent")
+#: exists (the reason is in the cell's note); absent — the template/report has no such cell;
+#: corrected — an office's correction replaced what was printed (etl.stages.corrections; the
+#: printed value and state are kept beside it).
+CELL_STATES: tuple[str, ...] = ("number", "blank", "dash", "text", "inferred", "unknown", "absent",
+                                "corrected")
 DASH_TOKENS: tuple[str, ...] = ("/", "-", "—", "――", "–", "无", "——", "－", "／", "\\")
 
 #: Prose-figure keys (facts the prose states, checked against the tables by prose_vs_table).

@@ -34,6 +34,7 @@ TABLE_COMMENTS: dict[str, str] = {
     "validation_results": "每份报告 × 规则的检查结果 / report x rule results",
     "validation_issues": "未通过的检查 / failed checks only",
     "aggregates": "按年度 × 地区 × 层级汇总 / totals by year x region x level",
+    "corrections": "人工更正(含原值与理由)/ corrections of cells, with the original and the reason",
     "runs": "每次运行一行 / one row per run",
 }
 
@@ -45,8 +46,21 @@ def connect_for_build(path: Path, memory_bytes: int, spill: Path) -> duckdb.Duck
     return duckdb.connect(str(path), config={
         "memory_limit": f"{max(memory_bytes // 2**20, 64)}MB",
         "temp_directory": str(spill),
+        "preserve_insertion_order": False,      # every table is written with an ORDER BY
         **({"storage_compatibility_version": STORAGE_VERSION} if str(path) != ":memory:" else {}),
     })
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, db: Path, name: str = "warehouse") -> None:
+    """Attach a snapshot's database read-only and make it the default.  An in-memory instance
+    of its own per session: DuckDB shares one instance per file path in a process, and a
+    second session could not set its own limits on a shared one.  The path is the warehouse's
+    own (not a document's), quoted as an SQL literal; ATTACH does not expand globs."""
+    text = str(db)
+    if "\0" in text:
+        raise ValueError("a path with a NUL character")
+    con.execute(f"ATTACH '{text.replace(chr(39), chr(39) * 2)}' AS {name} (READ_ONLY)")
+    con.execute(f"USE {name}")
 
 
 def build_database(snapshot: Path, runs: pa.Table, memory_bytes: int, spill: Path) -> Path:

@@ -20,9 +20,6 @@ before external access is switched off.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 import sys
 import threading
@@ -31,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from etl.settings import Settings
+from etl.warehouse.database import attach_read_only
 from etl.warehouse.store import DATABASE, Layout
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -60,11 +58,12 @@ def connect_readonly(warehouse: str | Path, settings: Settings | None = None) ->
     if not db.is_file():
         raise FileNotFoundError(f"the warehouse at {layout.root} was built by an older version "
                                 f"(no {DATABASE} in its snapshot): run `etl run` once")
-    con = duckdb.connect(str(db), read_only=True, config={
+    con = duckdb.connect(":memory:", config={
         "memory_limit": f"{max(settings.query_memory // 2**20, 16)}MB",
         "max_temp_directory_size": "0B",
     })
     try:
+        attach_read_only(con, db)
         runs = read_runs(layout)
         con.register("_all_runs", runs)
         con.execute("CREATE TEMP VIEW runs AS SELECT * FROM _all_runs ORDER BY started_at")
@@ -118,28 +117,12 @@ def run_query(query: str, warehouse: str | Path,
         con.close()
 
 
-def _jsonable(v):
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
+def sql_command(query: str, warehouse: Path, fmt: str = "table", out: Path | None = None,
+                bom: bool | None = None) -> int:
+    from etl.export.formats import FORMATS, write_result
 
-
-def format_rows(names: list[str], rows: list[tuple], fmt: str) -> str:
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(names)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
-        return buf.getvalue()
-    if fmt == "json":
-        return json.dumps([{n: _jsonable(v) for n, v in zip(names, r)} for r in rows],
-                          ensure_ascii=False, indent=1) + "\n"
-    raise ValueError(fmt)
-
-
-def sql_command(query: str, warehouse: Path, fmt: str = "table") -> int:
-    if fmt not in ("table", "csv", "json"):
-        print(f"unknown --format {fmt!r}: table | csv | json", file=sys.stderr)
+    if fmt not in FORMATS:
+        print(f"unknown --format {fmt!r}: {' | '.join(FORMATS)}", file=sys.stderr)
         return 2
     from etl.settings import SettingError
 
@@ -151,21 +134,4 @@ def sql_command(query: str, warehouse: Path, fmt: str = "table") -> int:
     except (duckdb.Error, QueryTimeout) as e:
         print(f"etl sql: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    if fmt == "table":
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        from etl.textsafe import plain
-
-        # Text objects: a value is shown as it is, never read as rich markup
-        table = Table(show_lines=False)
-        for n in names:
-            table.add_column(Text(plain(n)), overflow="fold")
-        for r in rows:
-            table.add_row(*(Text("" if v is None else plain(v, limit=10_000)) for v in r))
-        Console().print(table)
-        print(f"{len(rows)} rows", file=sys.stderr)
-    else:
-        sys.stdout.write(format_rows(names, rows, fmt))
-    return 0
+    return write_result(names, rows, fmt, out, bom)

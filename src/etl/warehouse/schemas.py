@@ -30,6 +30,11 @@ _IDENTITY = [
 ]
 _STATUS = [("status", pa.string())]        # the report's status (loaded | superseded)
 
+
+def _corrected(value_type: pa.DataType) -> list:
+    """What a correction (etl.stages.corrections) keeps of the cell it replaced."""
+    return [("original_value", value_type), ("original_state", pa.string())]
+
 SCHEMAS: dict[str, pa.Schema] = {
     "reports": pa.schema([
         ("report_id", pa.string()),         # sha256 of the file's bytes, first 16 hex chars
@@ -58,6 +63,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("applicant", pa.string()),         # etl.template.SECTION3_COLUMN_KEYS (incl. total)
         ("value", pa.int64()),
         *_CELL_TAIL,
+        *_corrected(pa.int64()),
         *_STATUS,
     ]),
     "active_disclosure": pa.schema([
@@ -67,6 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("metric", pa.string()),
         ("value", pa.float64()),
         *_CELL_TAIL,
+        *_corrected(pa.float64()),
         *_STATUS,
     ]),
     "review_litigation": pa.schema([
@@ -77,6 +84,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("key", pa.string()),               # item_outcome (etl.template.SECTION4_KEYS)
         ("value", pa.int64()),
         *_CELL_TAIL,
+        *_corrected(pa.int64()),
         *_STATUS,
     ]),
     "prose_figures": pa.schema([
@@ -120,6 +128,24 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("level", pa.string()),
         ("source_file", pa.string()),
     ]),
+    "corrections": pa.schema([              # etl.stages.corrections: every correction line
+        ("file", pa.string()),              # the corrections file (name in its folder)
+        ("line", pa.int32()),
+        ("report_id", pa.string()),         # the report it applies to (or names)
+        ("agency_id", pa.string()),
+        ("agency", pa.string()),
+        ("table", pa.string()),
+        ("row", pa.string()),
+        ("column", pa.string()),
+        ("value", pa.float64()),            # the corrected value
+        ("original_value", pa.float64()),   # what the report printed (or the parser read)
+        ("original_state", pa.string()),
+        ("reason", pa.string()),
+        ("who", pa.string()),
+        ("when", pa.string()),
+        ("status", pa.string()),            # applied | stale | invalid
+        ("message", pa.string()),           # why stale / invalid, naming file and line
+    ]),
     "aggregates": pa.schema([
         ("region_path", pa.string()),       # a region or any ancestor of it; '(all)' = every region
         ("level", pa.string()),             # an agency level; '(all)' = every level
@@ -131,7 +157,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 #: Tables written from parsed reports (rebuilt per year) vs. derived by SQL (rebuilt every run).
 FACT_TABLES: tuple[str, ...] = ("reports", "applications", "active_disclosure", "review_litigation",
-                                "prose_figures")
+                                "prose_figures", "corrections")
 DERIVED_TABLES: tuple[str, ...] = ("validation_results", "validation_issues", "aggregates")
 TABLES: tuple[str, ...] = FACT_TABLES + DERIVED_TABLES
 
@@ -145,6 +171,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "validation_results": ("report_id", "rule"),
     "validation_issues": ("report_id", "rule", "cells", "message"),
     "aggregates": ("region_path", "level", "metric"),
+    "corrections": ("file", "line"),
 }
 
 RUNS_SCHEMA = pa.schema([
@@ -210,7 +237,6 @@ COLUMN_COMMENTS: dict[str, str] = {
     "text": "原句 / the sentence the figure was read from",
     "rule": "规则 / validation rule (table rules)",
     "severity": "严重程度 / error | warning",
-    "reason": "原因 / why not assessable, or what failed",
     "n_checks": "检查数 / checks made", "n_passed": "通过数 / passed", "n_failed": "未通过数 / failed",
     "n_not_assessable": "无法判断数 / not assessable (a blank, dash or unknown participant)",
     "cells": "涉及单元格 / the cells involved, with their values",
@@ -219,4 +245,11 @@ COLUMN_COMMENTS: dict[str, str] = {
     "delta": "差额 / actual − expected",
     "message": "说明 / what is wrong, in one line",
     "n_reports": "报告数 / loaded reports that printed a value for the metric",
+    "original_value": "更正前的值 / the value before a correction (state corrected)",
+    "original_state": "更正前的状态 / the cell's state before a correction",
+    "file": "更正文件 / the corrections file", "line": "行号 / line in that file",
+    "reason": "理由或原因 / why (a correction's reason; a check's reason)",
+    "who": "更正人 / who made the correction", "when": "更正日期 / when",
+    "table": "表 / applications | active_disclosure | review_litigation",
+    "row": "行 / row key, category or item", "column": "列 / applicant, metric or outcome",
 }

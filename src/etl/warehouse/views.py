@@ -93,9 +93,12 @@ def _template_for_year(year: int | None) -> str | None:
 
 # The contract's column order: the report, its year and identity, the fact, the status.
 _COLUMNS: dict[str, str] = {
-    "applications": "row_key, applicant, value, raw, state, source, note, status",
-    "active_disclosure": "category, metric, value, raw, state, source, note, status",
-    "review_litigation": "item, outcome, key, value, raw, state, source, note, status",
+    "applications": "row_key, applicant, value, raw, state, source, note, original_value, "
+                    "original_state, status",
+    "active_disclosure": "category, metric, value, raw, state, source, note, original_value, "
+                         "original_state, status",
+    "review_litigation": "item, outcome, key, value, raw, state, source, note, original_value, "
+                         "original_state, status",
     "prose_figures": "key, value, text, source, status",
     "validation_issues": "rule, severity, cells, formula, expected, actual, delta, message, "
                          "region_path, level, source_file",
@@ -121,6 +124,8 @@ def contract_select(table: str, source: str) -> str:
                 f"* EXCLUDE (report_id, year) FROM {source}")
     if table == "aggregates":
         return f"SELECT year, region_path, level, metric, value, n_reports FROM {source}"
+    if table == "corrections":
+        return (f"SELECT nullif(year, 0)::INTEGER AS year, * EXCLUDE (year) FROM {source}")
     head = _HEAD[table].replace("year", "nullif(year, 0)::INTEGER AS year")
     return f"SELECT {head}, {_COLUMNS[table]} FROM {source}"
 

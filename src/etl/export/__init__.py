@@ -1,0 +1,1 @@
+"""Exports: spreadsheets in template layout and the output formats of `etl sql`."""

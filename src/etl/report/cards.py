@@ -1,0 +1,405 @@
+"""One report card per agency-year: the three tables as the template prints them, each failed
+check marked on its cells (with formula, expected, actual, delta), each unknown cell marked with
+its reason, the prose figures beside table 三, and a link to the source file.
+
+The cards of one agency (all its years) share a page, ``cards/<h[:2]>/<h>.html#r<report_id>``:
+an office sends one link per agency, and the site has one file per agency instead of one per
+report (file creation is a large part of writing the site).
+
+Rendering is plain string building with the row headers of each template version built once
+and memoised plain cells: a card costs a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from etl.report import layout
+from etl.report.data import S2_POS, S3_POS, S4_POS, CardReport, Cells, card_anchor, region_path_file
+from etl.report.html import esc, file_url, link, page, safe_url
+from etl.report.issues import cell_label, cells_involved, describe, rule_name_zh
+from etl.report.regions import level_zh
+from etl.template import ROWS_2021_ONLY, SECTION3_COLUMN_KEYS, SECTION3_ROW_KEYS
+from etl.template.labels_zh import (
+    CELL_STATE_ZH,
+    CHECK_STATUS_ZH,
+    PROSE_FIGURES_ZH,
+    REPORT_STATUS_ZH,
+    RULES_ZH,
+)
+
+DEPTH = 2   # cards/<xx>/<id>.html
+
+
+# --- table layouts (built once per template version) ------------------------------------------
+
+def _th(h: layout.HeadCell, cls: str = "") -> str:
+    span = (f' rowspan="{h.rowspan}"' if h.rowspan > 1 else "") + \
+        (f' colspan="{h.colspan}"' if h.colspan > 1 else "")
+    return f"<th{cls}{span}>{esc(h.text)}</th>"
+
+
+def _head_html(frame: layout.Frame) -> str:
+    rows = [[] for _ in range(frame.head_rows)]
+    for h in frame.head:
+        rows[h.row].append(_th(h))
+    return "".join(f"<tr>{''.join(r)}</tr>" for r in rows)
+
+
+@lru_cache(maxsize=None)
+def _s3_frame(version: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(header html, ((row_key, row label cells html), ...)) of table 三 for a version."""
+    frame = layout.section3_frame(version)
+    labels: list[list[str]] = [[] for _ in frame.rows]
+    for h in frame.labels:
+        labels[h.row].append(_th(h, ' class="row"'))
+    return _head_html(frame), tuple((k, "".join(ls)) for k, ls in zip(frame.rows, labels))
+
+
+@lru_cache(maxsize=None)
+def _s4_head() -> str:
+    return _head_html(layout.section4_frame())
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+@dataclass
+class Marks:
+    """What to mark on the cells of one card."""
+    failed: dict[tuple, list[int]]      # cell ref -> issue numbers
+    part: set[tuple]                    # cells summed by a failed check
+    footnotes: list[str]                # unknown cells explained below the tables
+    anchor: str                         # the card's id (issue links are card-local)
+
+
+# Short class names for the cells every card has many of (site size): a = absent / not printed,
+# i = inferred; a blank cell is an empty <td>.
+_PLAIN: dict[str | None, str] = {
+    None: "<td class=a></td>",
+    "": "<td></td>",
+    "a": "<td class=a></td>",
+}
+
+
+def _plain(tok: str | None) -> str:
+    """A cell with nothing to mark (the common case), memoised: numbers repeat a lot."""
+    td = _PLAIN.get(tok)
+    if td is None:
+        td = f"<td class=i>{tok[1:]}</td>" if tok[0] == "i" else f"<td>{tok}</td>"
+        if len(_PLAIN) < 50_000:
+            _PLAIN[tok] = td
+    return td
+
+
+def _fmt_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _cell(cells: Cells, pos: int, ref: tuple, marks: Marks | None, version: str) -> str:
+    tok = cells.tokens[pos]
+    if tok != "x" and (marks is None or (ref not in marks.failed and ref not in marks.part)):
+        return _plain(tok)
+    failed = marks.failed.get(ref) if marks else None
+    special = cells.specials.get(pos) if tok == "x" else None
+    if tok is None:
+        content, cls, title = "", "a", "报告未印此格"
+    elif special is None:
+        content = "" if tok in ("", "a", "x") else tok.lstrip("i")
+        cls = {"": "blank", "a": "a"}.get(tok, "i" if tok[0] == "i" else "number")
+        title = ""
+    else:
+        st = special.state
+        cls, title = st, CELL_STATE_ZH.get(st, st)
+        if st == "corrected":
+            orig = special.original
+            content = (f"<del>{esc(_fmt_value(orig))}</del>" if orig is not None else "") \
+                + esc(_fmt_value(special.value))
+            title = f"{title}: 原印 {_fmt_value(orig) or '空白'}"
+        elif st == "unknown" and marks is not None:
+            marks.footnotes.append(f"{cell_label(ref, version)}: 原文 “{special.raw or ''}” —— "
+                                   f"{special.note or CELL_STATE_ZH['unknown']}")
+            content = f'?<sup class="umark">{len(marks.footnotes)}</sup>'
+            title = f"{title}: {special.note or ''}"
+        else:
+            content = esc(special.raw if special.raw is not None else _fmt_value(special.value))
+            if special.note:
+                title = f"{title}: {special.note}"
+    if failed:
+        cls += " fail"
+        content += "<sup class=\"mark\">" + ",".join(
+            f'<a href="#{marks.anchor}-issue-{n}">{n}</a>' for n in failed) + "</sup>"
+    elif marks is not None and ref in marks.part:
+        cls += " part"
+    t = f' title="{esc(title)}"' if title else ""
+    return f'<td class="{cls}"{t}>{content}</td>'
+
+
+def _layout_version(rep: CardReport) -> str:
+    """The template version to lay table 三 out in: the report's, but the 2021 rows whenever
+    the report printed any of them (never hide a printed cell)."""
+    v = layout.version_or_default(rep.template)
+    if v == "2019":
+        toks = rep.s3.tokens
+        for r in ROWS_2021_ONLY:
+            for c in SECTION3_COLUMN_KEYS:
+                if toks[S3_POS[(r, c)]] not in (None, "a"):
+                    return "2021"
+    return v
+
+
+def _table3(rep: CardReport, marks: Marks | None, version: str) -> str:
+    head, rows = _s3_frame(version)
+    body = []
+    toks = rep.s3.tokens
+    n = len(SECTION3_COLUMN_KEYS)
+    get = _PLAIN.get
+    busy: set[str] = set()              # rows with a marked or special cell: cell by cell
+    if marks is not None:
+        busy = {ref[1] for ref in (*marks.failed, *marks.part) if ref[0] == "3"}
+        busy |= {SECTION3_ROW_KEYS[p // n] for p in rep.s3.specials}
+    for key, h in rows:
+        p0 = S3_POS[(key, SECTION3_COLUMN_KEYS[0])]
+        if key not in busy:
+            tds = "".join([get(t) or _plain(t) for t in toks[p0:p0 + n]])
+        else:
+            tds = "".join([_cell(rep.s3, p0 + j, ("3", key, c), marks, version)
+                           for j, c in enumerate(SECTION3_COLUMN_KEYS)])
+        body.append(f"<tr>{h}{tds}</tr>")
+    return f'<table class="grid s3"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _table4(rep: CardReport, marks: Marks | None, version: str) -> str:
+    if marks is None:
+        tds = "".join([_plain(t) for t in rep.s4.tokens])     # S4_POS is the printed order
+    else:
+        tds = "".join([_cell(rep.s4, S4_POS[c.key], ("4", c.key, ""), marks, version)
+                       for c in layout.section4_columns()])
+    return (f'<table class="grid s4"><thead>{_s4_head()}</thead>'
+            f"<tbody><tr>{tds}</tr></tbody></table>")
+
+
+@lru_cache(maxsize=None)
+def _s2_frames(version: str) -> tuple:
+    """Per section 二 table: (head html, ((category, row header html, metric keys, their
+    positions), ...))."""
+    out = []
+    for t in layout.section2_tables(version):
+        head = (f"<caption>{esc(t.heading)}</caption><thead><tr><th></th>"
+                + "".join(f"<th>{esc(m)}</th>" for _, m in t.metrics) + "</tr></thead>")
+        rows = tuple((ck, f'<th class="row">{esc(cl)}</th>', tuple(mk for mk, _ in t.metrics),
+                      tuple(S2_POS[(ck, mk)] for mk, _ in t.metrics)) for ck, cl in t.categories)
+        out.append((head, rows))
+    return tuple(out)
+
+
+def _tables2(rep: CardReport, marks: Marks | None, version: str) -> str:
+    out = []
+    toks = rep.s2.tokens
+    for head, rows in _s2_frames(version):
+        if marks is None:
+            body = "".join([f"<tr>{h}" + "".join([_plain(toks[p]) for p in ps]) + "</tr>"
+                            for _, h, _, ps in rows])
+        else:
+            body = "".join([f"<tr>{h}" + "".join([_cell(rep.s2, p, ("2", ck, mk), marks, version)
+                                                  for mk, p in zip(mks, ps)]) + "</tr>"
+                            for ck, h, mks, ps in rows])
+        out.append(f'<table class="grid s2">{head}<tbody>{body}</tbody></table>')
+    return '<div class="side">' + "".join(out) + "</div>"
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+def _meta(rep: CardReport, raw_root: str | None) -> str:
+    src = esc(rep.source_file)
+    if rep.source_file and raw_root:
+        src = link(file_url(f"{raw_root.rstrip('/')}/{rep.source_file}"), rep.source_file)
+    url = safe_url(rep.source_url)
+    region = esc(rep.region_path or "(未知)")
+    if rep.region_path:
+        region = link("../../" + region_path_file(rep.region_path), rep.region_path)
+    rows = (
+        ("地区", region),
+        ("层级", _esc_cached(level_zh(rep.level))),
+        ("机关代码", esc(rep.agency_id)),
+        ("模板版本", _esc_cached(rep.template or "未识别")),
+        ("状态", _status_badge(rep.status)),
+        ("来源文件", src),
+        ("原文网址", link(url, url) if url else esc(rep.source_url)),
+        ("发布日期", esc(rep.published)),
+        ("格式", _esc_cached(rep.format)),
+        ("报告编号", f"<code>{esc(rep.report_id)}</code>"),
+    )
+    return ('<table class="list card-meta">'
+            + "".join([f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows]) + "</table>")
+
+
+@lru_cache(maxsize=4096)
+def _esc_cached(text) -> str:
+    """For the few values many cards share (level, template, format)."""
+    return esc(text)
+
+
+@lru_cache(maxsize=64)
+def _status_badge(status: str) -> str:
+    return (f'<span class="badge b-{esc(status)}">'
+            f'{esc(REPORT_STATUS_ZH.get(status, status))}</span>')
+
+
+_RULE_ORDER = {r: i for i, r in enumerate(RULES_ZH)}
+
+
+@lru_cache(maxsize=None)
+def _check_row_head(rule: str, status: str) -> str:
+    return (f"<tr><td>{esc(rule_name_zh(rule))}</td><td class=en>{esc(rule)}</td>"
+            f'<td><span class="badge b-{esc(status)}">'
+            f"{esc(CHECK_STATUS_ZH.get(status, status))}</span></td>")
+
+
+def _checks(rep: CardReport) -> str:
+    """The rules that did not pass, one row each; the passed ones on one line."""
+    if not rep.results:
+        return '<p class="note">没有核对结果。</p>'
+    results = sorted(rep.results, key=lambda r: _RULE_ORDER.get(r[0], 99))
+    passed = [r for r, status, _ in results if status == "passed"]
+    rows = [_check_row_head(rule, status)
+            + (f"<td>{esc(reason)}</td></tr>" if status == "not_assessable" else "<td></td></tr>")
+            for rule, status, reason in results if status != "passed"]
+    out = ""
+    if passed:
+        out = (f'<p class="checks-passed"><span class="badge b-passed">'
+               f'{CHECK_STATUS_ZH["passed"]}</span> ' + _passed_names(tuple(passed)) + "</p>")
+    if rows:
+        out += ('<table class="list checks"><thead><tr><th>规则</th><th>rule</th><th>结果</th>'
+                '<th>无法核对的原因</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _passed_names(rules: tuple[str, ...]) -> str:
+    return "、".join(f'{esc(rule_name_zh(r))}<span class="en">({esc(r)})</span>' for r in rules)
+
+
+def _issues(rep: CardReport, version: str, anchor: str) -> tuple[str, Marks | None]:
+    specials = rep.s2.specials or rep.s3.specials or rep.s4.specials
+    if not rep.issues:
+        marks = Marks({}, set(), [], anchor) if specials else None
+        return '<p class="note">本报告没有未通过的核对。</p>', marks
+    marks = Marks({}, set(), [], anchor)
+    rows = []
+    for n, i in enumerate(rep.issues, 1):
+        named, part = cells_involved(i["formula"], i["cells"], rep.year)
+        for ref in named:
+            marks.failed.setdefault(ref, []).append(n)
+        marks.part |= part
+        t = describe(i["rule"], i["severity"], i["formula"], i["cells"], i["expected"],
+                     i["actual"], i["delta"], rep.year, version)
+        rows.append(
+            f'<tr id="{anchor}-issue-{n}"><td class="n">{n}</td><td>{esc(t.rule_zh)}'
+            f'<div class="en">{esc(i["rule"])}</div></td><td>{esc(t.severity_zh)}</td>'
+            f'<td>{esc(t.formula_zh)}</td><td class=n>{esc(i["expected"])}</td>'
+            f'<td class=n>{esc(i["actual"])}</td><td class=n>{esc(i["delta"])}</td>'
+            f'<td>{esc(t.message_zh)}</td><td class=en>{esc(i["message"])}'
+            f'<div class="en">{esc(i["cells"])}</div></td></tr>')
+    html = ('<table class="list issues"><thead><tr><th>#</th><th>规则</th><th>级别</th>'
+            "<th>公式</th><th>应为</th><th>实际</th><th>差额</th><th>说明</th>"
+            "<th>message (English)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    return html, marks
+
+
+def _prose(rep: CardReport, anchor: str) -> str:
+    if not rep.prose:
+        return '<p class="note">正文中没有读出可核对的数字。</p>'
+    mismatched: dict[str, int] = {}
+    for n, i in enumerate(rep.issues, 1):
+        f = i["formula"] or ""
+        if i["rule"] == "prose_vs_table" and f.startswith("prose "):
+            mismatched.setdefault(f.split()[1], n)
+    prose_status, prose_reason = next(((s, why or "") for r, s, why in rep.results
+                                       if r == "prose_vs_table"), (None, ""))
+    rows = []
+    for p in rep.prose:
+        key = p["key"]
+        name, checked = PROSE_FIGURES_ZH.get(key, (key, False))
+        if key in mismatched:
+            n = mismatched[key]
+            check = f'<a href="#{anchor}-issue-{n}" class="b-failed badge">与表格不符 (#{n})</a>'
+        elif not checked:
+            check = '<span class="note">不核对</span>'
+        elif prose_status not in ("passed", "not_assessable"):
+            check = '<span class="note">—</span>'
+        elif f"{key}:" in prose_reason:
+            check = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
+        else:
+            check = '<span class="badge b-passed">与表格一致</span>'
+        rows.append(f"<tr>{_prose_name(key, name)}"
+                    f'<td class=n>{esc(_fmt_value(p["value"]))}</td><td>“{esc(p["text"])}”'
+                    f'<div class=en>{esc(p["source"])}</div></td><td>{check}</td></tr>')
+    return ('<table class="list prose"><caption>正文中的数字</caption><thead><tr><th>项目</th>'
+            "<th>数值</th><th>原文</th><th>核对</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+@lru_cache(maxsize=256)
+def _prose_name(key: str, name: str) -> str:
+    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>"
+
+
+_LEGEND = ('<p class="legend">'
+           + "".join(f'<span><i class="{c}"></i>{t}</span>' for c, t in (
+               ("fail", "未通过核对的格(上标为问题编号)"), ("part", "参与未通过核对的求和"),
+               ("unknown", CELL_STATE_ZH["unknown"]), ("i", CELL_STATE_ZH["inferred"]),
+               ("a", CELL_STATE_ZH["absent"]), ("corrected", CELL_STATE_ZH["corrected"])))
+           + "</p>")
+_HEADINGS = {n: f"<h3>{esc(layout.section_heading(n))}</h3>" for n in ("二", "三", "四")}
+
+
+def render_card(rep: CardReport, raw_root: str | None = None) -> str:
+    """One agency-year: a <section> of the agency's page, id = card_anchor(report_id)."""
+    anchor = card_anchor(rep.report_id)
+    version = _layout_version(rep)
+    issues_html, marks = _issues(rep, version, anchor)
+    t2 = _tables2(rep, marks, version)
+    t3 = _table3(rep, marks, version)
+    t4 = _table4(rep, marks, version)
+    banner = ""
+    if rep.status == "superseded":
+        banner = (f'<div class="banner">本份已被同一年度较新的报告替代,不计入汇总。'
+                  f"{esc(rep.error_detail)}</div>")
+    foot = ""
+    if marks is not None and marks.footnotes:
+        foot = ('<h4>未能确定的格</h4><ol class="foot">'
+                + "".join(f"<li>{esc(f)}</li>" for f in marks.footnotes) + "</ol>")
+    warnings = ""
+    if rep.warnings:
+        warnings = ('<h4>解析提示</h4><ul class="note">'
+                    + "".join(f"<li>{esc(w)}</li>" for w in rep.warnings.splitlines() if w)
+                    + "</ul>")
+    old = "(旧版)" if rep.status == "superseded" else ""
+    return (f'<section class="card" id="{anchor}"><h2>{esc(rep.year)}年度{old} '
+            f'<span class="note">{esc(rep.agency)}</span></h2>'
+            + banner + _meta(rep, raw_root)
+            + f"<h3>核对结果</h3>{_checks(rep)}<h3>待改问题</h3>{issues_html}"
+            + _HEADINGS["二"] + t2 + _HEADINGS["三"]
+            + f'<div class="side">{t3}{_prose(rep, anchor)}</div>'
+            + _HEADINGS["四"] + t4 + foot + warnings + "</section>")
+
+
+def render_agency_page(reps: list[CardReport], raw_root: str | None = None) -> str:
+    """The page of one agency: a report card per year (and per superseded copy)."""
+    last = next((r for r in reversed(reps) if r.status == "loaded"), reps[-1])
+    title = f"{last.agency or '(机关未知)'} 年度报告核对卡"
+    crumbs: list[tuple[str | None, str]] = [("index.html", "总览")]
+    if last.region_path:
+        crumbs.append((region_path_file(last.region_path), last.region_path))
+    nav = " ".join(link(f"#{card_anchor(r.report_id)}", f"{r.year}"
+                        + ("(旧版)" if r.status == "superseded" else "")
+                        + (f" ✗{len(r.issues)}" if r.issues else ""),
+                        "fail" if r.issues else None) for r in reps)
+    body = (f'<p class="years">年度:{nav}</p>' + _LEGEND
+            + "".join(render_card(r, raw_root) for r in reps))
+    return page(title, body, DEPTH, crumbs)

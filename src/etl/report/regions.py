@@ -1,0 +1,355 @@
+"""One page per region, drilling down province → city → district → street/department: totals by
+year, level and result type from the ``aggregates`` table, four charts, the region's agencies
+ranked by share refused, the rules broken below it, and the agencies that report at this node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import duckdb
+
+from etl.report import layout, svg
+from etl.report.data import card_path, region_path_file
+from etl.report.html import esc, link, num, page, paged_name, pager, pct, table
+from etl.report.issues import rule_name_zh
+from etl.template import SECTION3_GROUPS, SECTION3_ROWS
+from etl.template.labels_zh import REPORT_STATUS_ZH
+
+DEPTH = 1
+ALL = "(all)"
+UNKNOWN = "(unknown)"
+
+#: Agency levels as the manifests name them (etl.synth.region, data/raw/*/manifest.csv).
+LEVEL_ZH = {"province": "省级", "city": "市级", "district": "区级", "county": "县级",
+            "street": "街道", "township": "乡镇", "department": "部门", UNKNOWN: "(未知)"}
+
+
+def level_zh(level: str | None) -> str:
+    if not level:
+        return "(未知)"
+    return LEVEL_ZH.get(level, level)
+
+
+# The result groups of table 三 as the aggregates name them, in printed order (一)…(六).
+OUTCOME_GROUPS = (("granted", "(一)"), ("partial", "(二)"), ("denied", "(三)"),
+                  ("unable", "(四)"), ("rejected", "(五)"), ("other", "(六)"))
+DENIED_GROUP = dict(OUTCOME_GROUPS)["denied"]      # 不予公开: the "share refused" of the ranking
+
+
+def _group_name(g: str) -> str:
+    return SECTION3_GROUPS[g][0]
+
+
+_ENUM = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+\.)")
+
+
+def plain_label(label: str) -> str:
+    """A row label without its printed enumerator: ``一、本年新收…`` -> ``本年新收…``."""
+    return _ENUM.sub("", label)
+
+
+def _row_label(key: str) -> str:
+    for r in SECTION3_ROWS:
+        if r.key == key:
+            return plain_label(r.label)
+    raise KeyError(key)
+
+
+#: The columns of the totals tables: (metric of the aggregates table, Chinese header).
+def total_columns() -> list[tuple[str, str]]:
+    cols = [("reports", "报告数"),
+            ("applications.new_received.total", _row_label("new_received")),
+            ("applications.carried_over", _row_label("carried_over")),
+            ("applications.total", "办理结果" + _row_label("total")),
+            ("applications.carried_forward", _row_label("carried_forward"))]
+    cols += [(f"outcome_group.{k}", _group_name(g)) for k, g in OUTCOME_GROUPS]
+    cols += [(f"review_litigation.{c.key}", layout.section4_group_label(c.item) + "总计")
+             for c in layout.section4_columns() if c.outcome == "total"]
+    return cols
+
+
+# --- the region tree and what each node shows -------------------------------------------------
+
+@dataclass
+class Node:
+    path: str                       # "" = every region
+    name: str
+    children: list[str] = field(default_factory=list)
+    by_year: dict[int, dict[str, float]] = field(default_factory=dict)
+    by_level: dict[str, dict[str, float]] = field(default_factory=dict)
+    failing: dict[str, int] = field(default_factory=dict)        # rule -> reports failing
+    ranking: list[tuple] = field(default_factory=list)  # (share, agency, key, latest, denied, handled)
+    agencies: list[tuple] = field(default_factory=list)          # from the report index
+    n_unknown_cells: int = 0
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def build_tree(con: duckdb.DuckDBPyConnection, index: list) -> dict[str, Node]:
+    """Every region path of a report and all its ancestors; "" is the root."""
+    nodes: dict[str, Node] = {"": Node("", "全部地区")}
+    paths = {r.region_path or UNKNOWN for r in index}
+    for p in sorted(paths):
+        parts = p.split("/") if p != UNKNOWN else [UNKNOWN]
+        for i in range(1, len(parts) + 1):
+            q = "/".join(parts[:i])
+            if q not in nodes:
+                nodes[q] = Node(q, parts[i - 1] if q != UNKNOWN else "(未知地区)")
+                nodes[_parent(q) if q != UNKNOWN else ""].children.append(q)
+    metrics = sorted({m for m, _ in total_columns()} | {
+        f"review_litigation.{c.key}" for c in layout.section4_columns()} | {
+        f"outcome.{r.key}" for r in layout.section3_rows("2021") if r.is_result_block})
+    # One row per region x year x level with the metrics' positions and values as two lists (not
+    # one row per metric: at 100k reports the long form is millions of rows).
+    for path, year, level, idx, values in con.execute("""
+            WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
+            SELECT region_path, year, level, list(m.i), list(a.value)
+            FROM aggregates a JOIN m USING (metric)
+            WHERE a.year IS NOT NULL AND a.value IS NOT NULL GROUP BY ALL""",
+            {"m": metrics}).fetchall():
+        node = nodes.get("" if path == ALL else path)
+        if node is None:
+            continue
+        got = {metrics[i]: v for i, v in zip(idx, values)}
+        if level == ALL:
+            node.by_year[year] = got
+        else:
+            d = node.by_level.setdefault(level, {})
+            for m, v in got.items():
+                d[m] = d.get(m, 0) + v
+    for path, rule, n in con.execute("""
+            WITH failed AS (
+                SELECT coalesce(region_path, ?) AS path, rule, report_id FROM validation_results
+                WHERE status = 'failed')
+            SELECT array_to_string(string_split(path, '/')[1:k], '/') AS node, rule,
+                   count(DISTINCT report_id)
+            FROM failed, range(1, len(string_split(path, '/')) + 1) t(k)
+            GROUP BY ALL
+            UNION ALL
+            SELECT '', rule, count(DISTINCT report_id) FROM failed GROUP BY ALL""",
+            [UNKNOWN]).fetchall():
+        if path in nodes:
+            nodes[path].failing[rule] = n
+    _rank_agencies(con, nodes)
+    for r in index:
+        nodes[r.region_path or UNKNOWN].agencies.append(r)
+        p = r.region_path or UNKNOWN
+        while True:
+            nodes[p].n_unknown_cells += r.n_unknown
+            if p in ("", UNKNOWN):
+                if p == UNKNOWN:
+                    nodes[""].n_unknown_cells += r.n_unknown
+                break
+            p = _parent(p)
+    return nodes
+
+
+RANK_TOP = 20
+RANK_MIN_HANDLED = 10
+
+
+def _rank_agencies(con: duckdb.DuckDBPyConnection, nodes: dict[str, Node]) -> None:
+    """Share refused (不予公开 ÷ 办理结果总计, the printed 总计 column, all years of loaded
+    reports) per agency, ranked within every region above it; agencies that handled fewer
+    than RANK_MIN_HANDLED applications are left out (one refusal of two is not a pattern)."""
+    rows = con.execute("""
+        WITH rep AS (
+            SELECT report_id, agency_key, agency, region_path, year FROM reports
+            WHERE status = 'loaded'
+            QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY source_file) = 1)
+        SELECT coalesce(r.agency_key, 'report:' || r.report_id) AS key,
+               arg_max(r.agency, r.year), arg_max(r.region_path, r.year),
+               arg_max(r.report_id, r.year),
+               sum(a.value) FILTER (a.row_key IN (SELECT unnest($denied))) AS denied,
+               sum(a.value) FILTER (a.row_key = 'total') AS handled
+        FROM applications a JOIN rep r USING (report_id)
+        WHERE a.status = 'loaded' AND a.applicant = 'total'
+        GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= $min""",
+        {"denied": [r.key for r in SECTION3_ROWS if r.group == DENIED_GROUP],
+         "min": RANK_MIN_HANDLED}).fetchall()
+    per_node: dict[str, list] = defaultdict(list)
+    for key, agency, region, latest, denied, handled in rows:
+        share = (denied or 0) / handled
+        p = region or UNKNOWN
+        item = (share, agency, key, latest, denied or 0, handled)
+        while True:
+            per_node[p].append(item)
+            if p == "":
+                break
+            p = "" if p == UNKNOWN else _parent(p)
+    for p, items in per_node.items():
+        if p in nodes:
+            items.sort(key=lambda x: (-x[0], -x[5], x[1] or "", x[2]))
+            nodes[p].ranking = items[:RANK_TOP]
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+AGENCIES_PER_PAGE = 300
+
+
+def _totals_table(first_header: str, rows: list[tuple[str, dict[str, float]]]) -> str:
+    cols = total_columns()
+    body = [[k] + [num(d.get(m)) for m, _ in cols] for k, d in rows]
+    return table([first_header] + [h for _, h in cols], body, cls="list totals")
+
+
+def _charts(node: Node) -> str:
+    years = sorted(node.by_year)
+    ys = [str(y) for y in years]
+    trend = svg.line_chart("历年申请数量", ys, [
+        (_row_label("new_received"), [node.by_year[y].get("applications.new_received.total")
+                                      for y in years]),
+        ("办理结果" + _row_label("total"), [node.by_year[y].get("applications.total")
+                                          for y in years]),
+        (_row_label("carried_forward"), [node.by_year[y].get("applications.carried_forward")
+                                         for y in years]),
+    ])
+    mix = svg.stacked_bars("办理结果构成(占办理总数)", [
+        (y, [node.by_year[int(y)].get(f"outcome_group.{k}") for k, _ in OUTCOME_GROUPS])
+        for y in ys], [_group_name(g) for _, g in OUTCOME_GROUPS])
+    outcome_cols = [c for c in layout.section4_columns() if c.outcome not in ("total",)]
+    labels = [c.label for c in outcome_cols if c.item == outcome_cols[0].item]
+    groups = []
+    for item in dict.fromkeys(c.item for c in outcome_cols):
+        vals = [sum(node.by_year[y].get(f"review_litigation.{c.key}", 0) for y in years)
+                for c in outcome_cols if c.item == item]
+        groups.append((layout.section4_group_label(item).replace("行政诉讼 ", "诉讼·"), vals))
+    review = svg.stacked_bars("行政复议、行政诉讼结果(历年合计)", groups, labels, share=False,
+                              label_width=150)
+    ranking = svg.ranked_bars(
+        f"不予公开比例最高的机关(历年合计,办理≥{RANK_MIN_HANDLED}件)",
+        [(a or "(机关未知)", s, f"{100 * s:.1f}% ({d}/{h})") for s, a, _, _, d, h in node.ranking],
+        vmax=max([s for s, *_ in node.ranking] or [1]))
+    return f'<div class="charts">{trend}{mix}{review}{ranking}</div>'
+
+
+def _agency_rows(agencies: list) -> list[list[str]]:
+    """One row per agency at this node: its years linked to their cards."""
+    by_agency: dict[str, list] = defaultdict(list)
+    for r in agencies:
+        by_agency[r.agency_key or f"report:{r.report_id}"].append(r)
+    rows = []
+    for _, reps in sorted(by_agency.items(), key=lambda kv: (kv[1][0].agency or "", kv[0])):
+        reps.sort(key=lambda r: (r.year, r.status != "loaded"))
+        years = " ".join(link("../" + card_path(r.agency_key, r.report_id),
+                              f"{r.year}" + ("(旧版)" if r.status == "superseded" else ""),
+                              "fail" if r.n_errors else None) for r in reps)
+        rows.append([esc(reps[-1].agency or "(机关未知)"), esc(level_zh(reps[-1].level)), years,
+                     num(sum(r.n_errors for r in reps)), num(sum(r.n_warnings for r in reps)),
+                     num(sum(r.n_unknown for r in reps))])
+    return rows
+
+
+def region_pages(node: Node) -> list[str]:
+    """The files of a node's page(s), relative to the site root (agencies split 300 a page)."""
+    n_agencies = len({a.agency_key or f"report:{a.report_id}" for a in node.agencies})
+    n_pages = max(1, -(-n_agencies // AGENCIES_PER_PAGE))
+    base = region_path_file(node.path)[len("regions/"):-len(".html")]
+    return ["regions/" + paged_name(base, i) for i in range(1, n_pages + 1)]
+
+
+def region_digest(node: Node, nodes: dict[str, Node]) -> str:
+    """A digest of everything the node's pages show (its numbers, its children's, its agencies):
+    equal digests, equal pages.  ~20 times cheaper than rendering them."""
+    def canon(d: dict) -> list:       # dicts in key order (their insertion order is the SQL's)
+        return sorted((k, canon(v) if isinstance(v, dict) else v) for k, v in d.items())
+
+    kids = [(c, nodes[c].name, canon(nodes[c].by_year), canon(nodes[c].failing),
+             nodes[c].n_unknown_cells) for c in sorted(node.children)]
+    data = (node.path, node.name, canon(node.by_year), canon(node.by_level), canon(node.failing),
+            node.ranking, [tuple(a) for a in node.agencies], node.n_unknown_cells, kids)
+    return hashlib.sha1(repr(data).encode("utf-8")).hexdigest()
+
+
+def render_region(node: Node, nodes: dict[str, Node], write) -> int:
+    """Write the node's page(s) through ``write(relpath, html)``; returns pages written."""
+    crumbs: list[tuple[str | None, str]] = [("index.html", "总览")]
+    if node.path:
+        crumbs.append((region_path_file(""), "全部地区"))
+        if node.path != UNKNOWN:
+            parts = node.path.split("/")
+            for i in range(1, len(parts)):
+                q = "/".join(parts[:i])
+                crumbs.append((region_path_file(q), parts[i - 1]))
+    title = node.name if not node.path else node.path
+    years = sorted(node.by_year)
+    body = []
+    if node.children:
+        kids = []
+        for c in sorted(node.children, key=lambda c: nodes[c].name):
+            k = nodes[c]
+            latest = k.by_year[max(k.by_year)] if k.by_year else {}
+            kids.append([link("../" + region_path_file(c), k.name),
+                         num(sum(d.get("reports", 0) for d in k.by_year.values())),
+                         num(latest.get("applications.new_received.total")),
+                         num(sum(k.failing.values())), num(k.n_unknown_cells)])
+        body.append("<h2>下级地区</h2>" + table(
+            ["地区", "报告数(历年)", f"{_row_label('new_received')}(最近一年)",
+             "未通过核对(报告×规则)", "未能确定的格"], kids, cls="list totals"))
+    if years:
+        body.append("<h2>图表</h2>" + _charts(node))
+        body.append("<h2>按年度</h2>" + _totals_table(
+            "年度", [(str(y), node.by_year[y]) for y in years]))
+        body.append("<h2>按层级(历年合计)</h2>" + _totals_table(
+            "层级", [(esc(level_zh(lv)), d) for lv, d in sorted(node.by_level.items())]))
+        body.append("<h2>按办理结果类型</h2>" + _result_types(node, years))
+    else:
+        body.append('<p class="note">本地区没有已入库的报告。</p>')
+    if node.ranking:
+        body.append("<h2>不予公开比例排名</h2>" + table(
+            ["#", "机关", "不予公开", "办理结果总计", "比例"],
+            [[str(i), link("../" + card_path(key, latest), a or "(机关未知)"), num(d), num(h), pct(s)]
+             for i, (s, a, key, latest, d, h) in enumerate(node.ranking, 1)], cls="list totals"))
+    if node.failing:
+        body.append("<h2>未通过的核对规则(本地区及下级)</h2>" + table(
+            ["规则", "rule", "未通过的报告数"],
+            [[esc(rule_name_zh(r)), f'<span class="en">{esc(r)}</span>', num(n)]
+             for r, n in sorted(node.failing.items(), key=lambda x: -x[1])]))
+    head = "".join(body)
+    rows = _agency_rows(node.agencies)
+    n_pages = max(1, -(-len(rows) // AGENCIES_PER_PAGE))
+    base = region_path_file(node.path)[len("regions/"):-len(".html")]
+
+    def href(i: int) -> str:
+        return paged_name(base, i)
+
+    for i in range(1, n_pages + 1):
+        chunk = rows[(i - 1) * AGENCIES_PER_PAGE: i * AGENCIES_PER_PAGE]
+        agencies = ""
+        if chunk:
+            nav = pager(href, n_pages, i)
+            agencies = ("<h2>本级机关</h2>" + nav + table(
+                ["机关", "层级", "年度(报告核对卡)", "错误", "警告", "未能确定的格"], chunk) + nav)
+        write("regions/" + href(i), page(title, (head if i == 1 else "") + agencies, DEPTH, crumbs))
+    return n_pages
+
+
+@lru_cache(maxsize=None)
+def _result_rows() -> tuple[tuple[str, str], ...]:
+    """(aggregates metric, escaped label) of each result row of table 三."""
+    return tuple((f"outcome.{r.key}", esc(r.full_label)) for r in layout.section3_rows("2021")
+                 if r.is_result_block and r.key != "total")
+
+
+def _result_types(node: Node, years: list[int]) -> str:
+    """Each result row of table 三 (total column), by year."""
+    rows = []
+    per_year = [node.by_year[y] for y in years]
+    for metric, label in _result_rows():
+        vals = [d.get(metric) for d in per_year]
+        if all(v is None for v in vals):
+            continue
+        rows.append([label] + [num(v) for v in vals])
+    return table(["办理结果"] + [str(y) for y in years], rows, cls="list totals")
+
+
+def status_zh(status: str) -> str:
+    return REPORT_STATUS_ZH.get(status, status)
