@@ -1,6 +1,6 @@
 """Parser speed by input form: reports/s of parse_path (read + parse) on one core.
 
-Usage: .venv/bin/python bench/parse.py [--seconds 1.0] [--profile FORM]
+Usage: .venv/bin/python bench/parse.py [--seconds 1.0] [--profile FORM] [--synth 20]
 
 Each form's fixtures are parsed in batches for about ``--seconds`` (after one warm-up pass, so
 imports and regex compilation are not counted); the figure printed is reports per CPU-second of
@@ -38,10 +38,26 @@ def fixtures_by_form() -> dict[str, list[Path]]:
             form = "html"
         elif suffix in (".pdf", ".docx"):
             form = suffix[1:]
+            if form == "pdf" and _scanned(p):
+                continue                      # read by OCR: bench/ocr.py measures scans
         else:
             continue
         forms.setdefault(form, []).append(p)
     return forms
+
+
+def _scanned(p: Path) -> bool:
+    """A PDF with a page without text (OCR'd by the reader)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(p.read_bytes())
+    except pdfium.PdfiumError:
+        return False
+    try:
+        return any(pdf[i].get_textpage().count_chars() == 0 for i in range(len(pdf)))
+    finally:
+        pdf.close()
 
 
 def bench(paths: list[Path], seconds: float) -> tuple[float, int, int]:
@@ -81,12 +97,12 @@ def _parse(p: Path) -> None:
 
 
 def synth_by_form(tmp: Path, n: int) -> dict[str, list[Path]]:
-    """Seed-sized synthetic reports of each text form and HTML (when etl.synth is there)."""
+    """Synthetic reports of each form of the default mix (when etl.synth is there)."""
     try:
         from etl.synth.command import generate
     except ImportError:
         return {}
-    forms = ("flat_text", "html", "layout_text", "run_text", "crawler")
+    forms = ("flat_text", "html", "layout_text", "run_text", "crawler", "docx", "pdf")
     generate(tmp, reports=n * len(forms), forms=forms, fault_rate=0.0, seed=7, workers=1)
     out: dict[str, list[Path]] = {}
     import csv
@@ -109,6 +125,9 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
         for form, paths in synth_by_form(tmp, args.synth).items():
             forms[f"synth:{form}"] = paths
+    real = sorted((ROOT.parent / "shared" / "realdata" / "raw").glob("*.pdf"))
+    if real:
+        forms["real:pdf"] = real
     if args.profile:
         paths = forms[args.profile]
         prof = cProfile.Profile()
@@ -119,7 +138,7 @@ def main() -> None:
         return
     print(f"{'form':<17} {'files':>5} {'KB/file':>8} {'reports/s':>10}  files", flush=True)
     order = ["flat_text", "html", "layout_text", "run_text", "markdown", "crawler", "pdf", "docx"]
-    order += sorted(f for f in forms if f.startswith("synth:"))
+    order += sorted(f for f in forms if f.startswith(("synth:", "real:")))
     for form in order:
         paths = forms.get(form)
         if not paths:
@@ -129,6 +148,21 @@ def main() -> None:
         rate, n, ok = bench(paths, args.seconds)
         names = ", ".join(p.name for p in paths)
         print(f"{form:<17} {len(paths):>5} {kb:>8.1f} {rate:>10,.0f}  {names[:60]}", flush=True)
+    print(f"(PDF rows: {_pdfminer_pages(forms)} page(s) took the pdfminer fallback; it runs where pdfium "
+          "drops glyphs of a non-embedded CJK font: install fonts-wqy-microhei)")
+
+
+def _pdfminer_pages(forms: dict[str, list[Path]]) -> int:
+    from etl.readers import read_path
+
+    n = 0
+    for form, paths in forms.items():
+        for p in paths if form.endswith("pdf") else ():
+            try:
+                n += sum("pdfminer" in w for w in read_path(p).warnings)
+            except ReportError:
+                pass
+    return n
 
 
 if __name__ == "__main__":

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
-_PAGE = os.sysconf("SC_PAGE_SIZE")
+from etl.stages.workers import rss_bytes as rss
 
 
 def _children() -> dict[int, list[int]]:
@@ -30,14 +29,6 @@ def tree(pid: int) -> list[int]:
         out.append(p)
         todo += kids.get(p, [])
     return out
-
-
-def rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * _PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 class TreeSampler:

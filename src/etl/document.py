@@ -35,6 +35,7 @@ class TableGrid:
     #: reader added to make the grid rectangular (a short row, or a row under a span wider
     #: than the table): not printed cells, so never values.  None: every position is printed.
     widths: list[int] | None = None
+    ocr: list[list[float]] | None = None  # OCR confidence of each grid cell (None: not OCR'd)
 
     @property
     def n_rows(self) -> int:

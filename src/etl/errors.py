@@ -19,14 +19,18 @@ class ReportError(Exception):
 
 #: Quarantine reasons (the ``reason`` of a ReportError), one place for their meaning.
 REASONS: dict[str, str] = {
-    "unsupported_format": "a file type the pipeline does not read (e.g. .doc, .wps, images)",
+    "unsupported_format": "a file type the pipeline does not read (e.g. spreadsheets, archives)",
     "unreadable": "the file cannot be opened (permissions, vanished, I/O error)",
     "empty": "the file is empty",
     "undecodable": "the text is in no encoding we can detect",
     "corrupt": "the file is damaged and cannot be opened",
     "truncated": "the file ends before its structure does",
     "encrypted": "the PDF/DOCX is password-protected",
-    "no_text_layer": "a scanned PDF with no text layer (OCR is a later step)",
+    "no_text_layer": "a PDF whose glyphs are drawn as outlines: no text and no page image to OCR",
+    "converter_missing": "LibreOffice is not installed (apt-get install libreoffice-writer-nogui)",
+    "converter_timeout": "LibreOffice took longer than ETL_CONVERT_TIMEOUT and was killed",
+    "converter_failed": "LibreOffice crashed or wrote nothing converting a .doc/.wps/.rtf",
+    "ocr_unavailable": "the OCR engine cannot be loaded (the detail names what to install)",
     "not_a_report": "no table 三 and no section headings of an annual report were found",
     "parse_failed": "an unexpected error while parsing (a bug: please report the file)",
     "bomb": "the file would inflate far beyond its size (a ZIP member or PDF stream over the limit)",
@@ -44,5 +48,6 @@ REASONS: dict[str, str] = {
 #: the next run tries the file again.
 TRANSIENT_REASONS: frozenset[str] = frozenset({
     "unreadable", "timeout", "worker_crashed", "too_large", "not_a_regular_file",
-    "missing_dependency",
+    "missing_dependency", "converter_missing", "converter_timeout", "converter_failed",
+    "ocr_unavailable",
 })

@@ -21,7 +21,12 @@ PARSER_VERSION = "1.1.0"
 def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     from etl.parse.report import parse_document as _parse
 
-    return _parse(doc, manifest)
+    report = _parse(doc, manifest)
+    if doc.form == "scan" or any(t.ocr is not None for t in doc.tables()):
+        from etl.readers.scan.accept import accept_ocr_cells
+
+        accept_ocr_cells(report, doc)     # OCR'd values stand only where identities hold
+    return report
 
 
 def parse_path(path: str | Path, manifest: dict | None = None) -> ParsedReport:

@@ -1,7 +1,9 @@
 """Readers: one module per input form, each turning a file into an :class:`etl.document.Document`.
 
 ``read_path`` dispatches on the file's bytes first (magic numbers) and its extension second, so a
-PDF saved as ``.html`` is still read as a PDF.  Every failure is a :class:`etl.errors.ReportError`
+PDF saved as ``.html`` is still read as a PDF.  Legacy Word (.doc/.wps/.rtf, sniffed by content)
+goes through LibreOffice to the DOCX reader (:mod:`etl.readers.legacy_word`); page images and the
+scanned pages of PDFs are read by OCR (:mod:`etl.readers.scan`).  Every failure is a :class:`etl.errors.ReportError`
 naming the file and the reason.
 """
 
@@ -14,11 +16,11 @@ from etl.errors import ReportError
 
 #: Extensions we recognise but cannot read (yet): a clear quarantine reason, not a crash.
 UNSUPPORTED = {
-    ".doc": "legacy Word .doc (binary); save as .docx",
-    ".wps": "WPS Office document in its binary format; save as .docx or PDF",
-    ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".jpg": "image", ".jpeg": "image",
-    ".png": "image", ".gif": "image", ".zip": "archive", ".rar": "archive",
+    ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".gif": "image (GIF)", ".zip": "archive",
+    ".rar": "archive",
 }
+#: Image magic numbers: report pages photographed or scanned (read by OCR).
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 DOCX_EXTENSIONS = {".docx", ".docm", ".dotx", ".wps"}   # WPS Office also saves OOXML as .wps
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
@@ -56,10 +58,20 @@ def read_bytes(data: bytes, path: str) -> Document:
         # compound file with an "EncryptedPackage" stream, the same container as a legacy .doc.
         if ENCRYPTED_PACKAGE in data:
             raise ReportError(path, "encrypted", "a password-protected Office document")
-        what = UNSUPPORTED.get(suffix, "OLE2 compound file (legacy .doc/.wps/.xls)")
-        if suffix in DOCX_EXTENSIONS:
-            what = "legacy binary Word (.doc) saved under a .docx name; save as .docx"
-        raise ReportError(path, "unsupported_format", what)
+        from etl.readers.legacy_word import is_word_binary, read_legacy_word
+
+        if is_word_binary(data):                # .doc, .wps (WPS Office), or either misnamed
+            return read_legacy_word(data, path)
+        raise ReportError(path, "unsupported_format",
+                          UNSUPPORTED.get(suffix, "OLE2 compound file without a Word document (.xls/.ppt?)"))
+    if data.lstrip()[:5] == b"{\\rtf":
+        from etl.readers.legacy_word import read_legacy_word
+
+        return read_legacy_word(data, path)
+    if data.startswith(IMAGE_MAGIC):
+        from etl.readers.scan import read_image
+
+        return read_image(data, path)
     if suffix in DOCX_EXTENSIONS:
         raise ReportError(path, "corrupt", "not a ZIP container, so not a readable .docx")
     if suffix in UNSUPPORTED:

@@ -36,8 +36,11 @@ from __future__ import annotations
 import ctypes
 import io
 import re
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -54,26 +57,22 @@ _PAGE_NUMBER = re.compile(
     r"^[-—–－_\s]*\d{1,3}[-—–－_\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
     r"|^[-—–－]\s*[ivxIVX]+\s*[-—–－]$"
 )
+_BLANK_CODES = frozenset((0xA0, 0x3000, 0xFEFF, 0xFFFE))
 _NUMBER = re.compile(r"^[\d\s.,，%\-—/／无]*$")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
-@dataclass
 class _Char:
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    space: bool = False            # a printed space came right before it (kept between words)
+    """One printed character; its centre is computed once (every geometry step reads it)."""
 
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
+    __slots__ = ("text", "x0", "top", "x1", "bottom", "space", "cx", "cy")
 
-    @property
-    def cy(self) -> float:
-        return (self.top + self.bottom) / 2
+    def __init__(self, text: str, x0: float, top: float, x1: float, bottom: float,
+                 space: bool = False) -> None:
+        self.text, self.x0, self.top, self.x1, self.bottom = text, x0, top, x1, bottom
+        self.space = space          # a printed space came right before it (kept between words)
+        self.cx = (x0 + x1) / 2
+        self.cy = (top + bottom) / 2
 
 
 @dataclass
@@ -84,20 +83,40 @@ class _Seg:
 
 
 @dataclass
-class _Part:
-    """One page's piece of a table: an elementary grid and the merged cells laid on it."""
+class CellLayout:
+    """The cells that a table's ruling lines draw: an elementary grid (xs, ys) and the merged
+    cell each elementary position belongs to (a missing line segment between two positions
+    merges them)."""
 
-    page: int
     x0: float
     top: float
     x1: float
     bottom: float
     xs: list[float]
     ys: list[float]
-    cell_of: list[list[int]]          # [row][col] -> local cell id
-    texts: list[str]                  # local cell id -> text
-    top_open: list[bool]              # per column: no ruling line on the table's top edge
+    cell_of: list[list[int]]
+    n_cells: int
+    top_open: list[bool]
     bottom_open: list[bool]
+
+    def cell_boxes(self) -> list[tuple[float, float, float, float]]:
+        """(x0, top, x1, bottom) of each merged cell."""
+        boxes: dict[int, list[float]] = {}
+        for i, row in enumerate(self.cell_of):
+            for j, cell in enumerate(row):
+                b = boxes.setdefault(cell, [self.xs[j], self.ys[i], self.xs[j + 1], self.ys[i + 1]])
+                b[0], b[1] = min(b[0], self.xs[j]), min(b[1], self.ys[i])
+                b[2], b[3] = max(b[2], self.xs[j + 1]), max(b[3], self.ys[i + 1])
+        return [tuple(boxes[c]) for c in range(self.n_cells)]  # type: ignore[misc]
+
+
+@dataclass
+class _Part(CellLayout):
+    """One page's piece of a table: its cell layout and what its cells hold."""
+
+    page: int = 0
+    texts: list[str] = field(default_factory=list)   # local cell id -> text
+    conf: list[float] | None = None   # local cell id -> OCR confidence (None: a text layer)
 
 
 @dataclass
@@ -145,6 +164,11 @@ class _ToPage:
 
     def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
         """A user-space box as (x0, top, x1, bottom) on the displayed page."""
+        if self.b == 0.0 and self.c == 0.0:          # an unrotated page: no corner swapping
+            a, d = self.a, self.d
+            x0, x1 = a * left + self.e, a * right + self.e
+            y0, y1 = d * bottom + self.f, d * top + self.f
+            return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
         x0, y0 = self(left, bottom)
         x1, y1 = self(right, top)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
@@ -170,9 +194,9 @@ def _page_chars(textpage: pdfium.PdfTextPage, to_page: _ToPage, seen: set[int] |
     raw_tp = textpage.raw
     n = pdfium_c.FPDFText_CountChars(raw_tp)
     if seen is not None:
-        seen.update(_char_obj(raw_tp, i) for i in range(n))
+        seen.update(map(_char_obj, repeat(raw_tp, n), range(n)))
     rect = pdfium_c.FS_RECTF()
-    get_unicode = pdfium_c.FPDFText_GetUnicode
+    codes = _page_codes(raw_tp, n)
     is_generated = pdfium_c.FPDFText_IsGenerated
     loose_box = pdfium_c.FPDFText_GetLooseCharBox
     ref = ctypes.byref(rect)
@@ -180,15 +204,26 @@ def _page_chars(textpage: pdfium.PdfTextPage, to_page: _ToPage, seen: set[int] |
     l, r, b, t = (ctypes.c_double() for _ in range(4))
     chars: list[_Char] = []
     space = False
-    for i in range(n):
-        code = get_unicode(raw_tp, i)
-        if code <= 32 or code in (0xA0, 0x3000, 0xFEFF, 0xFFFE) or is_generated(raw_tp, i):
+    upright = to_page.b == 0.0 and to_page.c == 0.0
+    ta, td, te, tf = to_page.a, to_page.d, to_page.e, to_page.f
+    for i, code in enumerate(codes):
+        # pdfium only ever generates spaces and line breaks, so only those need the (costly)
+        # is-generated call (checked on every synthetic, real and fixture PDF: 0 other codes)
+        if code <= 32 or code in _BLANK_CODES:
             if code in (32, 0xA0, 0x3000) and not is_generated(raw_tp, i):
                 space = True
             continue
         if not loose_box(raw_tp, i, ref):
             continue
-        x0, top, x1, bottom = to_page.box(rect.left, rect.bottom, rect.right, rect.top)
+        if upright:                                  # to_page.box, inlined: the hot path
+            x0, x1 = ta * rect.left + te, ta * rect.right + te
+            top, bottom = td * rect.top + tf, td * rect.bottom + tf
+            if x0 > x1:
+                x0, x1 = x1, x0
+            if top > bottom:
+                top, bottom = bottom, top
+        else:
+            x0, top, x1, bottom = to_page.box(rect.left, rect.bottom, rect.right, rect.top)
         if x1 - x0 > 40 or bottom - top > 40:
             # pdfium's font box is sometimes absurd (≈200 pt for the one-char-per-line vertical
             # label 三、本年度办理结果 in WPS output): fall back to the glyph's own box
@@ -205,13 +240,28 @@ def _page_chars(textpage: pdfium.PdfTextPage, to_page: _ToPage, seen: set[int] |
     return chars
 
 
+def _page_codes(raw_tp, n: int) -> list[int]:
+    """The unicode of each of the page's n characters, with one call for the whole page (one
+    FPDFText_GetUnicode call per character costs more than the rest of the character loop).
+    A character beyond the BMP comes back as a surrogate pair and shifts the indices: then ask
+    per character."""
+    buf = (ctypes.c_ushort * (n + 1))()
+    got = pdfium_c.FPDFText_GetText(raw_tp, 0, n, buf)
+    codes = list(buf[:n])
+    if got != n + 1 or any(0xD800 <= c <= 0xDFFF for c in codes):
+        return [pdfium_c.FPDFText_GetUnicode(raw_tp, i) for i in range(n)]
+    return codes
+
+
 def _pdfminer_chars(data: bytes, page_index: int, cache: dict) -> list[_Char]:
     """The page's characters as pdfminer (via pdfplumber) decodes them.
 
     Used only for pages where pdfium drops whole text objects: reportlab (and iText) write a
-    one-character string in a non-embedded CID font (STSong-Light, UniGB-UCS2-H) that pdfium
-    decodes to nothing — a table of single-digit cells then reads as empty.  pdfminer gets them
-    right but is ~10x slower, so it is the exception, not the path."""
+    one-character string in a non-embedded CID font (STSong-Light, UniGB-UCS2-H), and pdfium
+    skips it when no installed font lets it measure the glyph — a table of single-digit cells
+    then reads as empty.  Measured on 149 synthetic PDFs: with no CJK font 240 pages fall back
+    (synthetic PDF ≈68 ms CPU), with fonts-wqy-microhei none (≈15 ms); with fonts-droid-fallback
+    about as many as with none (245).  pdfminer reads them either way, so it is the exception, not the path."""
     if "pdf" not in cache:                          # parsed once per document, closed by read_pdf
         import logging
 
@@ -360,10 +410,13 @@ def _cluster(values: list[float], tol: float = TOL) -> list[float]:
 
 def _merge_segments(segs: list[_Seg]) -> list[_Seg]:
     """Collinear pieces (a line drawn cell by cell) become one segment."""
+    # lines a hair apart (433.0 and 433.3 pt) fall into neighbouring round(pos / TOL) buckets:
+    # the sort key alone would put a later-starting piece first and merge a piece that starts
+    # above it into it, losing its top (a scanned rule then vanished and merged two columns)
     merged: list[_Seg] = []
     for s in sorted(segs, key=lambda s: (round(s.pos / TOL), s.a)):
         last = merged[-1] if merged else None
-        if last is not None and abs(last.pos - s.pos) <= TOL and s.a <= last.b + TOL:
+        if last is not None and abs(last.pos - s.pos) <= TOL and last.a - TOL <= s.a <= last.b + TOL:
             last.b = max(last.b, s.b)
         else:
             merged.append(_Seg(s.pos, s.a, s.b))
@@ -440,7 +493,28 @@ def _line_text(line: list[_Char]) -> str:
     return "".join(out)
 
 
-def _build_part(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg], chars: list[_Char]) -> _Part | None:
+def _outside(chars: list[_Char], parts: list[_Part]) -> list[_Char]:
+    """The characters in no table's box."""
+    boxes = [(pt.x0 - TOL, pt.x1 + TOL, pt.top - TOL, pt.bottom + TOL) for pt in parts]
+    if not boxes:
+        return chars
+    return [c for c in chars if not any(x0 <= c.cx <= x1 and t <= c.cy <= b for x0, x1, t, b in boxes)]
+
+
+def table_parts(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg],
+                cell_texts: Callable[[CellLayout], tuple[list[str], list[float] | None]]) -> list[_Part]:
+    """The page's ruled tables, one part per group of touching lines; ``cell_texts`` fills the
+    cells (from the text layer, or by OCR of the page image with a confidence per cell)."""
+    parts: list[_Part] = []
+    for hs, vs in _components(_merge_segments(hsegs), _merge_segments(vsegs)):
+        layout = _cell_layout(hs, vs)
+        if layout is not None:
+            texts, conf = cell_texts(layout)
+            parts.append(_Part(**vars(layout), page=page_no, texts=texts, conf=conf))
+    return parts
+
+
+def _cell_layout(hsegs: list[_Seg], vsegs: list[_Seg]) -> CellLayout | None:
     x0 = min(min(s.a for s in hsegs), min(s.pos for s in vsegs))
     x1 = max(max(s.b for s in hsegs), max(s.pos for s in vsegs))
     top = min(min(s.pos for s in hsegs), min(s.a for s in vsegs))
@@ -468,16 +542,26 @@ def _build_part(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg], chars: list[
     cell_of = [[ids.setdefault(find(i * n_cols + j), len(ids)) for j in range(n_cols)] for i in range(n_rows)]
     if len(ids) < 2:
         return None
-    in_cell: list[list[_Char]] = [[] for _ in ids]
-    for ch in chars:
-        i = bisect_right(ys, ch.cy) - 1
-        j = bisect_right(xs, ch.cx) - 1
-        if 0 <= i < n_rows and 0 <= j < n_cols:
-            in_cell[cell_of[i][j]].append(ch)
-    texts = [clean_cell(join_lines([_line_text(line) for line in _lines_of(cs)])) for cs in in_cell]
     top_open = [not _covered(hsegs, ys[0], xs[j], xs[j + 1]) for j in range(n_cols)]
     bottom_open = [not _covered(hsegs, ys[-1], xs[j], xs[j + 1]) for j in range(n_cols)]
-    return _Part(page_no, x0, top, x1, bottom, xs, ys, cell_of, texts, top_open, bottom_open)
+    return CellLayout(x0, top, x1, bottom, xs, ys, cell_of, len(ids), top_open, bottom_open)
+
+
+def _place_chars(layout: CellLayout, chars: list[_Char]) -> tuple[list[str], None]:
+    """Each cell's text from the characters whose centre is in it."""
+    xs, ys, cell_of = layout.xs, layout.ys, layout.cell_of
+    x0, x1, top, bottom = layout.x0, layout.x1, layout.top, layout.bottom
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    in_cell: list[list[_Char]] = [[] for _ in range(layout.n_cells)]
+    for ch in chars:
+        cx, cy = ch.cx, ch.cy
+        if not (x0 <= cx <= x1 and top <= cy <= bottom):
+            continue                                       # the same as bisect's out-of-range
+        i = bisect_right(ys, cy) - 1
+        j = bisect_right(xs, cx) - 1
+        if 0 <= i < n_rows and 0 <= j < n_cols:
+            in_cell[cell_of[i][j]].append(ch)
+    return [clean_cell(join_lines([_line_text(line) for line in _lines_of(cs)])) for cs in in_cell], None
 
 
 # -------------------------------------------------------------------------- borderless
@@ -531,8 +615,9 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
                 run = [run[0]] + run[n_head:]
             cell_of = [[r * n_cols + c for c in range(n_cols)] for r in range(len(rows))]
             ys = [run[0][0].top] + [line[0].bottom for line in run]
-            part = _Part(page_no, x0, ys[0], x1, ys[-1], xs, ys, cell_of,
-                         [t for row in rows for t in row], [False] * n_cols, [False] * n_cols)
+            texts = [t for row in rows for t in row]
+            part = _Part(x0, ys[0], x1, ys[-1], xs, ys, cell_of, len(texts), [False] * n_cols,
+                         [False] * n_cols, page=page_no, texts=texts)
             out.append((i, j, part))
             i = j
         else:
@@ -629,24 +714,37 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
     # a label some generators print again in the continued part is one label, not two
     text_of = {root: clean_cell(join_lines([p for k, p in enumerate(ps) if k == 0 or p != ps[k - 1]]))
                for root, ps in pieces.items()}
+    # OCR confidence of joined cells: the lowest of their pieces
+    ocr = any(p.conf is not None for p in parts)
+    conf_of: dict[tuple[int, int], float] = {}
+    if ocr:
+        for c in seen:
+            piece = parts[c[0]].conf
+            value = piece[c[1]] if piece is not None else 1.0
+            root = find(c)
+            conf_of[root] = min(conf_of.get(root, 1.0), value)
     grid: list[list[str]] = []
     origin: list[list[tuple[int, int]]] = []
+    confidence: list[list[float]] = []
     anchor: dict[tuple[int, int], tuple[int, int]] = {}
     for i, r in enumerate(rows):
-        grow, orow = [], []
+        grow, orow, crow = [], [], []
         for u, c in enumerate(r):
             if c is None:
                 grow.append("")
                 orow.append((i, u))
+                crow.append(1.0)
                 continue
             root = find(c)
             grow.append(text_of[root])
             orow.append(anchor.setdefault(root, (i, u)))
+            crow.append(conf_of.get(root, 1.0))
         grid.append(grow)
         origin.append(orow)
+        confidence.append(crow)
     return absorb_blank_label_cells(TableGrid(
         rows=grid, index=index, page=parts[0].page, line=line, origin=origin,
-        pages=row_pages if len(set(row_pages)) > 1 else None))
+        pages=row_pages if len(set(row_pages)) > 1 else None, ocr=confidence if ocr else None))
 
 
 # ------------------------------------------------------------------------------- reader
@@ -656,21 +754,85 @@ def _is_furniture(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text))
 
 
+#: pdfium is not thread-safe (150 PDFs parsed from 8 threads aborted with heap corruption 3 runs
+#: of 3): every use of it in this process — reading, and rendering scanned pages for OCR — holds
+#: this lock.  Parallelism comes from processes, which each have their own pdfium.
+PDFIUM_LOCK = threading.RLock()
+
+
+class PageItems:
+    """What the pages of a document hold, in reading order, before tables are joined across
+    pages: the text-layer reader and the OCR reader both fill one, and :func:`assemble` turns it
+    into a Document (running headers dropped, continued tables merged)."""
+
+    def __init__(self) -> None:
+        # (page, top, kind, payload); kinds: "text" ((text, in_margin)) or "table" (_Part)
+        self.items: list[tuple[int, float, str, object]] = []
+        self.margin_texts: dict[str, set[int]] = {}
+        self.heading_lines: list[tuple[float, str]] = []     # (line height, text) of page 1
+
+    def add_part(self, part: _Part) -> None:
+        self.items.append((part.page, part.top, "table", part))
+
+    def add_line(self, page: int, top: float, bottom: float, size: float, text: str, height: float) -> None:
+        """One line of text outside tables (top/bottom/size in pt, ``height`` = the page's)."""
+        in_margin = bottom < height * MARGIN or top > height * (1 - MARGIN)
+        if in_margin:
+            if _is_furniture(text):
+                return
+            self.margin_texts.setdefault(re.sub(r"\d+", "#", text), set()).add(page)
+        self.items.append((page, top, "text", (text, in_margin)))
+        if page == 1:
+            self.heading_lines.append((size, text))
+
+
+def assemble(page_items: PageItems, n_pages: int) -> list[TextLine | TableGrid]:
+    """Blocks in reading order: running headers/footers dropped, tables continued on the next
+    page merged into one grid."""
+    running = {k for k, pages in page_items.margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
+    items = sorted(page_items.items, key=lambda it: (it[0], it[1]))
+    blocks: list[TextLine | TableGrid] = []
+    open_table: _Table | None = None
+    tables: list[tuple[_Table, int]] = []
+    for page_no, _top, kind, payload in items:
+        if kind == "text":
+            text, in_margin = payload  # type: ignore[misc]
+            if in_margin and re.sub(r"\d+", "#", text) in running:
+                continue
+            blocks.append(TextLine(text=text, line=len(blocks) + 1, page=page_no))
+            open_table = None
+            continue
+        part: _Part = payload  # type: ignore[assignment]
+        if open_table is not None and open_table.parts[-1].page == page_no - 1 \
+                and _continues(open_table.parts[-1], part):
+            open_table.parts.append(part)
+        else:
+            open_table = _Table([part])
+            tables.append((open_table, len(blocks)))
+            blocks.append(None)  # type: ignore[arg-type]   # placeholder, filled below
+    for idx, (table, pos) in enumerate(tables):
+        blocks[pos] = _grid(table, idx, pos + 1)
+    return blocks
+
+
 def read_pdf(data: bytes, path: str) -> Document:
-    """Read a text-layer PDF; raise ReportError for encrypted, corrupt, truncated or scanned files."""
+    """Read a PDF: its text layer, and its scanned pages by OCR; raise ReportError for
+    encrypted, corrupt, truncated files (and scans when OCR is not available)."""
+    with PDFIUM_LOCK:
+        return _read_pdf(data, path)
+
+
+def _read_pdf(data: bytes, path: str) -> Document:
     pdf = _open(data, path)
+    pdfminer: dict = {}
     try:
         n_pages = len(pdf)
         if n_pages == 0:
             raise ReportError(path, "empty", "the PDF has no pages")
-        # page items: (page, top, kind, payload); kinds: "text" (line chars) or "table" (_Part)
-        items: list[tuple[int, float, str, object]] = []
-        margin_texts: dict[str, set[int]] = {}
+        acc = PageItems()
         n_chars = n_images = n_paths = 0
         scanned_pages: list[int] = []
-        heading_lines: list[tuple[float, str]] = []
         doc_warnings: list[str] = []
-        pdfminer: dict = {}
         for p in range(n_pages):
             try:
                 page = pdf[p]
@@ -685,93 +847,62 @@ def read_pdf(data: bytes, path: str) -> Document:
             seen: set[int] = set()
             to_page = _ToPage(page, width, height)
             chars = _page_chars(textpage, to_page, seen)
-            if text_objects - seen:
+            lost = len(text_objects - seen)
+            if lost:
+                # pdfium's text page skips a text object whose box has no width: a one-glyph
+                # string in a non-embedded CJK font it cannot measure.  Which glyphs that hits
+                # depends on the fonts installed (none: fullwidth digits; a CJK font: some
+                # halfwidth digits), so any skipped object sends the page to pdfminer.
                 try:
                     chars = _pdfminer_chars(data, p, pdfminer)
-                    doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
+                    doc_warnings.append(f"page {p + 1}: pdfium lost {lost} text "
                                         "object(s); characters read with pdfminer")
                 except Exception as e:   # noqa: BLE001  (pdfminer on a damaged file: keep pdfium's)
-                    doc_warnings.append(f"page {p + 1}: pdfium lost {len(text_objects - seen)} text "
+                    doc_warnings.append(f"page {p + 1}: pdfium lost {lost} text "
                                         f"object(s) and pdfminer failed too ({type(e).__name__})")
             n_chars += len(chars)
             if not chars:
                 n_images += images
                 n_paths += len(paths)
                 if images:
-                    scanned_pages.append(p + 1)
+                    scanned_pages.append(p)
                 continue
             hsegs, vsegs = _page_segments(paths, to_page)
-            hsegs, vsegs = _merge_segments(hsegs), _merge_segments(vsegs)
-            parts: list[_Part] = []
-            for hs, vs in _components(hsegs, vsegs):
-                part = _build_part(p + 1, hs, vs, chars)
-                if part is not None:
-                    parts.append(part)
-            rest = [c for c in chars if not any(
-                pt.x0 - TOL <= c.cx <= pt.x1 + TOL and pt.top - TOL <= c.cy <= pt.bottom + TOL for pt in parts)]
+            parts = table_parts(p + 1, hsegs, vsegs, lambda layout: _place_chars(layout, chars))
+            rest = _outside(chars, parts)
             lines = _lines_of(rest)
             used: set[int] = set()
             for a, b, part in _borderless_tables(p + 1, lines):
                 parts.append(part)
                 used.update(range(a, b))
             for pt in parts:
-                items.append((p + 1, pt.top, "table", pt))
+                acc.add_part(pt)
             for k, line in enumerate(lines):
-                if k in used:
-                    continue
-                text = _line_text(line)
-                top = min(c.top for c in line)
-                bottom = max(c.bottom for c in line)
-                in_margin = bottom < height * MARGIN or top > height * (1 - MARGIN)
-                if in_margin:
-                    if _is_furniture(text):
-                        continue
-                    margin_texts.setdefault(re.sub(r"\d+", "#", text), set()).add(p + 1)
-                items.append((p + 1, top, "text", (text, in_margin)))
-                if p == 0:
-                    heading_lines.append((max(c.bottom - c.top for c in line), text))
-        if n_chars == 0:
-            if n_images:
-                raise ReportError(path, "no_text_layer",
-                                  f"{n_pages} page(s) of images without text: a scan (needs OCR)")
+                if k not in used:
+                    acc.add_line(p + 1, min(c.top for c in line), max(c.bottom for c in line),
+                                 max(c.bottom - c.top for c in line), _line_text(line), height)
+        form = "pdf"
+        if scanned_pages:
+            from etl.readers.scan import ocr_pdf_pages
+
+            # the scanned pages (a whole scan, or the table pages of a text PDF) are OCR'd into
+            # the same page items; a missing OCR engine is a quarantine reason naming it
+            doc_warnings += ocr_pdf_pages(pdf, scanned_pages, acc, path)
+            form = "scan" if n_chars == 0 else "pdf"
+        elif n_chars == 0:
             if n_paths > 50 * n_pages:
                 raise ReportError(path, "no_text_layer",
                                   f"{n_paths} drawn shapes and no text: glyphs converted to outlines (needs OCR)")
             raise ReportError(path, "empty", "the PDF has neither text nor images")
-        if scanned_pages:
-            # a text PDF with scanned pages in it (often the tables): what they hold is missing
-            doc_warnings.append(f"page(s) {', '.join(map(str, scanned_pages))}: images without text "
-                                "(scanned pages need OCR)")
-        running = {k for k, pages in margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
-        items.sort(key=lambda it: (it[0], it[1]))
-        blocks: list[TextLine | TableGrid] = []
-        open_table: _Table | None = None
-        tables: list[tuple[_Table, int]] = []
-        for page_no, _top, kind, payload in items:
-            if kind == "text":
-                text, in_margin = payload  # type: ignore[misc]
-                if in_margin and re.sub(r"\d+", "#", text) in running:
-                    continue
-                blocks.append(TextLine(text=text, line=len(blocks) + 1, page=page_no))
-                open_table = None
-                continue
-            part: _Part = payload  # type: ignore[assignment]
-            if open_table is not None and open_table.parts[-1].page == page_no - 1 \
-                    and _continues(open_table.parts[-1], part):
-                open_table.parts.append(part)
-            else:
-                open_table = _Table([part])
-                tables.append((open_table, len(blocks)))
-                blocks.append(None)  # type: ignore[arg-type]   # placeholder, filled below
-        for idx, (table, pos) in enumerate(tables):
-            blocks[pos] = _grid(table, idx, pos + 1)
-        doc = Document(path=path, form="pdf", blocks=blocks, warnings=doc_warnings)
-        doc.title = _title(heading_lines) or _meta_title(pdf)
+        doc = Document(path=path, form=form, blocks=assemble(acc, n_pages), warnings=doc_warnings)
+        doc.title = _title(acc.heading_lines) or _meta_title(pdf)
         doc.meta["pages"] = str(n_pages)
+        if scanned_pages:
+            doc.meta["ocr_pages"] = ",".join(str(p + 1) for p in scanned_pages)
         return doc
     finally:
         pdf.close()
-        if "pdfminer" in locals() and "pdf" in pdfminer:
+        if "pdf" in pdfminer:
             pdfminer["pdf"].close()
 
 

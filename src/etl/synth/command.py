@@ -32,7 +32,7 @@ from etl.synth.prose import falsify, stated_figures, write_prose
 from etl.synth.region import Agency, build_region
 from etl.synth.report import SynthReport, new_style
 
-from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
+from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
                     "source_url", "published", "faults")
 TABLE_FAULTS = {"identity", "results_sum", "row_total", "review_sum", "carry_chain", "in_force_chain"}
@@ -84,6 +84,9 @@ def _render(r: SynthReport, rng: random.Random) -> bytes:
     if r.form == "markdown":
         from etl.synth.render_markdown import render_markdown
         return render_markdown(r, rng).encode("utf-8")
+    if r.form in EXTRA_FORMS:
+        from etl.synth import render_scan
+        return render_scan.render_scan(r, rng) if r.form == "scan" else render_scan.render_doc(r, rng)
     raise ValueError(r.form)
 
 
@@ -270,9 +273,10 @@ def synth_command(out: Path, agencies: int | None, reports: int | None, years: s
         print(f"etl synth: {e}", file=sys.stderr)
         return 2
     forms = tuple(f.strip() for f in formats.split(",") if f.strip())
-    bad = [f for f in forms if f not in ALL_FORMS]
+    bad = [f for f in forms if f not in ALL_FORMS and f not in EXTRA_FORMS]
     if bad or not forms:
-        print(f"etl synth: unknown form(s) {bad}; choose from {', '.join(ALL_FORMS)}", file=sys.stderr)
+        print(f"etl synth: unknown form(s) {bad}; choose from {', '.join((*ALL_FORMS, *EXTRA_FORMS))}",
+              file=sys.stderr)
         return 2
     if not 0.0 <= fault_rate <= 1.0 or not 0.0 <= layout_rate <= 1.0:
         print("etl synth: --fault-rate and --layout-rate must be between 0 and 1", file=sys.stderr)

@@ -353,10 +353,11 @@ RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 #: applicable / none); text — something else was printed; inferred — digits ran together and the
 #: table's identities left exactly one split; unknown — digits ran together and no unique split
 #: exists (the reason is in the cell's note); absent — the template/report has no such cell;
-#: corrected — an office's correction replaced what was printed (etl.stages.corrections; the
-#: printed value and state are kept beside it).
+#: ocr — read by OCR from a scan and accepted because the table's identities hold for its row
+#: and column (value set; etl.readers.scan.accept); corrected — an office's correction replaced
+#: what was printed (etl.stages.corrections; the printed value and state are kept beside it).
 CELL_STATES: tuple[str, ...] = ("number", "blank", "dash", "text", "inferred", "unknown", "absent",
-                                "corrected")
+                                 "ocr", "corrected")
 DASH_TOKENS: tuple[str, ...] = ("/", "-", "—", "――", "–", "无", "——", "－", "／", "\\")
 
 #: Prose-figure keys (facts the prose states, checked against the tables by prose_vs_table).

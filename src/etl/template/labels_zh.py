@@ -92,6 +92,7 @@ CELL_STATE_ZH: dict[str, str] = {
     "inferred": "推断(数字连写,按勾稽关系唯一拆分)",
     "unknown": "未能确定",
     "absent": "本表无此项",
+    "ocr": "OCR识别(行列勾稽关系成立)",
     "corrected": "已更正",
 }
 
@@ -135,14 +136,18 @@ SECTION2_ITEM_HEADING = "第二十条第{item}项"
 
 #: Why a file was quarantined (etl.errors.REASONS, plus the run's own ``no_year``).
 QUARANTINE_REASONS_ZH: dict[str, str] = {
-    "unsupported_format": "不支持的文件类型(如 .doc、.wps、图片)",
+    "unsupported_format": "不支持的文件类型(如表格、压缩包)",
     "unreadable": "文件无法打开",
     "empty": "空文件",
     "undecodable": "无法识别文字编码",
     "corrupt": "文件已损坏",
     "truncated": "文件不完整(在结构结束前截断)",
     "encrypted": "文件有密码保护",
-    "no_text_layer": "扫描件,没有文字层(待OCR)",
+    "no_text_layer": "字形已转为轮廓,既无文字也无可识别的页面图像",
+    "converter_missing": "未安装 LibreOffice(apt-get install libreoffice-writer-nogui)",
+    "converter_timeout": "LibreOffice 转换超时,已终止",
+    "converter_failed": "LibreOffice 转换 .doc/.wps/.rtf 时崩溃或没有输出",
+    "ocr_unavailable": "OCR 引擎无法加载(详情中写明需安装的内容)",
     "not_a_report": "未找到年度报告的表三或章节标题",
     "parse_failed": "解析时出现意外错误(程序缺陷,请报告此文件)",
     "bomb": "文件解压后远超其大小(压缩包成员或PDF数据流超限)",
