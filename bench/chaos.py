@@ -66,7 +66,8 @@ def make_hostile(root: Path, n: int, seed: int = 7) -> Counter:
     rng = random.Random(seed)
     out = root / "hostile"
     out.mkdir(parents=True)
-    real = sorted(p for p in GOOD.rglob("*") if p.is_file() and p.suffix in (".pdf", ".docx", ".html", ".txt"))
+    real = sorted(p for p in GOOD.rglob("*")
+                  if p.is_file() and p.suffix in (".pdf", ".docx", ".html", ".txt"))
     zip_bomb, pdf_bomb = _zip_bomb(300 << 20), _pdf_bomb(300 << 20)
     kinds = Counter()
 
@@ -97,7 +98,8 @@ def make_hostile(root: Path, n: int, seed: int = 7) -> Counter:
             name("empty", rng.choice([".pdf", ".docx", ".html", ".txt"])).write_bytes(b"")
         elif k == 7:
             src = rng.choice(real).read_bytes()
-            name("truncated", Path(rng.choice(real)).suffix).write_bytes(src[: rng.randrange(1, max(2, len(src) // 2))])
+            cut = src[: rng.randrange(1, max(2, len(src) // 2))]
+            name("truncated", Path(rng.choice(real)).suffix).write_bytes(cut)
         elif k == 8:
             src = bytearray(rng.choice(real).read_bytes())
             for _ in range(rng.randrange(1, 50)):
@@ -147,7 +149,8 @@ def cells(wh: Path, exclude_prefix: str) -> list:
     out = []
     for t in ("applications", "active_disclosure", "review_litigation", "prose_figures"):
         _, rows = run_query(f"SELECT f.* EXCLUDE (status) FROM {t} f JOIN reports r USING (report_id) "
-                            f"WHERE r.status = 'loaded' AND NOT starts_with(r.source_file, '{exclude_prefix}')", wh)
+                            f"WHERE r.status = 'loaded' "
+                            f"AND NOT starts_with(r.source_file, '{exclude_prefix}')", wh)
         out += sorted(map(repr, rows))
     return out
 
@@ -168,7 +171,8 @@ def main() -> None:
     ap.add_argument("--random-kills", type=int, default=10)
     ap.add_argument("--no-points", action="store_true", help="skip the named kill points")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="etl-chaos-", dir=PROJECT / ".tmp" if (PROJECT / ".tmp").is_dir() else None))
+    (PROJECT / ".tmp").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="etl-chaos-", dir=PROJECT / ".tmp"))
     env = {**os.environ, "ETL_PARSE_TIMEOUT": "5", "ETL_MAX_FILE_BYTES": "5MB"}
     env.pop("ETL_KILL_AT", None)
     try:
@@ -191,7 +195,8 @@ def main() -> None:
 
         inv = discover(hostile)
         n_entries = len(inv.files) + len(inv.skipped)
-        _, rows = run_query("SELECT status, coalesce(error_reason, ''), count(*) FROM reports GROUP BY ALL ORDER BY ALL",
+        _, rows = run_query("SELECT status, coalesce(error_reason, ''), count(*) FROM reports "
+                            "GROUP BY ALL ORDER BY ALL",
                             tmp / "wh-hostile")
         accounted = sum(r[2] for r in rows)
         print(f"accounted for: {accounted} rows for {n_entries} entries under the raw folder "

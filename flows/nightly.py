@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 # Before Prefect is imported: a project-local, quiet, patient temporary server, and the etl
 # loggers attached to the run logs.  The console shows Prefect's warnings only; the CLI prints
@@ -35,7 +35,6 @@ for _k, _v in {
 import logging  # noqa: E402
 
 import pyarrow.compute as pc  # noqa: E402
-
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
@@ -181,7 +180,7 @@ def aggregate(run: Run, written: write.Written, years: set) -> int:
         n = derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
     finally:
         con.close()
-    log.info("aggregate: years %s, %d rows", sorted(years) or "none", n)
+    log.info("aggregate: %d years (%s)", n, ", ".join(map(str, sorted(years))) or "none")
     return n
 
 

@@ -18,10 +18,11 @@ def _cells_per_key(cache: ParseCache) -> dict[str, int]:
     keys = cache.keys(names)
     chosen = cached_parses(cache, keys)
     con = duckdb.connect()
-    con.register("cells", cache.dataset("cells", names))
+    cache.register(con, "cells", names)
     out = {}
     for key, row in chosen.items():
-        out[key] = con.execute("SELECT count(*) FROM cells WHERE parse_id = ?", [row["parse_id"]]).fetchone()[0]
+        out[key] = con.execute("SELECT count(*) FROM cells WHERE parse_id = ?",
+                               [row["parse_id"]]).fetchone()[0]
     return out
 
 

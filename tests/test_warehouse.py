@@ -118,7 +118,8 @@ def test_duckdb_file_is_self_contained(built, tmp_path):
             "print(c.execute(\"select count(*) from duckdb_views() where not internal\").fetchone()[0]); "
             "print(c.execute(\"select comment from duckdb_columns() where table_name='applications' "
             "and column_name='applicant'\").fetchone()[0]); "
-            "print(c.execute(\"select label from template_section3_rows where row_key='carried_forward'\").fetchone()[0])")
+            "print(c.execute(\"select label from template_section3_rows "
+            "where row_key='carried_forward'\").fetchone()[0])")
     out = subprocess.run([sys.executable, "-c", code, str(copy)], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[:2] == ["5", "True"]

@@ -125,6 +125,10 @@ def _cell(cells: Cells, pos: int, ref: tuple, marks: Marks | None, version: str)
                                    f"{special.note or CELL_STATE_ZH['unknown']}")
             content = f'?<sup class="umark">{len(marks.footnotes)}</sup>'
             title = f"{title}: {special.note or ''}"
+        elif st == "ocr":                     # read by OCR: a number, marked as such
+            content = esc(_fmt_value(special.value))
+            if special.note:
+                title = f"{title}: {special.note}"
         else:
             content = esc(special.raw if special.raw is not None else _fmt_value(special.value))
             if special.note:

@@ -31,7 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from etl.errors import ReportError
@@ -207,15 +206,25 @@ class ParseCache:
             out.append(name)
         return out
 
-    def dataset(self, part: str, segments: list[str]) -> ds.Dataset:
-        """One part of the given segments as an Arrow dataset (DuckDB scans it; no paths in SQL)."""
-        return ds.dataset([str(self.segments / f"{n}.{part}.parquet") for n in segments],
-                          schema=SEGMENT_PARTS[part], format="parquet")
+    def register(self, con, part: str, segments: list[str], name: str | None = None) -> None:
+        """One part of the given segments as the view ``name`` (default: the part's name) of
+        ``con``: DuckDB reads the files itself, named through its relation API (no path is
+        written into SQL by us)."""
+        files = [str(self.segments / f"{n}.{part}.parquet") for n in segments]
+        if files:
+            rel = con.read_parquet(files)
+        else:
+            con.register(f"_{part}_empty", SEGMENT_PARTS[part].empty_table())
+            rel = con.table(f"_{part}_empty")
+        rel.create_view(name or part, replace=True)
 
     def keys(self, segments: list[str]) -> set[str]:
         """Keys of every cached parse in ``segments``."""
-        tbl = self.dataset("reports", segments).to_table(columns=["key"])
-        return set(tbl.column("key").to_pylist())
+        out: set[str] = set()
+        for n in segments:
+            out.update(pq.read_table(self.segments / f"{n}.reports.parquet", columns=["key"])
+                       .column("key").to_pylist())
+        return out
 
     # --- file index: which files are unchanged since they were hashed -------------------------
 
@@ -275,7 +284,7 @@ class ParseCache:
         con = duckdb.connect()
         try:
             for part in SEGMENT_PARTS:
-                con.register(part, self.dataset(part, names))
+                self.register(con, part, names)
             keys = "" if keep is None else "WHERE key IN (SELECT key FROM keep)"
             if keep is not None:
                 con.register("keep", pa.table({"key": sorted(keep)}))

@@ -18,7 +18,8 @@ without editing the source file — and every such fix has an audit trail.
 
 At load the corrected cell gets state ``corrected``, its value, and ``original_value`` /
 ``original_state`` beside; the checks run on the corrected tables.  Every row of every file is in
-the ``corrections`` table with its status: ``applied`` | ``replaced`` | ``stale`` | ``invalid`` (the message says
+the ``corrections`` table with its status: ``applied`` | ``replaced`` | ``stale`` | ``invalid``
+(the message says
 what is wrong, naming the file and line) — one bad line never stops the others.
 """
 
@@ -34,9 +35,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.template import SECTION2, SECTION3_COLUMN_KEYS, SECTION3_ROW_KEYS, SECTION4_GROUPS, SECTION4_OUTCOMES
 from etl.warehouse.schemas import SCHEMAS
-from etl.template import SECTION2, SECTION3_COLUMN_KEYS, SECTION3_ROW_KEYS, SECTION4_GROUPS, \
-    SECTION4_OUTCOMES
 
 COLUMNS = ("report_id", "agency_id", "agency", "year", "table", "row", "column", "value",
            "reason", "who", "when")
@@ -136,7 +136,8 @@ def check_row(c: Correction) -> Correction:
         else:
             ok = whole and value >= 0
         if not ok:
-            c.message = f"{where}: value {f.get('value')!r} is not a valid {column} (a count is a whole number ≥ 0)"
+            c.message = (f"{where}: value {f.get('value')!r} is not a valid {column} "
+                         "(a count is a whole number ≥ 0)")
             return c
         c.value, c.status, c.message = value, "pending", ""
     return c

@@ -123,17 +123,19 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
 
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
               years: set[int], con: duckdb.DuckDBPyConnection) -> int:
-    """The aggregates of each year in ``years``, one year at a time."""
-    from etl.aggregates import run_aggregates
+    """The aggregates of each year in ``years``, one year at a time, streamed into the file
+    (a year has millions of region x level x metric rows at 100k reports)."""
+    from etl.aggregates import aggregate_sql
+    from etl.warehouse.schemas import SORT_KEYS
 
     keep = {y for y in written.years if y != 0}
     _link_others(written.snapshot, previous, "aggregates", years, keep)
-    n = 0
+    order = ", ".join(SORT_KEYS["aggregates"])
     for y in sorted(years):
         _connection(con, written.snapshot, {y})
-        tbl = run_aggregates(con)
-        tbl = tbl.filter(pc.equal(tbl.column("year"), y))
-        _write_years(layout, run_id, written.snapshot, "aggregates", tbl, {y})
-        n += tbl.num_rows
+        reader = con.sql(f"SELECT * FROM ({aggregate_sql().rstrip().rstrip(';')}) "
+                         f"WHERE year = $year ORDER BY {order}",
+                         params={"year": y}).to_arrow_reader(200_000)
+        store.stream_partition(layout, written.snapshot, run_id, "aggregates", y, reader)
     killpoint("aggregate.done")
-    return n
+    return len(years)

@@ -62,7 +62,7 @@ def cached_parses(cache: ParseCache, keys: set[str]) -> dict[str, dict]:
         return {}
     con = duckdb.connect()
     try:
-        con.register("seg", cache.dataset("reports", cache.whole_segments()))
+        cache.register(con, "reports", cache.whole_segments(), "seg")
         con.register("wanted", pa.table({"key": sorted(keys)}))
         rows = con.sql("SELECT s.* FROM seg s SEMI JOIN wanted w USING (key) "
                        "QUALIFY row_number() OVER (PARTITION BY key ORDER BY parse_id) = 1"

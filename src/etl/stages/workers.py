@@ -15,8 +15,8 @@ work a killed worker had done is lost with it, so they are redone).  Every batch
 path: there is no in-process shortcut.
 
 Workers end with the process that owns the pool, however it ends (``_die_with``), so a run
-killed with SIGKILL leaves no worker behind.  :meth:`WorkerPool.close` kills the workers before the run removes its files, so no
-worker writes after a failed run's clean-up.
+killed with SIGKILL leaves no worker behind.  :meth:`WorkerPool.close` kills the workers before
+the run removes its files, so no worker writes after a failed run's clean-up.
 """
 
 from __future__ import annotations

@@ -151,8 +151,8 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
                 store.link_partition(snap, t, y, vdir)
     parts = _by_year(reports, _years(fixes_all))
     segments = cache.whole_segments()
-    con.register("cells", cache.dataset("cells", segments))
-    con.register("prose", cache.dataset("prose", segments))
+    cache.register(con, "cells", segments)
+    cache.register(con, "prose", segments)
     for y in sorted(plan.changed & set(parts)):
         part = parts[y]
         store.write_partition(layout, snap, run_id, "reports", y, part)
@@ -172,8 +172,8 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
                               confirm(fixes, layout, snap, y))
         con.unregister("year_reports")
         con.unregister("fixes")
-    con.unregister("cells")
-    con.unregister("prose")
+    con.execute("DROP VIEW cells")
+    con.execute("DROP VIEW prose")
     killpoint("write.done")
     return Written(snap, plan.years, plan.changed, plan.fingerprints)
 

@@ -18,8 +18,12 @@ import pyarrow as pa
 from etl.killpoint import killpoint
 from etl.warehouse.schemas import COLUMN_COMMENTS, TABLES
 from etl.warehouse.store import DATABASE
-from etl.warehouse.views import contract_select, create_identity_view, create_template_tables, \
-    snapshot_datasets
+from etl.warehouse.views import (
+    contract_select,
+    create_identity_view,
+    create_template_tables,
+    register_snapshot,
+)
 
 #: The oldest storage format the file is written in: DuckDB 1.4 and later (the DuckDB CLI 1.5.6,
 #: today's stable release, refuses 2.0's default format v69).
@@ -72,10 +76,10 @@ def build_database(snapshot: Path, runs: pa.Table, memory_bytes: int, spill: Pat
     con = connect_for_build(tmp, memory_bytes, spill)
     try:
         create_template_tables(con)
-        for t, dataset in snapshot_datasets(snapshot).items():
-            con.register(f"_{t}", dataset)
+        register_snapshot(con, snapshot)
+        for t in TABLES:
             con.execute(f"CREATE TABLE {t} AS {contract_select(t, '_' + t)}")
-            con.unregister(f"_{t}")
+            con.execute(f"DROP VIEW _{t}")
         con.register("_runs", runs)
         con.execute("CREATE TABLE runs AS SELECT * FROM _runs ORDER BY started_at")
         con.unregister("_runs")

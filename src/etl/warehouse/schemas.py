@@ -203,7 +203,7 @@ def empty(table: str) -> pa.Table:
 #: What each column means, stored as COMMENT ON COLUMN in warehouse.duckdb (Chinese first, for the
 #: offices that read it; English after).  Columns not listed carry the shared comment of their name.
 COLUMN_COMMENTS: dict[str, str] = {
-    "report_id": "报告标识:文件内容的 SHA-256 前 16 位 / content hash of the file (first 16 hex chars of sha256)",
+    "report_id": "报告标识:文件内容的 SHA-256 前 16 位 / content hash of the file (16 hex of sha256)",
     "year": "报告年度 / report year (NULL: unknown, the file was quarantined)",
     "agency_id": "机关编号(来自清单) / agency id from the manifest, stable across years",
     "agency": "机关名称(如所印) / agency name as printed, or as the manifest gives it",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from etl.template import (
     APPLICANT_COLUMN_KEYS,
@@ -113,7 +112,6 @@ _HEAD = {
     "validation_issues": "report_id, year, agency_id, agency",
     "validation_results": "report_id, year, agency_id, agency",
 }
-_YEAR = pa.schema([("year", pa.int32())])
 
 
 def contract_select(table: str, source: str) -> str:
@@ -130,28 +128,32 @@ def contract_select(table: str, source: str) -> str:
     return f"SELECT {head}, {_COLUMNS[table]} FROM {source}"
 
 
-def snapshot_datasets(snapshot: Path, years: set[int] | None = None) -> dict[str, ds.Dataset]:
-    """One Arrow dataset per table over the snapshot's partitions (of ``years`` only, when
-    given), with ``year`` from the folder names.  Paths never enter SQL: DuckDB scans these."""
+def register_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Path,
+                      years: set[int] | None = None, tables: tuple[str, ...] = TABLES) -> None:
+    """``_<table>``: each table of the snapshot (the partitions of ``years`` only, when given)
+    as a view with its ``year``.  DuckDB reads the Parquet itself (its memory limit holds, it
+    can spill); the files are named through DuckDB's relation API, so no path — whatever
+    characters the warehouse's folder has — is ever written into SQL text by us."""
     from etl.warehouse.store import partition_files
 
-    out = {}
-    part = ds.partitioning(_YEAR, flavor="hive")
-    for t in TABLES:
-        files = [str(snapshot / t / f"year={y}" / "part-0.parquet")
-                 for y, _ in partition_files(snapshot, t) if years is None or y in years]
-        schema = SCHEMAS[t].append(pa.field("year", pa.int32()))
-        out[t] = ds.dataset(files, schema=schema, format="parquet", partitioning=part,
-                            partition_base_dir=str(snapshot / t))
-    return out
+    for t in tables:
+        rel = None
+        for y, f in partition_files(snapshot, t):
+            if years is None or y in years:
+                r = con.read_parquet(str(f)).project(f"*, {int(y)}::INTEGER AS year")
+                rel = r if rel is None else rel.union(r)
+        if rel is None:
+            con.register(f"_{t}_empty", SCHEMAS[t].append(pa.field("year", pa.int32())).empty_table())
+            rel = con.table(f"_{t}_empty")
+        rel.create_view(f"_{t}", replace=True)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, snapshot: Path,
                  years: set[int] | None = None) -> None:
     """The contract's views over a snapshot's Parquet (the run's checks and aggregates read
     these; ``years`` limits them to the partitions a one-year rerun needs)."""
-    for t, dataset in snapshot_datasets(snapshot, years).items():
-        con.register(f"_{t}", dataset)
+    register_snapshot(con, snapshot, years)
+    for t in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {t} AS {contract_select(t, '_' + t)}")
     create_identity_view(con)
 
