@@ -66,7 +66,8 @@ def real_reports() -> list[tuple[Path, dict]]:
             if path.stem == "000_0ef24cf9c99c7ecf":
                 truth = ROOT / "tests" / "fixtures" / "000_0ef24cf9c99c7ecf.truth.json"
             else:
-                truth = next((d / f"{path.stem}.json" for d in truth_dirs if (d / f"{path.stem}.json").exists()), None)
+                truth = next((d / f"{path.stem}.json" for d in truth_dirs
+                              if (d / f"{path.stem}.json").exists()), None)
             if truth is not None:
                 out.append((path, json.loads(truth.read_text(encoding="utf-8"))))
     return out

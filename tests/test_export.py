@@ -11,15 +11,14 @@ import sys
 import pytest
 from openpyxl import load_workbook
 
-from report_fixtures import HOSTILE, make_warehouse
-
+from etl.errors import REASONS
 from etl.export.command import export_command
 from etl.export.formats import read_query
 from etl.report import layout
 from etl.template import CELL_STATES, PROSE_FIGURE_KEYS, RULE_IDS
-from etl.errors import REASONS
 from etl.template.labels_zh import CELL_STATE_ZH, PROSE_FIGURES_ZH, QUARANTINE_REASONS_ZH, RULES_ZH
 from etl.warehouse.query import run_query, sql_command
+from report_fixtures import HOSTILE, make_warehouse
 
 
 @pytest.fixture(scope="module")

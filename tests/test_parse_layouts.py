@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from conftest import REAL_MANIFEST, build_warehouse, query, truth_report
-
 from etl.document import Document, TableGrid, TextLine
 from etl.parse import parse_document, parse_path
 from etl.parse.conformance import findings_of

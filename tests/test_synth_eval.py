@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.template import SECTION3_COLUMN_KEYS
 from etl.synth.command import TEXT_FORMS, generate
 from etl.synth.evaluate import eval_command, evaluate, load_truth, load_warehouse
+from etl.template import SECTION3_COLUMN_KEYS
 
 
 def _build_warehouse(corpus: Path, db: Path, prefix: str = "") -> None:

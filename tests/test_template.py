@@ -65,7 +65,8 @@ def test_shapes_are_derived_from_the_template():
         assert SECTION4_KEYS[total].endswith("_total")
         prefix = SECTION4_KEYS[total][: -len("_total")]
         assert all(SECTION4_KEYS[i].startswith(prefix + "_") for i in parts)
-    assert sorted(i for parts, t in SECTION4_SUM_GROUPS for i in (*parts, t)) == list(range(len(SECTION4_KEYS)))
+    indices = sorted(i for parts, t in SECTION4_SUM_GROUPS for i in (*parts, t))
+    assert indices == list(range(len(SECTION4_KEYS)))
 
 
 def _empty_warehouse():

@@ -33,7 +33,8 @@ from etl.template import (
 
 PREFIX = "template_conformance "
 
-_NUMBERED = re.compile(rf"^\s*(?:(?P<n1>[{SECTION_NUMERALS}])\s*[、.．,，:：]?|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])")
+_NUMBERED = re.compile(rf"^\s*(?:(?P<n1>[{SECTION_NUMERALS}])\s*[、.．,，:：]?"
+                       rf"|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])")
 _SECTION = {s.number: s for s in SECTIONS}
 _FRAGMENTS = {s.number: tuple(normalize_label(f) for f in s.fragments) for s in SECTIONS}
 _TITLES = {s.number: tuple(normalize_label(t) for t in s.titles) for s in SECTIONS}

@@ -30,8 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from etl.template import (RESULT_ROW_KEYS, SECTION3_WIDTH, SECTION4_GROUPS, SECTION4_KEYS,
-                          SECTION4_OUTCOMES)
+from etl.template import RESULT_ROW_KEYS, SECTION3_WIDTH, SECTION4_GROUPS, SECTION4_KEYS, SECTION4_OUTCOMES
 
 Value = int | float | None
 
@@ -358,8 +357,8 @@ def _solve_group(members: list[_Row], cons: list[tuple[dict[str, int], int, int]
             continue
         if solutions == 0:
             r.failed = True
-            r.note = (f"no split satisfies {what} "
-                      f"({len(r.candidates)} satisfy row_total: {_alternatives(r.candidates, len(r.candidates))})")
+            r.note = (f"no split satisfies {what} ({len(r.candidates)} satisfy row_total: "
+                      f"{_alternatives(r.candidates, len(r.candidates))})")
             continue
         alive = [r.candidates[ci] for ci in sorted(seen[i])]
         if len(alive) == 1:

@@ -83,7 +83,8 @@ _FRAGS = _fragments_re()
 # the section's fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
 # "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
 _HEADING = re.compile(
-    rf"(?:(?P<n1>[{SECTION_NUMERALS}])\s*(?:[、.．,，:：]|[ \t\u3000]+)|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])\s*"
+    rf"(?:(?P<n1>[{SECTION_NUMERALS}])\s*(?:[、.．,，:：]|[ \t\u3000]+)"
+    rf"|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])\s*"
     r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + _FRAGS + ")")
 # A heading printed without its numeral: a short line that is little more than the fragment.
 _BARE_HEADING = re.compile(r"^\s*[^\d、。；;:：,，\n]{0,10}?(?P<frag>" + _FRAGS + r")[^\d。；;]{0,6}$")
@@ -117,7 +118,8 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
 # a short line that is a numeral and words within two edits of one of a section's printed
 # titles.  Table 三's numbered rows (四、结转下年度继续办理) are far from every title.
 _NEAR_MAX_LEN = 48
-_NUMBERED = re.compile(rf"^\s*(?:[{SECTION_NUMERALS}]\s*[、.．,，:：]?|[（(]\s*[{SECTION_NUMERALS}]\s*[)）])\s*(?P<words>\S.*)$")
+_NUMBERED = re.compile(rf"^\s*(?:[{SECTION_NUMERALS}]\s*[、.．,，:：]?|[（(]\s*[{SECTION_NUMERALS}]\s*[)）])"
+                       r"\s*(?P<words>\S.*)$")
 _TITLES = tuple((normalize_label(t), s.number) for s in SECTIONS for t in s.titles)
 
 

@@ -9,15 +9,21 @@ from typing import Callable
 from etl.document import Document, TextLine
 from etl.errors import ReportError
 from etl.model import ParsedReport
+from etl.parse import conformance
 from etl.parse.identity import detect_template, find_identity, template_warning
 from etl.parse.items import Heading, Item, build_stream
-from etl.parse import conformance
 from etl.parse.labels import match_group4, match_row
 from etl.parse.prose import extract_figures
 from etl.parse.table2 import section2_cells
 from etl.parse.table3 import Table3, read_section3, section3_cells
 from etl.parse.table4 import section4_cells
-from etl.template import SECTION3_HEADER_MARKERS, SECTION4_SUIT_HEADER, SECTION_NUMERALS, normalize_label, template_for_year
+from etl.template import (
+    SECTION3_HEADER_MARKERS,
+    SECTION4_SUIT_HEADER,
+    SECTION_NUMERALS,
+    normalize_label,
+    template_for_year,
+)
 
 _PROSE_SECTIONS = (None, "一", "六")
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from etl.model import Cell
+from etl.model import Cell, ProseFigure
 from etl.parse.cells import RowRead, make_cell, split_cells, text_warnings
 from etl.parse.items import Item, Token
 from etl.parse.labels import find_metrics, match_category
-from etl.model import ProseFigure
 from etl.template import PROSE_SECTION2_CELLS, SECTION2
 
 # {version: {category: its metrics}}, in printed order (read-only)

@@ -24,8 +24,16 @@ from dataclasses import dataclass, field
 
 from etl.model import Cell
 from etl.parse import conformance
-from etl.parse.cells import (N3, RESULTS, WORD_CELL, RowRead, distrust_one_digit_split, make_cell,
-                             split_cells, text_warnings)
+from etl.parse.cells import (
+    N3,
+    RESULTS,
+    WORD_CELL,
+    RowRead,
+    distrust_one_digit_split,
+    make_cell,
+    split_cells,
+    text_warnings,
+)
 from etl.parse.items import Item, Token, norm
 from etl.parse.labels import GROUP6, is_bare_other, match_row, match_row_continued, rows_named
 from etl.parse.memo import MAX_ENTRIES, MAX_TEXT_LEN, memo_short
@@ -105,7 +113,8 @@ class Table3:
     rows: dict[str, RowRead]
     value_rows: list[tuple[int, list[Token]]] = field(default_factory=list)
     stray: int = 0                  # values no row took (printed outside any row as read)
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # row -> (first label naming it, source)
+    #: row -> (first label naming it, source)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)   # what reading met (given out by section3_cells)
     tables: set[int] = field(default_factory=set)       # the grids its rows were printed in
     copies: bool = False            # a value cell is a copy of one merged from the row above
@@ -307,8 +316,8 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
              if r.clean and not r.after_label and not _caption(r.label)}
     vr = table.value_rows
     loose = sum(1 for idx, _ in vr if idx not in clean)
-    why = (f"{len(vr)} whole value rows for the {' or '.join(str(len(h)) for h in _printed_row_lists(version))} "
-           f"rows the {version} template prints")
+    counts = " or ".join(str(len(h)) for h in _printed_row_lists(version))
+    why = f"{len(vr)} whole value rows for the {counts} rows the {version} template prints"
     for rows in _printed_row_lists(version):
         if len(rows) != len(vr):
             continue
@@ -316,7 +325,8 @@ def _place_in_template_order(table: Table3, version: str) -> tuple[dict[str, Row
         if any(order.get(idx) != key for idx, key in clean.items()):
             why = "the rows read beside their labels are not in the template's order"
             continue
-        values = {key: [None if t.copy else classify(t.raw)[0] for t in toks] for (_, toks), key in zip(vr, rows)}
+        values = {key: [None if t.copy else classify(t.raw)[0] for t in toks]
+                  for (_, toks), key in zip(vr, rows)}
         ok, why = _identities_hold(values, rows)
         if ok:
             confirmed = "identity and results_sum hold"

@@ -24,15 +24,15 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from etl.template import template_for_year
 from etl.synth.faults import FAULT_RULES, Fault, apply_blank_cells, apply_table_fault, choose_fault
+from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
 from etl.synth.layouts import apply_layouts, draw_layouts, parse_layouts
 from etl.synth.numbers import clean_numbers, new_history
 from etl.synth.prose import falsify, stated_figures, write_prose
 from etl.synth.region import Agency, build_region
 from etl.synth.report import SynthReport, new_style
+from etl.template import template_for_year
 
-from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
                     "source_url", "published", "faults")
 TABLE_FAULTS = {"identity", "results_sum", "row_total", "review_sum", "carry_chain", "in_force_chain"}

@@ -258,7 +258,8 @@ def _result_prose(r, rng: random.Random, fault_kind: str | None) -> None:
         v = figs["results_granted_partial"]
         parts.append(("results_granted_partial", f"予以公开及部分公开{v}件{pct(v)}"))
     else:
-        parts.append(("results_granted", f"予以公开{figs['results_granted']}件{pct(figs['results_granted'])}"))
+        granted = figs["results_granted"]
+        parts.append(("results_granted", f"予以公开{granted}件{pct(granted)}"))
         parts.append(("results_partial", f"部分公开{figs['results_partial']}件"))
     for key, word in (("results_denied", "不予公开"), ("results_unable", "无法提供"),
                       ("results_rejected", "不予处理"), ("results_other", "其他处理")):

@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from etl.synth.region import Agency
 from etl.template import (
     RESULT_ROW_KEYS,
     ROWS_2021_ONLY,
@@ -24,7 +25,6 @@ from etl.template import (
     SECTION4_OUTCOMES,
     section2_keys,
 )
-from etl.synth.region import Agency
 
 N_COLS = SECTION3_WIDTH                          # six applicant columns + 总计
 

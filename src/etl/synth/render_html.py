@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from etl.synth.render_text import _section_order
 from etl.synth.report import SynthReport
 from etl.template import (
     SECTION2_CONTENT_HEADER,
@@ -14,7 +15,6 @@ from etl.template import (
     SECTION3_RESULTS_CAPTION,
     SECTION4_SUIT_HEADER,
 )
-from etl.synth.render_text import _section_order
 
 
 def _esc(s: str) -> str:
@@ -104,8 +104,8 @@ def _wtd(text: str, attrs: str = "") -> str:
 
 
 def _spacer(width: int) -> str:
-    return ("<![if !supportMisalignedColumns]><tr height=0>" + "<td width=60 style='border:none'></td>" * width
-            + "</tr><![endif]>")
+    return ("<![if !supportMisalignedColumns]><tr height=0>"
+            + "<td width=60 style='border:none'></td>" * width + "</tr><![endif]>")
 
 
 def _section2_table(item: str, metrics: list[str], rows, split: bool, skew: bool,

@@ -12,6 +12,7 @@ import io
 import random
 import zipfile
 
+from etl.synth.render_text import _section_order
 from etl.synth.report import SynthReport
 from etl.template import (
     SECTION2_CONTENT_HEADER,
@@ -20,7 +21,6 @@ from etl.template import (
     SECTION3_RESULTS_CAPTION,
     SECTION4_SUIT_HEADER,
 )
-from etl.synth.render_text import _section_order
 
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -156,8 +156,8 @@ def _ragged(grid, merges, rng: random.Random):
 
 
 def _cut_short_rows(t, grid) -> None:
-    from docx.oxml.ns import qn
     from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
 
     for i, row in enumerate(grid):
         if row[-1] != _SHORT:

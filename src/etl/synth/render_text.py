@@ -14,6 +14,7 @@ from etl.template import (
     SECTION2_CONTENT_HEADER,
     SECTION3_APPLICANT_HEADER,
     SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
     SECTION4_SUIT_HEADER,
 )
 
@@ -238,7 +239,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                         continue
                     add((" " * 19 if layout else "") + label)
                     continue
-                lab_ind = (" " * 33 if group and group != "三、本年度办理结果" else " " * 19) if layout else ""
+                lab_ind = ((" " * 33 if group and group != SECTION3_RESULTS_CAPTION else " " * 19)
+                           if layout else "")
                 if row_key in ("new_received", "carried_over", "carried_forward") and layout:
                     lab_ind = ind
                 if layout:
@@ -283,8 +285,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(" " * 42 + "维持  纠正  结果  审结        维持  纠正 结果  审结")
                 add(" " * 14 + "".join(" " + c.rjust(3) for c in cells))
             else:
-                for line in (groups[0], SECTION4_SUIT_HEADER, groups[1], groups[2], "结果结果", "其他尚未", "总计",
-                             "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
+                for line in (groups[0], SECTION4_SUIT_HEADER, groups[1], groups[2], "结果结果", "其他尚未",
+                             "总计", "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
                              "维持纠正结果审结", "维持纠正结果审结"):
                     add(line)
                 pages.extend(cells)
@@ -328,8 +330,8 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
                     add(label + run(cells))
         elif key == "applications":
             cols = r.column_labels()
-            add(r.identity_note() + SECTION3_APPLICANT_HEADER + cols[0] + SECTION3_LEGAL_PERSON_HEADER + cols[6] + " "
-                + "".join(cols[1:6]))
+            add(r.identity_note() + SECTION3_APPLICANT_HEADER + cols[0] + SECTION3_LEGAL_PERSON_HEADER
+                + cols[6] + " " + "".join(cols[1:6]))
             for row_key, group, label, cells in r.table3_rows():
                 add(label + run(cells))
         elif key == "review_litigation":

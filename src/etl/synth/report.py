@@ -11,11 +11,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from etl.synth.numbers import Numbers
+from etl.synth.prose import Prose
+from etl.synth.region import Agency
 from etl.template import (
     SECTION2,
-    SECTION3_RESULTS_CAPTION,
     SECTION3_COLUMNS,
     SECTION3_GROUPS,
+    SECTION3_RESULTS_CAPTION,
     SECTION3_ROWS,
     SECTION3_WIDTH,
     SECTION4_GROUPS,
@@ -25,9 +28,6 @@ from etl.template import (
     SECTION_NUMERALS,
     SECTIONS,
 )
-from etl.synth.numbers import Numbers
-from etl.synth.prose import Prose
-from etl.synth.region import Agency
 
 #: full heading text per section, as real reports print it (the template's wordings)
 HEADING_VARIANTS: dict[str, tuple[str, ...]] = {s.key: s.titles for s in SECTIONS}
