@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from etl.errors import ReportError  # noqa: E402
 from etl.model import ParsedReport  # noqa: E402
 from etl.parse import parse_bytes  # noqa: E402
-from etl.synth.evaluate import _truth_cells  # noqa: E402
+from etl.synth.evaluate import truth_cells as _truth_cells  # noqa: E402
 
 
 def compare(rep: ParsedReport, truth: dict) -> tuple[int, int, int, list]:

@@ -11,16 +11,14 @@ import sys
 import pytest
 from openpyxl import load_workbook
 
-from report_fixtures import HOSTILE, make_warehouse
-
+from etl.errors import REASONS
 from etl.export.command import export_command
 from etl.export.formats import read_query
 from etl.report import layout
 from etl.template import CELL_STATES, PROSE_FIGURE_KEYS, RULE_IDS
-from etl.errors import REASONS
 from etl.template.labels_zh import CELL_STATE_ZH, PROSE_FIGURES_ZH, QUARANTINE_REASONS_ZH, RULES_ZH
 from etl.warehouse.query import run_query, sql_command
-from etl.warehouse.views import EXTRA_RULES
+from report_fixtures import HOSTILE, make_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +28,7 @@ def wh(tmp_path_factory):
 
 def test_every_rule_state_and_prose_figure_has_a_chinese_name(wh):
     rules = {r[0] for r in run_query("SELECT rule FROM rules", wh)[1]}
-    assert rules == set(RULE_IDS) | {r[0] for r in EXTRA_RULES}
+    assert rules == set(RULE_IDS)
     assert rules <= set(RULES_ZH)
     assert set(CELL_STATES) <= set(CELL_STATE_ZH)
     assert set(PROSE_FIGURE_KEYS) == set(PROSE_FIGURES_ZH)

@@ -46,7 +46,10 @@ REAL_EXPECTED = {
         "fees_charged_yuan": 0},
     REAL / "001_shanghai_gov_office_2019.html": {
         "applications_received": 859, "applications_handled": 805, "carried_forward": 72,
-        "review_total": 7, "suit_total": 9},
+        "review_total": 7, "suit_total": 9,
+        # 予以公开及部分公开258件…不予公开35件；因本机关不掌握等原因无法提供265件；不予处理158件；其他处理0件
+        "results_granted_partial": 258, "results_denied": 35, "results_unable": 265,
+        "results_rejected": 158, "results_other": 0},
     REAL / "002_shuyang_county_2025.md": {
         "active_disclosed": 4511, "applications_received": 749, "applications_handled": 718,
         "carried_forward": 31, "review_suit_total": 74, "fees_charged_yuan": 380},
@@ -61,8 +64,12 @@ REAL_EXPECTED = {
         "active_disclosed": 2645, "applications_received": 70, "applications_handled": 69,
         "carried_forward": 1, "fees_charged_yuan": 0},
     REAL / "013_pingtan_2023.txt": {
-        "active_disclosed": 13561, "normative_in_force": 393, "applications_received": 81,
-        "applications_handled": 81, "review_total": 2, "suit_total": 7, "fees_charged_yuan": 0},
+        "active_disclosed": 13561, "normative_in_force": 393, "normative_issued": 77,
+        "applications_received": 81, "applications_handled": 81, "review_total": 2,
+        "suit_total": 7, "fees_charged_yuan": 0,
+        # 办结依申请公开81件，其中：予以公开及部分公开42件，占51.85%；不予公开5件…
+        "results_granted_partial": 42, "results_denied": 5, "results_unable": 31,
+        "results_rejected": 1, "results_other": 2},
 }
 
 
@@ -141,7 +148,7 @@ def test_handled_and_carried_forward():
     assert got == {"applications_received": 70, "applications_handled": 69, "carried_forward": 1}
     # 上年度结转 is carried over, not carried forward; 不予处理 is a result, not the handled total
     got = figures(lines("含上年度结转申请18件，不予处理5件。"))
-    assert got == {}
+    assert got == {"results_rejected": 5}
 
 
 def test_percentage_is_not_taken():
@@ -178,7 +185,7 @@ def test_first_channel_is_the_main_one():
 
 def test_normative_in_force():
     assert figures(lines("清理并集中发布现行有效行政规范性文件393件，动态更新本年度制发的规范性文件77件。")) == {
-        "normative_in_force": 393}
+        "normative_in_force": 393, "normative_issued": 77}
 
 
 def test_more_phrasings():
@@ -197,8 +204,9 @@ def test_more_phrasings():
     assert figures(lines("政务服务中心受理行政许可申请3256件。")) == {}
     # a bare 办理N件 far from any mention of applications is some other business
     assert figures(lines("12345热线运行平稳，全年共办理12件。")) == {}
-    # not the handled total: a result group, other business
-    assert figures(lines("不予处理1件，其他处理2件，办理人大代表建议15件。")) == {}
+    # not the handled total: result groups (read as such), and other business
+    assert figures(lines("不予处理1件，其他处理2件，办理人大代表建议15件。")) == {
+        "results_rejected": 1, "results_other": 2}
 
 
 def test_no_lines_no_figures():

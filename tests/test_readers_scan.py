@@ -19,7 +19,7 @@ import pytest
 from etl.errors import ReportError
 from etl.parse import parse_bytes
 from etl.readers import read_bytes
-from etl.synth.evaluate import _truth_cells
+from etl.synth.evaluate import truth_cells as _truth_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "realdata"
@@ -235,7 +235,9 @@ def test_hanging_converter_is_killed_with_its_process_group(tmp_path, monkeypatc
 def test_row_whose_label_ocr_misread_is_unknown_not_absent(tmp_path):
     """A scanned table row whose label was not read leaves values no row took: the template
     rows the parser then misses are unknown (they may be there), while a table whose every
-    value row was matched keeps absent for the rows the report does not print."""
+    value row was matched keeps absent for the rows the report does not print.  Where the rows
+    around it leave the label-less row exactly one place in the template's order (and the
+    identities hold), it is placed there (issue 9: rows whose labels fell out of the table)."""
     import re
 
     from etl.parse import parse_document
@@ -246,13 +248,20 @@ def test_row_whose_label_ocr_misread_is_unknown_not_absent(tmp_path):
     absent = [c.key for c in rep.cells if c.state == "absent"]
     target = rep.cell("3", "granted", "natural_person")
     t, r, _ = (int(g) for g in re.match(r"table (\d+) r(\d+) c(\d+)", target.source).groups())
-    row = doc.tables()[t].rows[r]
-    for j, text in enumerate(row):
+    rows = doc.tables()[t].rows
+    for j, text in enumerate(rows[r]):
         if "予以公开" in text:
-            row[j] = "囗囗囗囗"                                     # the label, misread
+            rows[r][j] = "囗囗囗囗"                                 # the label, misread
     rep = parse_document(doc)
-    assert rep.cell("3", "granted", "natural_person").state == "unknown"
-    assert "label was not read" in rep.cell("3", "granted", "natural_person").note
+    placed = rep.cell("3", "granted", "natural_person")
+    assert placed.state == "ocr" and placed.value == truth["section3"]["granted"][0]
+    assert _score(rep, truth)[2] == 0
+    rows[r + 1][:] = [""] * len(rows[r + 1])                       # the next row not read at all
+    rep = parse_document(doc)                                       # two rows, one label-less row
+    for row in ("granted", "partial"):
+        cell = rep.cell("3", row, "natural_person")
+        assert cell.state == "unknown"
+        assert "label was not read" in cell.note or "could not be placed" in cell.note
     assert all(rep.cell(*k).state in ("absent", "unknown") for k in absent)
     cells, decided, wrong = _score(rep, truth)
     assert wrong == 0

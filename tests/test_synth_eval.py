@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.template import SECTION3_COLUMN_KEYS
 from etl.synth.command import TEXT_FORMS, generate
 from etl.synth.evaluate import eval_command, evaluate, load_truth, load_warehouse
+from etl.template import SECTION3_COLUMN_KEYS
 
 
 def _build_warehouse(corpus: Path, db: Path, prefix: str = "") -> None:
@@ -42,6 +42,8 @@ def _build_warehouse(corpus: Path, db: Path, prefix: str = "") -> None:
             if f["rule"]:
                 tables["validation_results"].append((rid, f["rule"], "failed"))
                 tables["validation_issues"].append((rid, f["rule"]))
+        if t.get("departures") and status == "loaded":     # what template_conformance reports
+            tables["validation_results"].append((rid, "template_conformance", "failed"))
     columns = {
         "reports": [("report_id", pa.string()), ("source_file", pa.string()), ("status", pa.string()),
                     ("error_reason", pa.string())],

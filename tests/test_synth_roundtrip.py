@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from etl.synth.command import generate
-from etl.synth.evaluate import _truth_cells
+from etl.synth.evaluate import report_cells, same_value, truth_cells
 
 parse = pytest.importorskip("etl.parse")
 
@@ -21,15 +21,10 @@ def _compare(corpus: Path, forms: tuple[str, ...]) -> dict[str, list]:
     out: dict[str, list] = {f: [] for f in forms}
     for tf in sorted((corpus / "truth").rglob("*.json")):
         t = json.loads(tf.read_text(encoding="utf-8"))
-        rep = parse.parse_path(corpus / t["file"])
-        got = {}
-        for c in rep.cells:
-            key = ("4", f"{c.row}_{c.column}", "") if c.section == "4" else (c.section, c.row, c.column)
-            got[key] = (c.value, c.state)
-        for key, want in _truth_cells(t):
+        got = report_cells(parse.parse_path(corpus / t["file"]))
+        for key, want in truth_cells(t):
             value, state = got.get(key, (None, "absent"))
-            if (want is None and value is None) or (
-                    want is not None and value is not None and abs(value - want) < 1e-6):
+            if same_value(want, value):
                 continue
             out[t["format"]].append((t["file"], key, want, value, state))
     return out

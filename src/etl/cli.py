@@ -165,12 +165,16 @@ def synth(
                                 help="Comma-separated output forms (also: scan = scanned PDF, doc = legacy Word; slow)"),
     fault_rate: float = typer.Option(0.1, help="Share of reports given a recorded fault"),
     seed: int = typer.Option(1, help="Random seed (same seed, same bytes)"),
+    layouts: str = typer.Option("none", help="Layout classes drawn per report: none, all, or a "
+                                             "comma list (docs/layouts.md)"),
+    layout_rate: float = typer.Option(0.5, help="Share of reports printed in a layout class"),
 ) -> None:
     """Generate a realistic synthetic region with ground truth."""
     from etl.synth.command import synth_command
 
     raise typer.Exit(synth_command(out=out, agencies=agencies, reports=reports, years=years,
-                                   formats=formats, fault_rate=fault_rate, seed=seed))
+                                   formats=formats, fault_rate=fault_rate, seed=seed,
+                                   layouts=layouts, layout_rate=layout_rate))
 
 
 @app.command("eval")

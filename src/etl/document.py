@@ -31,6 +31,10 @@ class TableGrid:
     line: int | None = None         # line/paragraph position in the block order, if known
     origin: list[list[tuple[int, int]]] | None = None   # source (row, col) of each grid cell
     pages: list[int] | None = None  # page of each grid row, when the table spans pages
+    #: grid columns each row's own cells cover; the positions right of it are padding the
+    #: reader added to make the grid rectangular (a short row, or a row under a span wider
+    #: than the table): not printed cells, so never values.  None: every position is printed.
+    widths: list[int] | None = None
     ocr: list[list[float]] | None = None  # OCR confidence of each grid cell (None: not OCR'd)
 
     @property

@@ -13,6 +13,7 @@ from typing import Any
 from etl.template import (
     SECTION3_COLUMN_KEYS,
     SECTION3_ROW_KEYS,
+    SECTION3_WIDTH,
     SECTION4_KEYS,
     section2_keys,
 )
@@ -75,7 +76,7 @@ class ParsedReport:
         return out
 
     def section3(self) -> dict[str, list[Number | None]]:
-        out: dict[str, list[Number | None]] = {k: [None] * 7 for k in SECTION3_ROW_KEYS}
+        out: dict[str, list[Number | None]] = {k: [None] * SECTION3_WIDTH for k in SECTION3_ROW_KEYS}
         for c in self.cells:
             if c.section == "3" and c.row in out:
                 out[c.row][SECTION3_COLUMN_KEYS.index(c.column)] = c.value

@@ -18,10 +18,10 @@ from importlib import resources
 import duckdb
 import pyarrow as pa
 
-#: The order rules run in (also the order of the result tables' rule column when sorted by it).
-RULE_FILES: tuple[str, ...] = ("identity", "results_sum", "row_total", "review_sum",
-                               "prose_vs_table", "template_year", "carry_chain", "in_force_chain",
-                               "missing_section", "duplicate_report")
+from etl.template import PROSE_RESULT_GROUPS, RULE_IDS
+
+#: The order rules run in: the template's catalogue (etl.template.RULES), one SQL file per rule.
+RULE_FILES: tuple[str, ...] = RULE_IDS
 
 
 def rule_sql(rule: str) -> str:
@@ -37,6 +37,10 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE MACRO cv(v, s) AS coalesce(CAST(v AS VARCHAR), s)")
     con.execute("CREATE OR REPLACE TEMP VIEW loaded_reports AS "
                 "SELECT * FROM reports WHERE status = 'loaded'")
+    # prose figures that state a sum of result groups of table 三 (etl.template)
+    con.execute("CREATE OR REPLACE TEMP TABLE prose_result_groups (key VARCHAR, result_group VARCHAR)")
+    con.executemany("INSERT INTO prose_result_groups VALUES (?, ?)",
+                    [(k, g) for k, groups in PROSE_RESULT_GROUPS.items() for g in groups])
 
 
 def check_instances(con: duckdb.DuckDBPyConnection, rules: tuple[str, ...] = RULE_FILES) -> None:

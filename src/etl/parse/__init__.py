@@ -15,7 +15,7 @@ from etl.errors import ReportError
 from etl.model import ParsedReport
 
 #: Bump when the parser's output for the same input may change (the warehouse re-parses).
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 
 def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:

@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from etl.template import RESULT_ROW_KEYS, SECTION4_GROUPS, SECTION4_KEYS, SECTION4_OUTCOMES
+from etl.template import RESULT_ROW_KEYS, SECTION3_WIDTH, SECTION4_GROUPS, SECTION4_KEYS, SECTION4_OUTCOMES
 
 Value = int | float | None
 
@@ -41,7 +41,7 @@ MAX_SEARCH_NODES = 50_000       # backtracking nodes of one joint search (and of
 MAX_SOLUTIONS = 2_000           # joint solutions enumerated per connected group of rows
 _SHOW = 3                       # alternatives quoted in a note
 
-N3 = 7                          # cells per section-三 row: 6 applicant columns + 总计
+N3 = SECTION3_WIDTH             # cells per section-三 row: 6 applicant columns + 总计
 _WS = re.compile(r"\s+")
 _CELL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?\Z")   # one section-二 cell (signed, decimal)
 
@@ -357,8 +357,8 @@ def _solve_group(members: list[_Row], cons: list[tuple[dict[str, int], int, int]
             continue
         if solutions == 0:
             r.failed = True
-            r.note = (f"no split satisfies {what} "
-                      f"({len(r.candidates)} satisfy row_total: {_alternatives(r.candidates, len(r.candidates))})")
+            r.note = (f"no split satisfies {what} ({len(r.candidates)} satisfy row_total: "
+                      f"{_alternatives(r.candidates, len(r.candidates))})")
             continue
         alive = [r.candidates[ci] for ci in sorted(seen[i])]
         if len(alive) == 1:
@@ -463,12 +463,21 @@ def _cells4(d, pos, left, s, acc, groups_left, reserve, out, budget) -> bool:
 # Cells with no identity (section 二 rows)
 # --------------------------------------------------------------------------------------------
 
-def solve_fixed(run: str, n: int) -> Split:
+def solve_fixed(run: str, n: int, pins: dict[int, tuple[int, str]] | None = None) -> Split:
     """Split ``run`` into ``n`` cells that no identity ties together: read it only when a
     single split exists (``000`` -> 0|0|0; ``54`` with n=1 -> 54; ``24252.311082`` with n=1 ->
     a float); otherwise unknown with the number of possible splits.  Cells may carry a decimal
-    part or a leading minus (本年增/减)."""
+    part or a leading minus (本年增/减).
+
+    ``pins``: {place: (value, why)} — what the report states elsewhere about a cell (the prose:
+    制发规范性文件77件).  A pin that no split satisfies is dropped (the disagreement is for
+    prose_vs_table to report, never a reason to pick a split); the others must all hold, and the
+    cells they leave the same in every split are read (``inferred``, the pins named in the note)."""
     s = clean_run(run)
+    if pins and n > 1 and s.isdigit():
+        pinned = _split_pinned(s, n, pins)
+        if pinned is not None:
+            return pinned
     if n == 1:
         if _CELL.match(s):
             return Split([_num(s)], ["number"], "")
@@ -487,6 +496,27 @@ def solve_fixed(run: str, n: int) -> Split:
     if count == 0:
         return Split([None] * n, ["unknown"] * n, f"no split of {s!r} into {n} cells")
     return Split([None] * n, ["unknown"] * n, f"{count} splits possible")
+
+
+def _split_pinned(s: str, n: int, pins: dict[int, tuple[int, str]]) -> Split | None:
+    splits = candidate_splits(s, n, limit=MAX_SOLUTIONS + 1)
+    if len(splits) <= 1 or len(splits) > MAX_SOLUTIONS:
+        return None                             # the plain rules decide (or cannot)
+    usable = {i: pv for i, pv in pins.items() if 0 <= i < n and any(sp[i] == pv[0] for sp in splits)}
+    if not usable:
+        return None
+    alive = [sp for sp in splits if all(sp[i] == v for i, (v, _) in usable.items())]
+    if not alive:                               # the pins contradict each other: no decision
+        return Split([None] * n, ["unknown"] * n,
+                     f"{len(splits)} splits possible; the report's own figures "
+                     f"({', '.join(w for _, w in usable.values())}) agree with none together")
+    values: list[Value] = [alive[0][c] if all(a[c] == alive[0][c] for a in alive) else None
+                           for c in range(n)]
+    states = ["inferred" if v is not None else "unknown" for v in values]
+    by = ", ".join(w for _, w in usable.values())
+    note = (f"the only split where {by}" if len(alive) == 1 else
+            f"{len(alive)} of {len(splits)} splits hold {by}: {_alternatives(alive, len(alive))}")
+    return Split(values, states, note)
 
 
 def _enumerate_cells(s: str, pos: int, left: int, acc: list[str], out: list[list[str]]) -> None:

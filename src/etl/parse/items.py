@@ -26,10 +26,7 @@ from dataclasses import dataclass, field, replace
 from etl.document import Document, TableGrid, TextLine
 from etl.parse.memo import memo_short
 from etl.parse.values import is_value_token
-from etl.template import SECTIONS, normalize_label
-
-#: the section numerals 一…六 in order, from the template
-SECTION_NUMERALS = "".join(sec.number for sec in SECTIONS)
+from etl.template import SECTION_NUMERALS, SECTIONS, normalize_label
 
 
 @dataclass(slots=True)
@@ -38,6 +35,7 @@ class Token:
     source: str
     run: bool = False               # digits of several cells run together (crawler dumps)
     col: int = -1                   # grid column of a table cell
+    copy: bool = False              # a cell merged over rows, printed in a row above: not a value here
 
 
 @dataclass(slots=True)
@@ -51,6 +49,7 @@ class Item:
     in_table: bool = False
     table: int = -1                 # TableGrid.index of a table row
     grid: list[str] | None = None   # a table row's cells by grid column (spans expanded)
+    copies: bool = False            # a value is a copy of a cell merged from a row above
     _norm: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -84,7 +83,8 @@ _FRAGS = _fragments_re()
 # the section's fragments (四、政府信息公开行政复议、行政诉讼情况; 四、因政府信息公开申请行政复议…).
 # "四、结转下年度继续办理" has no section-四 fragment, so it is never a heading.
 _HEADING = re.compile(
-    rf"(?:(?P<n1>[{SECTION_NUMERALS}])\s*(?:[、.．,，:：]|[ \t\u3000]+)|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])\s*"
+    rf"(?:(?P<n1>[{SECTION_NUMERALS}])\s*(?:[、.．,，:：]|[ \t\u3000]+)"
+    rf"|[（(]\s*(?P<n2>[{SECTION_NUMERALS}])\s*[)）])\s*"
     r"(?P<prefix>[^\d、。；;:：\n]{0,24}?)(?P<frag>" + _FRAGS + ")")
 # A heading printed without its numeral: a short line that is little more than the fragment.
 _BARE_HEADING = re.compile(r"^\s*[^\d、。；;:：,，\n]{0,10}?(?P<frag>" + _FRAGS + r")[^\d。；;]{0,6}$")
@@ -99,7 +99,9 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
     """(start, end, section number) of the first section heading in ``text``.  Memoised: every
     label of every report is looked at, and most are the template's own labels."""
     if not _ANCHOR.search(text):
-        return None                                  # every fragment ends in one of these
+        # every fragment ends in one of these; a short numbered line may still be a heading
+        # with a typo in it
+        return _near_heading(text) if len(text) <= _NEAR_MAX_LEN else None
     if _HAS_NUMERAL.search(text):
         for m in _HEADING.finditer(text):
             number = m.group("n1") or m.group("n2")
@@ -109,7 +111,56 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
         m = _BARE_HEADING.match(text)
         if m:
             return m.start(), m.end(), _FRAG_SECTION[norm(m.group("frag"))]
-    return None
+    return _near_heading(text) if len(text) <= _NEAR_MAX_LEN else None
+
+
+# A heading with a typo (四、政府信息公开行政法复议、行政诉讼情况) or the numeral of another section:
+# a short line that is a numeral and words within two edits of one of a section's printed
+# titles.  Table 三's numbered rows (四、结转下年度继续办理) are far from every title.
+_NEAR_MAX_LEN = 48
+_NUMBERED = re.compile(rf"^\s*(?:[{SECTION_NUMERALS}]\s*[、.．,，:：]?|[（(]\s*[{SECTION_NUMERALS}]\s*[)）])"
+                       r"\s*(?P<words>\S.*)$")
+_TITLES = tuple((normalize_label(t), s.number) for s in SECTIONS for t in s.titles)
+
+
+#: words left on a heading's line after its fragment that still belong to it (及改进情况)
+_HEADING_TAIL = 12
+_SENTENCE = re.compile(r"[。；;，,！!？?]")
+
+
+def _near_heading(text: str) -> tuple[int, int, str] | None:
+    m = _NUMBERED.match(text)
+    if m is None:
+        return None
+    words = norm(m.group("words"))
+    best: list[tuple[int, str]] = []
+    for title, number in _TITLES:
+        limit = 2 if len(title) >= 8 else 1
+        d = edit_distance(words, title, limit)
+        if d <= limit:
+            best.append((d, number))
+    if not best:
+        return None
+    d = min(b[0] for b in best)
+    numbers = {n for dd, n in best if dd == d}
+    return (0, len(text.rstrip()), numbers.pop()) if len(numbers) == 1 else None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of two short strings, or limit + 1 once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        lo = i
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            lo = min(lo, cur[j])
+        if lo > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1] if prev[-1] <= limit else limit + 1
 
 
 
@@ -217,11 +268,17 @@ def _table_items(t: TableGrid) -> list[Item]:
     n_origin = len(origin) if origin else 0
     pages = t.pages
     n_pages = len(pages) if pages else 0
+    widths = t.widths
     for r, row in enumerate(t.rows):
         page = pages[r] if r < n_pages else t.page
+        if widths is not None and widths[r] < len(row):
+            row = row[:widths[r]]                       # padding the reader added: not cells
         # distinct source cells: a span repeated over grid columns is one cell (a colspan's
         # columns are adjacent, so comparing with the left neighbour is enough)
         orow = origin[r] if r < n_origin else None
+        if orow is not None and len(orow) != len(row):
+            orow = orow[:len(row)]
+        copied = None
         if orow is not None and len(orow) == len(row):
             cells = []
             prev = None
@@ -229,6 +286,8 @@ def _table_items(t: TableGrid) -> list[Item]:
                 if key != prev:
                     cells.append((c, row[c].strip()))
                     prev = key
+                    if key[0] != r:                    # (a rowspan's cell from a row above)
+                        copied = (copied or set()) | {c}
         else:
             cells = [(c, cell.strip()) for c, cell in enumerate(row)]
         # the label ends at the last cell that is text (not a number, a dash or blank):
@@ -252,9 +311,16 @@ def _table_items(t: TableGrid) -> list[Item]:
         # "table 2 r5 c3 p4": the row's part formatted once, not once per value cell
         cell_src = src_row + " c"
         values = [Token(cell, cell_src + str(c) + pg, False, c) for c, cell in rest]
+        copies = False
+        if copied:
+            # one printed cell is one value: a value cell merged over several rows belongs to
+            # the row it starts in; below, its copy is no value of that row
+            for tok in values:
+                tok.copy = tok.col in copied
+                copies = copies or tok.copy
         # (text: table cells are never prose, so the label stands for the row's text)
         out.append(Item(label, values, src_row + pg, label, t.line, page,
-                        True, t.index, row))
+                        True, t.index, row, copies))
     return out
 
 
@@ -280,6 +346,10 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
         if before.strip():
             out.append(Item(before.strip(), [], item.source, before,
                             item.line, item.page, item.in_table))
+        rest = label[end:]
+        if not item.values and rest.strip() and len(rest.strip()) <= _HEADING_TAIL \
+                and not _SENTENCE.search(rest):
+            end = len(label)                # the heading's own last words (…及改进情况)
         out.append(Heading(number, label[start:end], item.source))
         current[0] = order
         label, offset, changed = label[end:], 0, True

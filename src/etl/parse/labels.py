@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from etl.parse.memo import memo_short
-from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label
+from etl.template import SECTION2, SECTION3_ROWS, SECTION4_GROUPS, normalize_label, section3_row
 
 
 def _alternation(pairs: list[tuple[str, str]]) -> tuple[re.Pattern[str], dict[str, str]]:
@@ -27,7 +27,8 @@ _ROW_RE, _ROW_OF = _alternation([(f, r.key) for r in SECTION3_ROWS for f in r.fr
 # its group, never by position.  After normalize_label, "3、其他" reads "3,其他".
 # The label may end with it after its group's cell (a table row "(六)其他 3.其他").
 _BARE_OTHER = re.compile(r"(?:^|\d{1,2}[.,]?|\([一二三四五六七八九十\d]{1,2}\))其他(?:情形)?$")
-GROUP6 = "(六)"
+#: the group of the rows whose last sub-row is the bare "3.其他" (other_other's group)
+GROUP6 = normalize_label(section3_row("other_other").group or "")
 
 
 @memo_short
@@ -38,6 +39,18 @@ def match_row(norm: str) -> str | None:
     for m in _ROW_RE.finditer(norm):
         last = m
     return _ROW_OF[last.group()] if last else None
+
+
+@memo_short
+def rows_named(norm: str) -> tuple[str, ...]:
+    """Every section-三 row a normalized label names, in printed order (a crawled line may glue
+    several rows' labels together).  Memoised like match_row."""
+    out: list[str] = []
+    for m in _ROW_RE.finditer(norm):
+        key = _ROW_OF[m.group()]
+        if not out or out[-1] != key:
+            out.append(key)
+    return tuple(out)
 
 
 def match_row_continued(carry: str, norm: str) -> str | None:
@@ -53,6 +66,7 @@ def match_row_continued(carry: str, norm: str) -> str | None:
     return _ROW_OF[last.group()]
 
 
+@memo_short
 def is_bare_other(norm: str) -> bool:
     return _BARE_OTHER.search(norm) is not None
 
@@ -74,7 +88,7 @@ def match_category(norm: str, version: str) -> str | None:
     return of[best.group()] if best else None
 
 
-_GROUP4_RE, _GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
+GROUP4_RE, GROUP4_OF = _alternation([(a, g.prefix) for g in SECTION4_GROUPS for a in g.aliases])
 
 
 @memo_short
@@ -82,9 +96,9 @@ def match_group4(norm: str) -> str | None:
     """The section-四 group (行政复议 / 未经复议直接起诉 / 复议后起诉) a normalized label names
     (the last one printed), or None.  Memoised like match_row."""
     last = None
-    for m in _GROUP4_RE.finditer(norm):
+    for m in GROUP4_RE.finditer(norm):
         last = m
-    return _GROUP4_OF[last.group()] if last else None
+    return GROUP4_OF[last.group()] if last else None
 
 
 _METRIC = {

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from functools import partial
 
 from etl.document import TextLine
 from etl.model import ProseFigure
@@ -38,6 +39,9 @@ NUM = r"(?P<num>\d(?<![\d.．]\d)\d*(?:[.．]\d+)?)"
 # filler allowed between a keyword and its number: no digit, no clause break, no %
 _GAP = r"[^\d,，。;；:：!！?？\n%％]"
 _AMOUNT = r"(?:共计|总计|合计|累计|共|计)?"
+
+# a result count right after its word: 不予公开5件 / 予以公开的申请共计42件
+_RESULT_TAIL = r"(?:的)?(?:申请)?(?:件数|数量)?(?:为)?" + _AMOUNT + NUM + r"件(?!次)"
 
 # Each key: patterns tried on the joined text.  Word lists that must not appear in the gap are
 # given as lookaheads so that e.g. 受理行政复议申请 is never an application count.
@@ -92,6 +96,39 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         # 集中发布现行有效行政规范性文件393件
         r"现行有效(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
     ),
+    "normative_issued": (
+        # 动态更新本年度制发的规范性文件77件 / 本年制发规范性文件12件
+        r"制发(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
+    ),
+    "normative_repealed": (
+        # 废止规范性文件3件
+        r"废止(?:的)?(?:行政)?规范性文件" + _AMOUNT + NUM + r"件",
+    ),
+    # by result (三、本年度办理结果): 予以公开及部分公开258件，占33.9%；不予公开35件；
+    # 因本机关不掌握等原因无法提供265件；不予处理158件；其他处理0件
+    "results_granted_partial": (
+        r"予以公开(?:和|及|与|、|以及)部分公开" + _RESULT_TAIL,
+    ),
+    "results_granted": (
+        # (the look-behinds come after the first character, so that the engine can scan for
+        # the word itself)
+        r"予(?<!不予)以公开(?!(?:和|及|与|、|以及)部分公开)" + _RESULT_TAIL,
+    ),
+    "results_partial": (
+        r"部(?<![和及与、]部)分公开" + _RESULT_TAIL,
+    ),
+    "results_denied": (
+        r"不予(?:以)?公开" + _RESULT_TAIL,
+    ),
+    "results_unable": (
+        r"无法提供" + _RESULT_TAIL,
+    ),
+    "results_rejected": (
+        r"不予处理" + _RESULT_TAIL,
+    ),
+    "results_other": (
+        r"其他处理" + _RESULT_TAIL,
+    ),
     "fees_charged_yuan": (
         # 收取信息处理费共计380元 / 全年收取政府信息公开信息处理费0元
         r"收取" + _GAP + r"{0,12}?处理费" + _AMOUNT + NUM + r"(?P<unit>万元|元)",
@@ -103,6 +140,14 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 assert set(_PATTERNS) <= set(PROSE_FIGURE_KEYS), set(_PATTERNS) - set(PROSE_FIGURE_KEYS)
+# A word the patterns of a key need: a text without it is not searched for that key (an `in`
+# test is far cheaper than a pattern's scan of the text; most reports state few of these).
+_NEEDS: dict[str, str] = {
+    "normative_issued": "制发", "normative_repealed": "废止",
+    "results_granted_partial": "部分公开", "results_granted": "予以公开", "results_partial": "部分公开",
+    "results_denied": "不予", "results_unable": "无法提供", "results_rejected": "不予处理",
+    "results_other": "其他处理",
+}
 _COMPILED = {key: tuple(re.compile(p) for p in pats) for key, pats in _PATTERNS.items()}
 
 # A clause (up to the number) with one of these states a comparison or a part, not the figure.
@@ -111,10 +156,13 @@ _SKIP_WORDS = ("去年", "上年", "上一年", "前年", "往年", "同比", "�
 # government reviews its departments), not one brought against it: skip those clauses.
 _KEY_SKIP = {"review_total": ("受理", "审理", "办理", "收到", "处理"),
              "suit_total": ("受理", "审理", "办理", "收到", "处理")}
-# …and once a sentence has said 其中 / 包括, what follows in it are parts of a total
+# …and once a sentence has said 其中 / 包括, what follows in it are parts of a total (but the
+# figures by result are such parts: 办结81件，其中：予以公开42件…)
 _PART_WORDS = ("其中", "包括")
+_PARTS_OK = frozenset(k for k in PROSE_FIGURE_KEYS if k.startswith("results_"))
 _YEAR = re.compile(r"(20\d\d)年")
 _TEXT_MAX = 160
+_WALKS = 12                     # sentence starts walked back before the text is indexed
 
 
 def extract_figures(lines: list[TextLine], year: int | None = None) -> list[ProseFigure]:
@@ -125,19 +173,24 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
     if year is None:
         year = _main_year(text)
     found: list[tuple[int, ProseFigure]] = []
+    breaks = _Breaks(text)
     for key, patterns in _COMPILED.items():
+        need = _NEEDS.get(key)
+        if need is not None and need not in text:
+            continue
         best: tuple[int, ProseFigure] | None = None
         for pattern in patterns:
             for m in pattern.finditer(text):
                 if best is not None and m.start() >= best[0]:
                     break
                 value = _value(m)
-                if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ())):
+                if value is None or not _qualifies(text, m, year, _KEY_SKIP.get(key, ()),
+                                                   key in _PARTS_OK, breaks):
                     continue
                 if not _about_applications(key, text, m):
                     continue
                 start = m.start("num") if m.groupdict().get("num") is not None else m.start()
-                fig = ProseFigure(key, value, _sentence(text, m), f"line {_line_at(where, start)}")
+                fig = ProseFigure(key, value, _sentence(text, m, breaks), f"line {_line_at(where, start)}")
                 best = (m.start(), fig)
                 break
         if best is not None:
@@ -228,17 +281,19 @@ def _value(m: re.Match) -> int | float | None:
     return int(value) if value == int(value) else value
 
 
-def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = ()) -> bool:
+def _qualifies(text: str, m: re.Match, year: int | None, key_skip: tuple[str, ...] = (),
+               parts_ok: bool = False, breaks: _Breaks | None = None) -> bool:
     end = m.end()
-    clause_start = _last_break(text, m.start(), _CLAUSE_END)
+    start_of = breaks.start if breaks is not None else partial(_last_break, text)
+    clause_start = start_of(m.start(), _CLAUSE_END)
     prefix = text[clause_start:end]
     if any(w in prefix for w in _SKIP_WORDS):
         return False
     if any(w in text[clause_start:m.start()] for w in key_skip):
         return False
-    sentence_start = _last_break(text, m.start(), _SENTENCE_END)
+    sentence_start = start_of(m.start(), _SENTENCE_END)
     before = text[sentence_start:m.start()]
-    if any(w in before for w in _PART_WORDS):
+    if not parts_ok and any(w in before for w in _PART_WORDS):
         return False
     # a percentage or ratio right after the number is not a count
     if text[end:end + 1] in ("%", "％", "‰"):
@@ -267,6 +322,31 @@ _NEEDS_CONTEXT = ("applications_handled", "carried_forward")
 _CONTEXT = 80
 
 
+_AHEAD = {b: re.compile(f"[{re.escape(b)}]") for b in (_SENTENCE_END, _CLAUSE_END)}
+
+
+class _Breaks:
+    """Where the sentences and clauses of one text start: walked back from a figure for the
+    first few figures, then — a text stating many — found once (one C-level scan) and looked up."""
+
+    __slots__ = ("text", "_at", "_asked")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: dict[str, list[int]] = {}
+        self._asked = 0
+
+    def start(self, pos: int, breaks: str) -> int:
+        at = self._at.get(breaks)
+        if at is None:
+            self._asked += 1
+            if self._asked <= _WALKS:
+                return _last_break(self.text, pos, breaks)
+            at = self._at[breaks] = [m.start() for m in _AHEAD[breaks].finditer(self.text)]
+        i = bisect_right(at, pos - 1)
+        return at[i - 1] + 1 if i else 0
+
+
 def _last_break(text: str, pos: int, breaks: str) -> int:
     i = pos - 1
     while i >= 0 and text[i] not in breaks:
@@ -274,17 +354,17 @@ def _last_break(text: str, pos: int, breaks: str) -> int:
     return i + 1
 
 
-def _sentence(text: str, m: re.Match) -> str:
+def _next_break(text: str, pos: int, breaks: str) -> int:
+    m = _AHEAD[breaks].search(text, pos)
+    return m.start() if m else len(text)
+
+
+def _sentence(text: str, m: re.Match, breaks: _Breaks | None = None) -> str:
     """The sentence the figure was read from (the clause, when the sentence is long)."""
-    start = _last_break(text, m.start(), _SENTENCE_END)
-    end = m.end()
-    while end < len(text) and text[end] not in _SENTENCE_END:
-        end += 1
-    sentence = text[start:end]
+    start_of = breaks.start if breaks is not None else partial(_last_break, text)
+    start = start_of(m.start(), _SENTENCE_END)
+    sentence = text[start:_next_break(text, m.end(), _SENTENCE_END)]
     if len(sentence) <= _TEXT_MAX:
         return sentence
-    c_start = _last_break(text, m.start(), _CLAUSE_END)
-    c_end = m.end()
-    while c_end < len(text) and text[c_end] not in _CLAUSE_END:
-        c_end += 1
-    return text[c_start:c_end][:_TEXT_MAX]
+    c_start = start_of(m.start(), _CLAUSE_END)
+    return text[c_start:_next_break(text, m.end(), _CLAUSE_END)][:_TEXT_MAX]

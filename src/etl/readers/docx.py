@@ -159,6 +159,7 @@ class _Reader:
         if not rows:
             return
         n_cols = max(len(r) for r in rows)
+        widths = [len(r) for r in rows]
         for r, (text_row, origin_row) in enumerate(zip(rows, origin)):
             while len(text_row) < n_cols:
                 origin_row.append((r, len(text_row)))
@@ -167,7 +168,8 @@ class _Reader:
             if rows[0][0]:
                 self.blocks.append(TextLine(text=rows[0][0], line=len(self.blocks) + 1, page=self.page))
             return
-        grid = TableGrid(rows=rows, index=self.n_tables, page=self.page, line=len(self.blocks) + 1, origin=origin)
+        grid = TableGrid(rows=rows, index=self.n_tables, page=self.page, line=len(self.blocks) + 1,
+                         origin=origin, widths=widths if min(widths) < n_cols else None)
         self.n_tables += 1
         self.blocks.append(absorb_blank_label_cells(grid))
 

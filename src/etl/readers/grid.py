@@ -84,7 +84,8 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
         n_cols = max((len(r) for r in rows), default=0)
         grid = [r + [""] * (n_cols - len(r)) if len(r) < n_cols else list(r) for r in rows]
         origin = [[(r, c) for c in range(n_cols)] for r in range(n_rows)]
-        return TableGrid(rows=grid, index=index, origin=origin, **where)
+        widths = [len(r) for r in rows] if any(len(r) < n_cols for r in rows) else None
+        return TableGrid(rows=grid, index=index, origin=origin, widths=widths, **where)
     grid: list[list[str]] = []
     origin: list[list[tuple[int, int]]] = []
     carry: dict[int, list] = {}                  # column -> [rows still to fill, text, anchor]
@@ -124,12 +125,14 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
         grid.append(trow)
         origin.append(orow)
     n_cols = max(len(t) for t in grid)
+    widths = [len(t) for t in grid]
     for r in range(n_rows):
         trow, orow = grid[r], origin[r]
         for c in range(len(trow), n_cols):
             trow.append("")
             orow.append((r, c))
-    return TableGrid(rows=grid, index=index, origin=origin, **where)
+    return TableGrid(rows=grid, index=index, origin=origin,
+                     widths=widths if min(widths, default=0) < n_cols else None, **where)
 
 
 _NUMERIC = re.compile(r"^[\d\s.,%+\-—–/]+$")

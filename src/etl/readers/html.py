@@ -30,6 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from etl.document import Document, TableGrid, TextLine
 from etl.errors import ReportError
 from etl.readers.grid import SourceCell, absorb_blank_label_cells, clean_cell, clean_text, expand_spans
+from etl.template import SECTIONS
 
 # Tags whose content is never report text.
 _DROP_TAGS = frozenset({
@@ -44,8 +45,9 @@ _BLOCK_TAGS = frozenset({
     "figcaption", "hr", "form", "fieldset", "legend", "tr", "td", "th", "tbody", "thead",
     "tfoot", "caption", "body", "html", "table",
 })
-# Section headings that mark where the report is; the article body must contain those present.
-_BODY_MARKERS = ("总体情况", "其他需要报告")
+# Section headings that mark where the report is (the first section's and the last one's, in
+# their shortest wording); the article body must contain those present.
+_BODY_MARKERS = (min(SECTIONS[0].fragments, key=len), min(SECTIONS[-1].fragments, key=len))
 # Whole lines that are site chrome, not report text.  Anchored patterns only match short lines,
 # so prose that mentions e.g. 无障碍改造 in a sentence is kept.
 _CHROME_ANYWHERE = re.compile(r"ICP备|ICP证|公网安备|网站标识码|版权所有|Copyright|©")

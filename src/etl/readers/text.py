@@ -171,7 +171,9 @@ def _read_markdown(lines: list[str], doc: Document) -> None:
         if table:
             width = max(len(r) for r in table)
             rows = [r + [""] * (width - len(r)) for r in table]
-            doc.blocks.append(TableGrid(rows=rows, index=n_tables, line=table_line))
+            widths = [len(r) for r in table]
+            doc.blocks.append(TableGrid(rows=rows, index=n_tables, line=table_line,
+                                        widths=widths if min(widths) < width else None))
             n_tables += 1
             table = []
 

@@ -24,22 +24,15 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from etl.template import template_for_year
 from etl.synth.faults import FAULT_RULES, Fault, apply_blank_cells, apply_table_fault, choose_fault
+from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
+from etl.synth.layouts import apply_layouts, draw_layouts, parse_layouts
 from etl.synth.numbers import clean_numbers, new_history
 from etl.synth.prose import falsify, stated_figures, write_prose
 from etl.synth.region import Agency, build_region
 from etl.synth.report import SynthReport, new_style
+from etl.template import template_for_year
 
-ALL_FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler", "docx", "pdf")
-TEXT_FORMS = ("flat_text", "html", "layout_text", "run_text", "crawler")
-EXTENSION = {"flat_text": ".txt", "layout_text": ".txt", "run_text": ".txt", "crawler": ".txt",
-             "html": ".html", "docx": ".docx", "pdf": ".pdf"}
-#: forms made on request only (--formats scan,doc): OCR and LibreOffice test material (render_scan)
-EXTRA_FORMS = {"scan": ".pdf", "doc": ".doc"}
-EXTENSION.update(EXTRA_FORMS)
-#: relative weight of each form when an agency picks how it publishes (DOCX/PDF are slow to make)
-FORM_WEIGHT = {"docx": 0.3, "pdf": 0.3}
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
                     "source_url", "published", "faults")
 TABLE_FAULTS = {"identity", "results_sum", "row_total", "review_sum", "carry_chain", "in_force_chain"}
@@ -52,6 +45,7 @@ class SynthResult:
     agencies: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     forms: dict[str, int] = field(default_factory=dict)
+    layouts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -87,6 +81,9 @@ def _render(r: SynthReport, rng: random.Random) -> bytes:
     if r.form == "pdf":
         from etl.synth.render_office import render_pdf
         return render_pdf(r, rng)
+    if r.form == "markdown":
+        from etl.synth.render_markdown import render_markdown
+        return render_markdown(r, rng).encode("utf-8")
     if r.form in EXTRA_FORMS:
         from etl.synth import render_scan
         return render_scan.render_scan(r, rng) if r.form == "scan" else render_scan.render_doc(r, rng)
@@ -125,6 +122,8 @@ class _Batch:
     forms: tuple[str, ...]
     fault_rate: float
     seed: int
+    layouts: tuple[str, ...] = ()           # layout classes enabled (etl.synth.layouts)
+    layout_rate: float = 0.5
 
 
 def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
@@ -168,6 +167,9 @@ def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
             if kind == "missing_section":
                 r.missing = rng.choice(("三", "四"))
                 details = f"section {r.missing} left out"
+            if batch.layouts:
+                r.lrng = random.Random(f"{seed}:{agency.id}:{year}:layout")
+                r.layouts = draw_layouts(r.lrng, form, batch.layouts, batch.layout_rate)
             docs: list[tuple[SynthReport, str]] = []
             if kind == "duplicate":
                 # the first publication is superseded by a corrected one published later
@@ -181,6 +183,8 @@ def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
             elif kind:
                 r.faults = [Fault(kind, details).to_json()]
             docs.append((r, base))
+            for doc, _ in docs:
+                apply_layouts(doc, kind)
             for doc, stem in docs:
                 doc.file = stem + EXTENSION[doc.form]
                 if kind == "corrupt":
@@ -198,7 +202,10 @@ def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
                 res.documents += 1
                 res.forms[doc.form] = res.forms.get(doc.form, 0) + 1
             res.reports += 1
-            if kind:
+            for layout in r.layouts:
+                res.layouts[layout] = res.layouts.get(layout, 0) + 1
+            if kind or r.faults:
+                kind = kind or r.faults[0]["kind"]
                 res.faults[kind] = res.faults.get(kind, 0) + 1
             prev_fault, has_prev = kind, True
             prev_in_force = n.template == "2021" and kind not in ("blank_cells", "corrupt")
@@ -206,10 +213,13 @@ def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
 
 
 def generate(out: Path, agencies: int | None = None, reports: int | None = None,
-             years: list[int] | None = None, forms: tuple[str, ...] = ALL_FORMS,
-             fault_rate: float = 0.1, seed: int = 1, workers: int | None = None) -> SynthResult:
+             years: list[int] | None = None, forms: tuple[str, ...] = DEFAULT_FORMS,
+             fault_rate: float = 0.1, seed: int = 1, workers: int | None = None,
+             layouts: tuple[str, ...] = (), layout_rate: float = 0.5) -> SynthResult:
     """Write the corpus.  ``reports`` counts agency-years (a duplicate publication adds a
-    second document for its agency-year); ``agencies`` publish every year."""
+    second document for its agency-year); ``agencies`` publish every year; ``layouts``: the
+    layout classes a report may be printed in (etl.synth.layouts), drawn for a share
+    ``layout_rate`` of the reports."""
     t0 = time.perf_counter()
     years = years or list(range(2019, 2026))
     ny = len(years)
@@ -222,7 +232,8 @@ def generate(out: Path, agencies: int | None = None, reports: int | None = None,
     region = build_region(n_agencies, random.Random(f"{seed}:region"))
     pairs = list(zip(region, quota))
     size = 40
-    batches = [_Batch(out, pairs[i:i + size], years, forms, fault_rate, seed)
+    batches = [_Batch(out, pairs[i:i + size], years, forms, fault_rate, seed, tuple(layouts),
+                      layout_rate)
                for i in range(0, len(pairs), size)]
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if workers > 1 and len(batches) > 1:
@@ -241,6 +252,8 @@ def generate(out: Path, agencies: int | None = None, reports: int | None = None,
             total.faults[k] = total.faults.get(k, 0) + v
         for k, v in res.forms.items():
             total.forms[k] = total.forms.get(k, 0) + v
+        for k, v in res.layouts.items():
+            total.layouts[k] = total.layouts.get(k, 0) + v
     buf = io.StringIO()
     w = csv.DictWriter(buf, MANIFEST_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -251,9 +264,11 @@ def generate(out: Path, agencies: int | None = None, reports: int | None = None,
 
 
 def synth_command(out: Path, agencies: int | None, reports: int | None, years: str,
-                  formats: str, fault_rate: float, seed: int) -> int:
+                  formats: str, fault_rate: float, seed: int, layouts: str = "none",
+                  layout_rate: float = 0.5) -> int:
     try:
         year_list = parse_years(years)
+        layout_names = parse_layouts(layouts)
     except ValueError as e:
         print(f"etl synth: {e}", file=sys.stderr)
         return 2
@@ -263,14 +278,17 @@ def synth_command(out: Path, agencies: int | None, reports: int | None, years: s
         print(f"etl synth: unknown form(s) {bad}; choose from {', '.join((*ALL_FORMS, *EXTRA_FORMS))}",
               file=sys.stderr)
         return 2
-    if not 0.0 <= fault_rate <= 1.0:
-        print("etl synth: --fault-rate must be between 0 and 1", file=sys.stderr)
+    if not 0.0 <= fault_rate <= 1.0 or not 0.0 <= layout_rate <= 1.0:
+        print("etl synth: --fault-rate and --layout-rate must be between 0 and 1", file=sys.stderr)
         return 2
-    res = generate(Path(out), agencies, reports, year_list, forms, fault_rate, seed)
+    res = generate(Path(out), agencies, reports, year_list, forms, fault_rate, seed,
+                   layouts=layout_names, layout_rate=layout_rate)
     rate = res.documents / res.seconds if res.seconds else 0.0
     print(f"{res.reports} reports ({res.documents} documents) of {res.agencies} agencies, "
           f"{year_list[0]}-{year_list[-1]}, in {res.seconds:.1f} s ({rate:,.0f} documents/s) -> {out}")
     print("forms:  " + ", ".join(f"{k} {v}" for k, v in sorted(res.forms.items())))
+    if res.layouts:
+        print("layouts: " + ", ".join(f"{k} {v}" for k, v in sorted(res.layouts.items())))
     print("faults: " + (", ".join(f"{k} {v} ({FAULT_RULES[k] or 'no rule'})"
                                   for k, v in sorted(res.faults.items())) or "none"))
     return 0

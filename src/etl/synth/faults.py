@@ -12,10 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from etl.template import APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_GROUPS
 from etl.synth.numbers import AgencyHistory, Numbers
-
-TOTAL = len(APPLICANT_COLUMN_KEYS)      # index of the 总计 column
+from etl.template import APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_GROUPS
+from etl.template import SECTION3_TOTAL_INDEX as TOTAL
 
 #: fault kind -> the rule it breaks ("" = it breaks none: the file is quarantined, or the
 #: checks touching the blank cells become not assessable)

@@ -14,18 +14,19 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from etl.synth.region import Agency
 from etl.template import (
-    APPLICANT_COLUMN_KEYS,
     RESULT_ROW_KEYS,
     ROWS_2021_ONLY,
     SECTION3_ROW_KEYS,
+    SECTION3_WIDTH,
     SECTION4_GROUPS,
     SECTION4_KEYS,
+    SECTION4_OUTCOMES,
     section2_keys,
 )
-from etl.synth.region import Agency
 
-N_COLS = len(APPLICANT_COLUMN_KEYS) + 1          # six applicant columns + 总计
+N_COLS = SECTION3_WIDTH                          # six applicant columns + 总计
 
 #: mean new applications a year, by level (departments by the level of their government)
 _VOLUME = {"province": 1500, "city": 420, "district": 70, "county": 55, "street": 2.5,
@@ -40,7 +41,8 @@ _APPLICANT_WEIGHTS = (0.88, 0.07, 0.004, 0.008, 0.022, 0.016)
 _RESULT_WEIGHTS = dict(zip(RESULT_ROW_KEYS, (
     0.36, 0.08, 0.003, 0.01, 0.005, 0.012, 0.015, 0.02, 0.01, 0.02,
     0.25, 0.03, 0.03, 0.045, 0.03, 0.005, 0.01, 0.012, 0.02, 0.002, 0.03)))
-_REVIEW_OUTCOMES = (0.62, 0.1, 0.18, 0.1)          # upheld, corrected, other, pending
+_REVIEW_PARTS = tuple(o for o, _ in SECTION4_OUTCOMES if o != "total")
+_REVIEW_OUTCOMES = (0.62, 0.1, 0.18, 0.1)          # shares of the _REVIEW_PARTS
 
 
 def level_key(agency: Agency) -> str:
@@ -172,7 +174,7 @@ def _section4(h: AgencyHistory, rng: random.Random) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for group, share in zip(SECTION4_GROUPS, (1.0, 0.6, 0.3)):
         parts = allocate(rng, poisson(rng, mean * share), _REVIEW_OUTCOMES)
-        for (outcome, v) in zip(("upheld", "corrected", "other", "pending"), parts):
+        for (outcome, v) in zip(_REVIEW_PARTS, parts):
             out[f"{group.prefix}_{outcome}"] = v
         out[f"{group.prefix}_total"] = sum(parts)
     assert tuple(out) == SECTION4_KEYS

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from etl.synth.numbers import Numbers
 from etl.synth.region import Agency
-
-TOTAL = 6
+from etl.template import SECTION3_TOTAL_INDEX as TOTAL
 
 
 @dataclass

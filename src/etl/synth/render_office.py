@@ -12,14 +12,15 @@ import io
 import random
 import zipfile
 
-from etl.synth.report import (
-    APPLICANT_HEADER,
-    CONTENT_HEADER,
-    LEGAL_PERSON_HEADER,
-    RESULTS_GROUP,
-    SynthReport,
-)
 from etl.synth.render_text import _section_order
+from etl.synth.report import SynthReport
+from etl.template import (
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
+    SECTION4_SUIT_HEADER,
+)
 
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -28,8 +29,8 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
     """Table 三 as a 10-column grid plus merges (r0, c0, r1, c1): three label columns
     (三、本年度办理结果 | group | row label) then the seven cells."""
     cols = r.column_labels()
-    grid = [[r.identity_note(), "", "", APPLICANT_HEADER] + [""] * 6,
-            ["", "", "", cols[0], LEGAL_PERSON_HEADER, "", "", "", "", cols[6]],
+    grid = [[r.identity_note(), "", "", SECTION3_APPLICANT_HEADER] + [""] * 6,
+            ["", "", "", cols[0], SECTION3_LEGAL_PERSON_HEADER, "", "", "", "", cols[6]],
             ["", "", "", ""] + cols[1:6] + [""]]
     merges = [(0, 0, 2, 2), (0, 3, 0, 9), (1, 3, 2, 3), (1, 4, 1, 8), (1, 9, 2, 9)]
     rows = [row for row in r.table3_rows() if row[0] is not None]
@@ -40,8 +41,8 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
         in_results = group is not None or row_key == "total"
         if in_results and start_results is None:
             start_results = i
-        lead = RESULTS_GROUP if i == start_results else ""
-        if group and group != RESULTS_GROUP:
+        lead = SECTION3_RESULTS_CAPTION if i == start_results else ""
+        if group and group != SECTION3_RESULTS_CAPTION:
             first = group not in group_rows
             group_rows.setdefault(group, []).append(i)
             grid.append([lead, group if first else "", label] + cells)
@@ -59,7 +60,7 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
 
 def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
     groups, outcomes = r.section4_groups(), r.section4_outcomes()
-    grid = [[groups[0]] + [""] * 4 + ["行政诉讼"] + [""] * 9,
+    grid = [[groups[0]] + [""] * 4 + [SECTION4_SUIT_HEADER] + [""] * 9,
             outcomes + [groups[1]] + [""] * 4 + [groups[2]] + [""] * 4,
             [""] * 5 + outcomes * 2,
             r.section4_cells()]
@@ -76,9 +77,13 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
     import docx
 
     d = docx.Document()
-    d.add_paragraph(r.title())
+    for line in r.title_lines():
+        d.add_paragraph(line)
+    word = r.lrng if r.layout("word_export") else None
 
     def table(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
+        if word is not None:
+            grid, merges = _ragged(grid, merges, word)
         n_cols = len(grid[0])
         t = d.add_table(rows=len(grid), cols=n_cols)
         t.style = "Table Grid"
@@ -87,29 +92,108 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
         cells = t._cells
         for i, row in enumerate(grid):
             for j, text in enumerate(row):
-                if text:
+                if text and text != _SHORT:
                     cells[i * n_cols + j].text = text
         for r0, c0, r1, c1 in merges:
             cells[r0 * n_cols + c0].merge(cells[r1 * n_cols + c1])
+        if word is not None:
+            _cut_short_rows(t, grid)
 
     d.add_paragraph(r.prose.intro)
     for key in _section_order(r):
-        d.add_paragraph(r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            d.add_paragraph(heading)
         for p in r.paragraphs(key):
             d.add_paragraph(p)
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
                 grid += [[label] + cells for label, cells in rows]
                 table(grid, [(0, 0, 0, n - 1)])
         elif key == "applications":
-            table(*_table3_grid(r))
+            grid, merges = _table3_grid(r)
+            if r.layout("split_table"):
+                first, second = _split_grid(grid, merges, r.lrng)
+                table(*first)
+                d.add_paragraph("")
+                table(*second)
+            else:
+                table(grid, merges)
         elif key == "review_litigation":
-            table(*_section4_grid(r))
+            table(*(_flat_section4_grid(r) if r.layout("flat_table4") else _section4_grid(r)))
+    for line in r.signature:
+        d.add_paragraph(line)
     buf = io.BytesIO()
     d.save(buf)
     return _fix_zip_times(buf.getvalue())
+
+
+_SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
+
+
+def _ragged(grid, merges, rng: random.Random):
+    """Word's "save as" tables: one more grid column at the right; each row's last cell either
+    spans into it (w:gridSpan) or the row stops short of it (w:gridAfter)."""
+    width = len(grid[0])
+    out = [row + [""] for row in grid]
+    spans, edge_rows = [], set()
+    for r0, c0, r1, c1 in merges:
+        if c1 == width - 1:                  # a cell reaching the right edge reaches the new one
+            spans.append((r0, c0, r1, width))
+            edge_rows.update(range(r0, r1 + 1))
+        else:
+            spans.append((r0, c0, r1, c1))
+    for i, row in enumerate(out):
+        if i in edge_rows:
+            continue
+        if rng.random() < 0.5:
+            spans.append((i, width - 1, i, width))
+        else:
+            row[width] = _SHORT
+    return out, spans
+
+
+def _cut_short_rows(t, grid) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for i, row in enumerate(grid):
+        if row[-1] != _SHORT:
+            continue
+        tr = t.rows[i]._tr
+        tcs = tr.findall(qn("w:tc"))
+        tr.remove(tcs[-1])
+        trpr = tr.get_or_add_trPr()
+        after = OxmlElement("w:gridAfter")
+        after.set(qn("w:val"), "1")
+        trpr.append(after)
+
+
+def _split_grid(grid, merges, rng: random.Random):
+    """Table 三 as two tables: the header and the first rows, then the rest (no header); a span
+    crossing the cut ends above it (its continuation below is empty)."""
+    cut = rng.randrange(3 + 4, len(grid) - 3)
+    first, second = [], []
+    for r0, c0, r1, c1 in merges:
+        if r1 < cut:
+            first.append((r0, c0, r1, c1))
+        elif r0 >= cut:
+            second.append((r0 - cut, c0, r1 - cut, c1))
+        elif (r0, c0) != (cut - 1, c1):
+            first.append((r0, c0, cut - 1, c1))
+    return (grid[:cut], first), (grid[cut:], second)
+
+
+def _flat_section4_grid(r: SynthReport):
+    """Table 四 under a scrambled one-row header: fifteen values in one row, or three rows of five."""
+    outcomes = [o for _ in r.section4_groups() for o in r.section4_outcomes()]
+    r.lrng.shuffle(outcomes)
+    cells = r.section4_cells()
+    if r.lrng.random() < 0.5:
+        return [outcomes, cells], []
+    return [outcomes[:5]] + [cells[g * 5:g * 5 + 5] for g in range(3)], []
 
 
 def _fix_zip_times(data: bytes) -> bytes:
@@ -152,8 +236,9 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
                           firstLineIndent=22)
     title = ParagraphStyle("title", fontName=_FONT, fontSize=16, leading=24, alignment=1)
     cell = ParagraphStyle("cell", fontName=_FONT, fontSize=8, leading=10, wordWrap="CJK")
-    story: list = [Paragraph(r.agency.name, title),
-                   Paragraph(f"{r.year}年政府信息公开工作年度报告", title), Spacer(1, 8)]
+    story: list = ([Paragraph(r.agency.name, title),
+                    Paragraph(f"{r.year}年政府信息公开工作年度报告", title)] if r.title_override is None
+                   else [Paragraph(line, title) for line in r.title_override]) + [Spacer(1, 8)]
 
     def table(grid: list[list[str]], merges, widths, repeat: int = 0) -> Table:
         data = [[Paragraph(c, cell) if len(c) > 3 else c for c in row] for row in grid]
@@ -167,12 +252,14 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
     for key in _section_order(r):
         if key == "active_disclosure":
             story.append(PageBreak())     # so that table 三 starts mid-page and runs over a break
-        story.append(Paragraph(r.heading(key), body))
+        heading = r.heading(key)
+        if heading is not None:
+            story.append(Paragraph(heading, body))
         story += [Paragraph(p, body) for p in r.paragraphs(key)]
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [CONTENT_HEADER] + metrics]
+                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
                 grid += [[label] + cells for label, cells in rows]
                 story.append(table(grid, [(0, 0, 0, n - 1)], [130] + [300 / (n - 1)] * (n - 1)))
                 story.append(Spacer(1, 6))
@@ -185,6 +272,7 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
         elif key == "review_litigation":
             grid, merges = _section4_grid(r)
             story.append(table(grid, merges, [30] * 15))
+    story += [Paragraph(line, body) for line in r.signature]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, invariant=1, title=r.title(), author="",
                             creator="synth", producer="synth")

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import random
 
-from etl.synth.report import APPLICANT_HEADER, CONTENT_HEADER, LEGAL_PERSON_HEADER, SynthReport
+from etl.synth.report import SynthReport
+from etl.template import (
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
+    SECTION4_SUIT_HEADER,
+)
 
 NBSP = "\u00a0"
 
@@ -46,42 +53,48 @@ def render_flat(r: SynthReport, rng: random.Random) -> str:
     nb = NBSP if r.style.nbsp_labels else ""
     out: list[str] = []
     add = out.append
-    if r.style.title_line:
-        add(r.title())
+    if r.style.title_line or r.title_override is not None:
+        out.extend(r.title_lines())
     add(r.prose.intro)
     for key in _section_order(r):
-        add(r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(heading)
         out.extend(r.paragraphs(key))
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add(item)
-                add(CONTENT_HEADER)
+                add(SECTION2_CONTENT_HEADER)
                 out.extend(metrics)
                 for label, cells in rows:
                     add(label)
                     out.extend(c or NBSP for c in cells)
         elif key == "applications":
             add(r.identity_note())
-            add(APPLICANT_HEADER)
+            add(SECTION3_APPLICANT_HEADER)
             cols = r.column_labels()
             add(cols[0])
-            add(LEGAL_PERSON_HEADER)
+            add(SECTION3_LEGAL_PERSON_HEADER)
             add(cols[6])
             for c in cols[1:6]:
                 out.extend(_split_header(c) if r.style.split_headers else [c])
             for row_key, group, label, cells in r.table3_rows():
                 add(label + (nb if group and row_key else ""))
                 out.extend(c or NBSP for c in cells)
+        elif key == "review_litigation" and r.layout("flat_table4"):
+            out.extend(r.section4_scrambled_header())
+            out.extend(c or NBSP for c in r.section4_cells())
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
             add(groups[0])
-            add("行政诉讼")
+            add(SECTION4_SUIT_HEADER)
             for o in outcomes:
                 out.extend(_split_header(o) if r.style.split_headers and o == "结果纠正" else [o])
             add(groups[1])
             add(groups[2])
             out.extend(outcomes * 2)
             out.extend(c or NBSP for c in r.section4_cells())
+    out.extend(r.signature)
     return "\n\n".join(out) + "\n"
 
 
@@ -145,26 +158,32 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
             add((para if i == 0 else ind) + line)
             pages.safe()
 
-    # PDFs always carry the title block
-    add((" " * 40 if layout else "") + r.agency.name)
-    add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
+    # PDFs always carry the title block (unless a layout class breaks it)
+    if r.title_override is None:
+        add((" " * 40 if layout else "") + r.agency.name)
+        add((" " * 23 if layout else "") + f"{r.year}年政府信息公开工作年度报告")
+    else:
+        for line in r.title_override:
+            add((" " * 23 if layout else "") + line)
     prose(r.prose.intro)
     vertical = layout and rng.random() < 0.7 or (not layout and rng.random() < 0.5)
     break_in_table = True
     for key in _section_order(r):
-        add(para + r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(para + heading)
         for p in r.paragraphs(key):
             prose(p)
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
                 add((" " * 44 if layout else "") + item)
                 if layout:
-                    add(" " * 24 + CONTENT_HEADER + "".join(" " * 4 + m for m in metrics))
+                    add(" " * 24 + SECTION2_CONTENT_HEADER + "".join(" " * 4 + m for m in metrics))
                     for label, cells in rows:
                         add(" " * 15 + label.ljust(20 - len(label)) + "".join(c.rjust(14) for c in cells))
                         pages.safe()
                 else:
-                    add(CONTENT_HEADER)
+                    add(SECTION2_CONTENT_HEADER)
                     for m in metrics:
                         add(m)
                     for label, cells in rows:
@@ -174,8 +193,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
         elif key == "applications":
             cols = r.column_labels()
             if layout:
-                add(" " * 71 + APPLICANT_HEADER)
-                add(" " * 69 + LEGAL_PERSON_HEADER)
+                add(" " * 71 + SECTION3_APPLICANT_HEADER)
+                add(" " * 69 + SECTION3_LEGAL_PERSON_HEADER)
                 note = r.identity_note()
                 add(ind + note[:23])
                 add(ind + note[23:])
@@ -185,8 +204,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(" " * 63 + "企业  机构")
                 add(" " * 73 + "组织  机构")
             else:
-                add(APPLICANT_HEADER)
-                add(LEGAL_PERSON_HEADER)
+                add(SECTION3_APPLICANT_HEADER)
+                add(SECTION3_LEGAL_PERSON_HEADER)
                 note = r.identity_note()
                 add(note[:23])
                 add(note[23:])
@@ -220,7 +239,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                         continue
                     add((" " * 19 if layout else "") + label)
                     continue
-                lab_ind = (" " * 33 if group and group != "三、本年度办理结果" else " " * 19) if layout else ""
+                lab_ind = ((" " * 33 if group and group != SECTION3_RESULTS_CAPTION else " " * 19)
+                           if layout else "")
                 if row_key in ("new_received", "carried_over", "carried_forward") and layout:
                     lab_ind = ind
                 if layout:
@@ -249,10 +269,14 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                     vi += 1
                 pages.safe()
         elif key == "review_litigation":
-            groups, outcomes = r.section4_groups(), r.section4_outcomes()
+            groups = r.section4_groups()
             cells = r.section4_cells()
-            if layout:
-                add(" " * 24 + groups[0] + " " * 35 + "行政诉讼")
+            if r.layout("flat_table4") and not layout:
+                for line in r.section4_scrambled_header():
+                    add(line)
+                pages.extend(cells)
+            elif layout:
+                add(" " * 24 + groups[0] + " " * 35 + SECTION4_SUIT_HEADER)
                 add(" " * 48 + groups[1] + " " * 15 + groups[2])
                 add(ind + "结果  结果   其他  尚未")
                 add(" " * 37 + "总 计")
@@ -261,11 +285,13 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add(" " * 42 + "维持  纠正  结果  审结        维持  纠正 结果  审结")
                 add(" " * 14 + "".join(" " + c.rjust(3) for c in cells))
             else:
-                for line in (groups[0], "行政诉讼", groups[1], groups[2], "结果结果", "其他尚未", "总计",
-                             "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
+                for line in (groups[0], SECTION4_SUIT_HEADER, groups[1], groups[2], "结果结果", "其他尚未",
+                             "总计", "维持纠正", "结果审结", "结果结果其他尚未", "结果结果其他尚未", "总计", "总计",
                              "维持纠正结果审结", "维持纠正结果审结"):
                     add(line)
                 pages.extend(cells)
+    for line in r.signature:
+        add((" " * 50 if layout else "") + line)
     return pages.text()
 
 
@@ -275,6 +301,8 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
 
 def render_crawler(r: SynthReport, rng: random.Random) -> str:
     title = f"{r.agency.name}{r.year}年度政府信息公开工作年度报告"
+    if r.title_override is not None:
+        title = "".join(r.title_override) or "政府信息公开年报"
     head = [f"标题: {title}", f"发布时间: {r.published} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}",
             "文号: ", "发布机构: ", "栏目: 政府信息公开年报", f"原文链接: {r.source_url}",
             f"本地目录: zwgk/zfxxgknb/{r.year + 1}01/{title}",
@@ -289,25 +317,28 @@ def render_crawler(r: SynthReport, rng: random.Random) -> str:
         # cells run together; now and then a stray space survives from the page
         return "".join(c + (" " if rng.random() < 0.07 else "") for c in cells)
 
-    add(r.title() + " " + r.prose.intro)
+    add(" ".join(r.title_lines() + [r.prose.intro]))
     for key in _section_order(r):
-        add(r.heading(key))
+        heading = r.heading(key)
+        if heading is not None:
+            add(heading)
         parts.extend(r.paragraphs(key))
         if key == "active_disclosure":
             for item, metrics, rows in r.section2_tables():
-                add(" " + item + CONTENT_HEADER + "".join(metrics))
+                add(" " + item + SECTION2_CONTENT_HEADER + "".join(metrics))
                 for label, cells in rows:
                     add(label + run(cells))
         elif key == "applications":
             cols = r.column_labels()
-            add(r.identity_note() + APPLICANT_HEADER + cols[0] + LEGAL_PERSON_HEADER + cols[6] + " "
-                + "".join(cols[1:6]))
+            add(r.identity_note() + SECTION3_APPLICANT_HEADER + cols[0] + SECTION3_LEGAL_PERSON_HEADER
+                + cols[6] + " " + "".join(cols[1:6]))
             for row_key, group, label, cells in r.table3_rows():
                 add(label + run(cells))
         elif key == "review_litigation":
             groups, outcomes = r.section4_groups(), r.section4_outcomes()
-            add(" " + groups[0] + "行政诉讼" + "".join(outcomes) + groups[1] + groups[2]
+            add(" " + groups[0] + SECTION4_SUIT_HEADER + "".join(outcomes) + groups[1] + groups[2]
                 + "".join(outcomes) * 2 + run(r.section4_cells()) + " ")
+    parts.extend(r.signature)
     body = "".join(parts)
     if rng.random() < 0.3:
         body += " 附件下载"

@@ -1,9 +1,9 @@
 """One synthetic report: its truth numbers, its print style, and the printed labels and cells
 every renderer shares.
 
-Labels come from :mod:`etl.template`; the only wordings declared here are the ones the template
-does not hold (table headers such as 申请人情况, the 三、本年度办理结果 group label, heading
-prefixes) and the variant spellings real reports print (``_VARIANTS``).
+Labels, table furniture (申请人情况, 三、本年度办理结果 …) and heading wordings come from
+:mod:`etl.template`; the only wordings declared here are the variant spellings real reports print
+(``_VARIANTS``).
 """
 
 from __future__ import annotations
@@ -11,37 +11,26 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from etl.synth.numbers import Numbers
+from etl.synth.prose import Prose
+from etl.synth.region import Agency
 from etl.template import (
     SECTION2,
     SECTION3_COLUMNS,
     SECTION3_GROUPS,
+    SECTION3_RESULTS_CAPTION,
     SECTION3_ROWS,
+    SECTION3_WIDTH,
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUIT_HEADER,
+    SECTION_NUMERALS,
     SECTIONS,
 )
-from etl.synth.numbers import Numbers
-from etl.synth.prose import Prose
-from etl.synth.region import Agency
 
-# ---- wordings the template does not declare (table furniture) --------------------------------
-APPLICANT_HEADER = "申请人情况"
-LEGAL_PERSON_HEADER = "法人或其他组织"
-RESULTS_GROUP = "三、本年度办理结果"
-CONTENT_HEADER = "信息内容"
-SECTION_NUMBERS = ("一", "二", "三", "四", "五", "六")
-#: full heading text per section (the template holds the distinctive fragment; real headings
-#: print a little more around it)
-HEADING_VARIANTS: dict[str, tuple[str, ...]] = {
-    "overview": ("总体情况",),
-    "active_disclosure": ("主动公开政府信息情况",),
-    "applications": ("收到和处理政府信息公开申请情况",),
-    "review_litigation": ("政府信息公开行政复议、行政诉讼情况", "因政府信息公开工作被申请行政复议、提起行政诉讼情况",
-                          "政府信息公开行政复议和行政诉讼情况"),
-    "problems": ("存在的主要问题及改进情况", "政府信息公开工作存在的主要问题及改进情况"),
-    "other_matters": ("其他需要报告的事项",),
-}
+#: full heading text per section, as real reports print it (the template's wordings)
+HEADING_VARIANTS: dict[str, tuple[str, ...]] = {s.key: s.titles for s in SECTIONS}
 #: spellings real reports print for some row labels (all still match the template's fragments)
 _VARIANTS: dict[str, tuple[str, ...]] = {
     "deny_law_forbidden": ("2.其他法律行政止公开",),
@@ -94,6 +83,13 @@ class SynthReport:
     source_url: str = ""
     faults: list[dict] = field(default_factory=list)
     missing: str | None = None          # "三" or "四" when that section is left out
+    # ---- layout classes (etl.synth.layouts) ----
+    layouts: list[str] = field(default_factory=list)
+    lrng: random.Random | None = None   # the layout classes' own random stream
+    departures: list[dict] = field(default_factory=list)   # where the print departs from the template
+    headings: dict[str, str | None] = field(default_factory=dict)   # key -> printed (None: left out)
+    title_override: list[str] | None = None     # the title block as printed ([]: no title)
+    signature: list[str] = field(default_factory=list)     # 落款: agency and date at the end
 
     # ---- printed text -------------------------------------------------------------------------
     def punct(self, s: str) -> str:
@@ -121,15 +117,25 @@ class SynthReport:
     def title(self) -> str:
         return f"{self.agency.name}{self.year}年政府信息公开工作年度报告"
 
+    def title_lines(self) -> list[str]:
+        """The title as the body prints it: one line, or as a layout class breaks it."""
+        return [self.title()] if self.title_override is None else list(self.title_override)
+
+    def layout(self, name: str) -> bool:
+        return name in self.layouts
+
     def paragraphs(self, key: str) -> list[str]:
         """The prose paragraphs printed under a section (none for the table sections)."""
         return {"overview": self.prose.overview, "problems": self.prose.problems,
                 "other_matters": self.prose.other}.get(key, [])
 
-    def heading(self, key: str) -> str:
+    def heading(self, key: str) -> str | None:
+        """The heading as printed (None: this report leaves it out)."""
+        if key in self.headings:
+            return self.headings[key]
         i = [s.key for s in SECTIONS].index(key)
         sep = "、 " if self.style.heading_space and key == "review_litigation" else "、"
-        return f"{SECTION_NUMBERS[i]}{sep}{self.style.heading[key]}"
+        return f"{SECTION_NUMERALS[i]}{sep}{self.style.heading[key]}"
 
     def identity_note(self) -> str:
         from etl.template import SECTION3_IDENTITY_NOTE
@@ -155,9 +161,9 @@ class SynthReport:
                 continue
             group = row.group
             label = self.style.label_variant.get(row.key, row.label)
-            if row.is_result and RESULTS_GROUP not in seen_groups:
-                seen_groups.add(RESULTS_GROUP)
-                out.append((None, None, RESULTS_GROUP, []))
+            if row.is_result and SECTION3_RESULTS_CAPTION not in seen_groups:
+                seen_groups.add(SECTION3_RESULTS_CAPTION)
+                out.append((None, None, SECTION3_RESULTS_CAPTION, []))
             if group in ("(三)", "(四)", "(五)", "(六)"):
                 glabel = self.punct(group + SECTION3_GROUPS[group][0])
                 single = group == "(六)" and s3["other_overdue_correction"] is None
@@ -165,11 +171,11 @@ class SynthReport:
                     label = glabel
                 elif group not in seen_groups:
                     seen_groups.add(group)
-                    out.append((None, RESULTS_GROUP, glabel, []))
-                out.append((row.key, RESULTS_GROUP if single else glabel,
+                    out.append((None, SECTION3_RESULTS_CAPTION, glabel, []))
+                out.append((row.key, SECTION3_RESULTS_CAPTION if single else glabel,
                             label if single else self.punct(label), [num(v) for v in vals]))
                 continue
-            out.append((row.key, RESULTS_GROUP if row.is_result else None, self.punct(label),
+            out.append((row.key, SECTION3_RESULTS_CAPTION if row.is_result else None, self.punct(label),
                         [num(v) for v in vals]))
         return out
 
@@ -197,6 +203,17 @@ class SynthReport:
     def section4_cells(self) -> list[str]:
         return [self.num(self.numbers.section4[k]) for k in SECTION4_KEYS]
 
+    def section4_scrambled_header(self) -> list[str]:
+        """Table 四's header as a PDF-to-text extraction leaves it: the words of its merged,
+        multi-line header cells broken into pieces and out of order (one piece per line)."""
+        pieces = [SECTION4_SUIT_HEADER] + [g.label.split()[-1] for g in SECTION4_GROUPS]
+        for _ in SECTION4_GROUPS:
+            for _, label in SECTION4_OUTCOMES:
+                pieces += [label[:2], label[2:]] if len(label) == 4 else [label]
+        rng = self.lrng or random.Random(0)
+        rng.shuffle(pieces)
+        return pieces
+
     @staticmethod
     def section4_groups() -> list[str]:
         return [g.label.split()[-1] for g in SECTION4_GROUPS]
@@ -211,7 +228,7 @@ class SynthReport:
         corrupt = any(f["kind"] == "corrupt" for f in self.faults)
         s3 = {k: (None if (v is None or corrupt or self.missing == "三") else list(v))
               for k, v in n.section3.items()}
-        s3 = {k: (v if v is not None else [None] * 7) for k, v in s3.items()}
+        s3 = {k: (v if v is not None else [None] * SECTION3_WIDTH) for k, v in s3.items()}
         s4 = {k: (None if corrupt or self.missing == "四" else v) for k, v in n.section4.items()}
         s2 = {c: {m: (None if corrupt else v) for m, v in ms.items()} for c, ms in n.section2.items()}
         return {
@@ -223,4 +240,6 @@ class SynthReport:
             "section2": s2, "section3": s3, "section4": s4,
             "prose": [] if corrupt else self.prose.figures,
             "faults": self.faults,
+            "layouts": list(self.layouts),
+            "departures": [] if corrupt else self.departures,
         }

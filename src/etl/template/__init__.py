@@ -10,20 +10,33 @@ from etl.template.definitions import (  # noqa: F401  (re-exported: this package
     CELL_STATES,
     DASH_TOKENS,
     PROSE_FIGURE_KEYS,
+    PROSE_RESULT_GROUPS,
+    PROSE_SECTION2_CELLS,
     RESULT_ROW_KEYS,
     ROWS_2021_ONLY,
     RULE_IDS,
     RULES,
     SECTION2,
+    SECTION2_CONTENT_HEADER,
+    SECTION3_APPLICANT_HEADER,
     SECTION3_COLUMN_KEYS,
     SECTION3_COLUMNS,
     SECTION3_GROUPS,
+    SECTION3_HEADER_GROUPS,
+    SECTION3_HEADER_MARKERS,
     SECTION3_IDENTITY_NOTE,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
     SECTION3_ROW_KEYS,
     SECTION3_ROWS,
+    SECTION3_TOTAL_INDEX,
+    SECTION3_WIDTH,
     SECTION4_GROUPS,
     SECTION4_KEYS,
     SECTION4_OUTCOMES,
+    SECTION4_SUIT_HEADER,
+    SECTION4_SUM_GROUPS,
+    SECTION_NUMERALS,
     SECTIONS,
     TEMPLATE_MARKERS,
     TEMPLATE_VERSIONS,
@@ -55,11 +68,11 @@ def normalize_label(text: str) -> str:
     return _DROP.sub("", text)
 
 
+_ROW_OF = {r.key: r for r in SECTION3_ROWS}
+
+
 def section3_row(key: str) -> Row:
-    for row in SECTION3_ROWS:
-        if row.key == key:
-            return row
-    raise KeyError(key)
+    return _ROW_OF[key]
 
 
 def section2_keys(version: str) -> dict[str, tuple[str, ...]]:
@@ -73,3 +86,10 @@ def section2_keys(version: str) -> dict[str, tuple[str, ...]]:
 
 def section3_rows_for(version: str) -> tuple[str, ...]:
     return tuple(r.key for r in SECTION3_ROWS if version in r.versions)
+
+
+def rule(rule_id: str) -> Rule:
+    for r in RULES:
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)

@@ -20,7 +20,7 @@ ambiguous short labels (``3.其他``) are anchored by their context, never by po
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TEMPLATE_VERSIONS = ("2019", "2021")
 
@@ -39,21 +39,37 @@ class Column:
     key: str
     label: str
     aliases: tuple[str, ...] = ()
+    #: words that name this column in a header cell's text (normalized), most specific first;
+    #: the header's group captions (SECTION3_HEADER_GROUPS) are removed from the text before
+    header_words: tuple[str, ...] = ()
 
 
 #: The seven columns of table 三, in printed order.
 SECTION3_COLUMNS: tuple[Column, ...] = (
-    Column("natural_person", "自然人"),
-    Column("commercial", "商业企业", ("商业", "企业")),
-    Column("research", "科研机构", ("科研", "机构")),
-    Column("social_welfare", "社会公益组织", ("社会公益", "公益组织", "社会")),
-    Column("legal_service", "法律服务机构", ("法律服务", "法律")),
+    Column("natural_person", "自然人", (), ("自然人",)),
+    Column("commercial", "商业企业", ("商业", "企业"), ("商业",)),
+    Column("research", "科研机构", ("科研", "机构"), ("科研",)),
+    Column("social_welfare", "社会公益组织", ("社会公益", "公益组织", "社会"), ("公益",)),
+    Column("legal_service", "法律服务机构", ("法律服务", "法律"), ("法律服务", "法律")),
+    # "其他" alone names it only at the END of a header text (法人或其他组织 holds it too)
     Column("other_org", "其他"),
-    Column("total", "总计", ("合计",)),
+    Column("total", "总计", ("合计",), ("总计", "合计")),
 )
 SECTION3_COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in SECTION3_COLUMNS)
+#: Cells per row of table 三 (six applicant columns and 总计).
+SECTION3_WIDTH = len(SECTION3_COLUMN_KEYS)
+#: Place of the 总计 column in a row.
+SECTION3_TOTAL_INDEX = SECTION3_COLUMN_KEYS.index("total")
 #: The six applicant columns whose sum is the 总计 column (``row_total``).
-APPLICANT_COLUMN_KEYS: tuple[str, ...] = SECTION3_COLUMN_KEYS[:6]
+APPLICANT_COLUMN_KEYS: tuple[str, ...] = tuple(k for k in SECTION3_COLUMN_KEYS if k != "total")
+#: Captions printed over the applicant columns (table furniture: they name no column).
+SECTION3_APPLICANT_HEADER = "申请人情况"
+SECTION3_LEGAL_PERSON_HEADER = "法人或其他组织"
+SECTION3_HEADER_GROUPS: tuple[str, ...] = (SECTION3_LEGAL_PERSON_HEADER, SECTION3_APPLICANT_HEADER)
+#: Words of table 三's own header: where it starts when its section heading is missing.
+SECTION3_HEADER_MARKERS: tuple[str, ...] = ("勾稽关系", SECTION3_APPLICANT_HEADER)
+#: The row caption over the result groups (三、本年度办理结果): a label, never a row of its own.
+SECTION3_RESULTS_CAPTION = "三、本年度办理结果"
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,15 @@ SECTION4_OUTCOMES: tuple[tuple[str, str], ...] = (
 SECTION4_KEYS: tuple[str, ...] = tuple(
     f"{g.prefix}_{o}" for g in SECTION4_GROUPS for o, _ in SECTION4_OUTCOMES
 )
+#: Caption over the two litigation groups (table furniture).
+SECTION4_SUIT_HEADER = "行政诉讼"
+#: The sums of section 四 as places in SECTION4_KEYS: (the four outcome cells, the group's 总计)
+#: per group (``review_sum``).
+SECTION4_SUM_GROUPS: tuple[tuple[tuple[int, ...], int], ...] = tuple(
+    (tuple(SECTION4_KEYS.index(f"{g.prefix}_{o}") for o, _ in SECTION4_OUTCOMES if o != "total"),
+     SECTION4_KEYS.index(f"{g.prefix}_total"))
+    for g in SECTION4_GROUPS
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,6 +205,9 @@ class Section2Table:
     categories: tuple[Category, ...]
     metrics: tuple[Metric, ...]
 
+
+#: The caption of every section 二 table's label column (table furniture).
+SECTION2_CONTENT_HEADER = "信息内容"
 
 SECTION2: dict[str, tuple[Section2Table, ...]] = {
     "2021": (
@@ -255,18 +283,25 @@ TEMPLATE_MARKERS: dict[str, tuple[str, ...]] = {
 class Section:
     number: str
     key: str
-    fragments: tuple[str, ...]
+    fragments: tuple[str, ...]      # distinctive substrings of any real wording of the heading
+    titles: tuple[str, ...]         # the heading as printed (first: the template's wording)
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("一", "overview", ("总体情况",)),
-    Section("二", "active_disclosure", ("主动公开政府信息情况",)),
-    Section("三", "applications", ("收到和处理政府信息公开申请情况",)),
-    Section("四", "review_litigation", ("行政复议、行政诉讼情况", "行政复议和行政诉讼情况",
-                                        "被申请行政复议", "行政复议、提起行政诉讼", "行政复议,提起行政诉讼")),
-    Section("五", "problems", ("存在的主要问题",)),
-    Section("六", "other_matters", ("其他需要报告的事项",)),
+    Section("一", "overview", ("总体情况",), ("总体情况",)),
+    Section("二", "active_disclosure", ("主动公开政府信息情况",), ("主动公开政府信息情况",)),
+    Section("三", "applications", ("收到和处理政府信息公开申请情况",), ("收到和处理政府信息公开申请情况",)),
+    Section("四", "review_litigation",
+            ("行政复议、行政诉讼情况", "行政复议和行政诉讼情况", "被申请行政复议", "行政复议、提起行政诉讼",
+             "行政复议,提起行政诉讼"),
+            ("政府信息公开行政复议、行政诉讼情况", "因政府信息公开工作被申请行政复议、提起行政诉讼情况",
+             "政府信息公开行政复议和行政诉讼情况")),
+    Section("五", "problems", ("存在的主要问题",),
+            ("政府信息公开工作存在的主要问题及改进情况", "存在的主要问题及改进情况")),
+    Section("六", "other_matters", ("其他需要报告的事项", "其他需要报告"), ("其他需要报告的事项",)),
 )
+#: The section numerals 一…六, in order.
+SECTION_NUMERALS: str = "".join(s.number for s in SECTIONS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,11 +311,12 @@ SECTIONS: tuple[Section, ...] = (
 @dataclass(frozen=True)
 class Rule:
     id: str
-    scope: str                      # "report" or "cross_year"
+    scope: str                      # "report", "cross_year" or "corpus" (about the set of files)
     severity: str                   # "error" or "warning"
     description: str
 
 
+#: Every rule, in the order they run; each has one SQL file ``etl/checks/rules/<id>.sql``.
 RULES: tuple[Rule, ...] = (
     Rule("identity", "report", "error",
          "every column of table 三: new_received + carried_over = total + carried_forward"),
@@ -298,6 +334,13 @@ RULES: tuple[Rule, ...] = (
          "one agency: carried_over of year t = carried_forward of year t-1"),
     Rule("in_force_chain", "cross_year", "warning",
          "one agency: in_force(t) = in_force(t-1) + issued(t) - repealed(t)"),
+    Rule("missing_section", "report", "error",
+         "the report has no cells of section 三 or of section 四 at all"),
+    Rule("duplicate_report", "corpus", "warning",
+         "the same agency-year was published more than once; this copy was superseded"),
+    Rule("template_conformance", "report", "warning",
+         "where the printed report departs from the template (a heading, a row label, the order of "
+         "the sections, a table split in two): the printed text beside the template's"),
 )
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 
@@ -328,5 +371,32 @@ PROSE_FIGURE_KEYS: dict[str, str] = {
                          "(review_total + suit_direct_total + suit_after_review_total)",
     "active_disclosed": "主动公开信息 N 条 (informational; no table cell)",
     "normative_in_force": "现行有效行政规范性文件 N 件 (section2 normative_documents.in_force)",
+    "normative_issued": "本年制发规范性文件 N 件 (section2 normative_documents.issued)",
+    "normative_repealed": "废止规范性文件 N 件 (section2 normative_documents.repealed)",
     "fees_charged_yuan": "收取信息处理费 N 元 (0 when 无收取)",
+    # applications by result (三、本年度办理结果): the 总计 column summed over the groups named
+    "results_granted": "予以公开 N 件 (group (一))",
+    "results_partial": "部分公开 N 件 (group (二))",
+    "results_granted_partial": "予以公开及部分公开 N 件 (groups (一) and (二))",
+    "results_denied": "不予公开 N 件 (group (三))",
+    "results_unable": "无法提供 N 件 (group (四))",
+    "results_rejected": "不予处理 N 件 (group (五))",
+    "results_other": "其他处理 N 件 (group (六))",
+}
+#: Prose figures that state the sum of result groups of table 三 (the 总计 column of their rows).
+PROSE_RESULT_GROUPS: dict[str, tuple[str, ...]] = {
+    "results_granted": ("(一)",),
+    "results_partial": ("(二)",),
+    "results_granted_partial": ("(一)", "(二)"),
+    "results_denied": ("(三)",),
+    "results_unable": ("(四)",),
+    "results_rejected": ("(五)",),
+    "results_other": ("(六)",),
+}
+#: Prose figures that state one cell of section 二: (category, metric) per template version.
+PROSE_SECTION2_CELLS: dict[str, dict[str, tuple[str, str]]] = {
+    "2021": {"normative_issued": ("normative_documents", "issued"),
+             "normative_repealed": ("normative_documents", "repealed"),
+             "normative_in_force": ("normative_documents", "in_force")},
+    "2019": {},
 }

@@ -17,6 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etl.template.definitions import (
+    SECTION3_APPLICANT_HEADER,
+    SECTION3_LEGAL_PERSON_HEADER,
+    SECTION3_RESULTS_CAPTION,
+)
+
 
 @dataclass(frozen=True)
 class RuleZh:
@@ -25,8 +31,7 @@ class RuleZh:
     message: str | None = None      # one failed check; fields: expected actual delta cells year
 
 
-#: Keyed by rule id: etl.template.RULE_IDS plus the corpus rules the warehouse adds
-#: (etl.warehouse.views.EXTRA_RULES).
+#: Keyed by rule id: etl.template.RULE_IDS (the one catalogue, corpus rules included).
 RULES_ZH: dict[str, RuleZh] = {
     "identity": RuleZh(
         "表三勾稽关系",
@@ -67,6 +72,9 @@ RULES_ZH: dict[str, RuleZh] = {
     "duplicate_report": RuleZh(
         "重复发布",
         "同一机关同一年度发布了不止一份报告;本份已被较新的一份替代"),
+    "template_conformance": RuleZh(
+        "与模板格式一致",
+        "报告印制的标题、行名和表格结构应与模板一致(警告:数字已按模板读出,仅提示印制与模板不同之处)"),
 }
 
 SEVERITY_ZH: dict[str, str] = {"error": "错误", "warning": "警告"}
@@ -103,15 +111,25 @@ PROSE_FIGURES_ZH: dict[str, tuple[str, bool]] = {
     "review_suit_total": ("复议诉讼合计", True),
     "active_disclosed": ("主动公开信息", False),
     "normative_in_force": ("现行有效规范性文件", True),
+    "normative_issued": ("本年制发规范性文件", True),
+    "normative_repealed": ("本年废止规范性文件", True),
     "fees_charged_yuan": ("收取信息处理费(元)", False),
+    "results_granted": ("予以公开", True),
+    "results_partial": ("部分公开", True),
+    "results_granted_partial": ("予以公开及部分公开", True),
+    "results_denied": ("不予公开", True),
+    "results_unable": ("无法提供", True),
+    "results_rejected": ("不予处理", True),
+    "results_other": ("其他处理", True),
 }
 
 #: Printed header texts of table 三 that the row/column catalogue does not carry (the row
 #: catalogue starts at the rows; these span them).
+#: The texts themselves are the template's (etl.template.definitions), declared there once.
 SECTION3_HEADINGS: dict[str, str] = {
-    "applicant": "申请人情况",
-    "legal_person": "法人或其他组织",           # spans the five organisation columns
-    "results": "三、本年度办理结果",             # spans the result rows (一)…(七)
+    "applicant": SECTION3_APPLICANT_HEADER,
+    "legal_person": SECTION3_LEGAL_PERSON_HEADER,   # spans the five organisation columns
+    "results": SECTION3_RESULTS_CAPTION,            # spans the result rows (一)…(七)
 }
 #: Heading of a section 二 table: the 条例 article item it reports.
 SECTION2_ITEM_HEADING = "第二十条第{item}项"

@@ -20,18 +20,11 @@ from etl.template import (
     SECTION3_COLUMNS,
     SECTION3_ROWS,
     SECTION4_GROUPS,
+    SECTION4_KEYS,
     SECTION4_OUTCOMES,
     template_for_year,
 )
 from etl.warehouse.schemas import SCHEMAS, TABLES
-
-#: Rules the warehouse adds to etl.template.RULES (they are about the corpus, not the template).
-EXTRA_RULES: tuple[tuple[str, str, str, str], ...] = (
-    ("duplicate_report", "report", "warning",
-     "the same agency-year was published more than once; this copy was superseded"),
-    ("missing_section", "report", "error",
-     "the report has no cells of section 三 or of section 四 at all"),
-)
 
 
 def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -49,9 +42,8 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE template_section4 (item VARCHAR, outcome VARCHAR, "
                 "key VARCHAR, ord INTEGER, item_label VARCHAR, outcome_label VARCHAR)")
     con.executemany("INSERT INTO template_section4 VALUES (?, ?, ?, ?, ?, ?)",
-                    [(g.prefix, o, f"{g.prefix}_{o}", i * len(SECTION4_OUTCOMES) + j, g.label, label)
-                     for i, g in enumerate(SECTION4_GROUPS)
-                     for j, (o, label) in enumerate(SECTION4_OUTCOMES)])
+                    [(g.prefix, o, f"{g.prefix}_{o}", SECTION4_KEYS.index(f"{g.prefix}_{o}"), g.label,
+                      label) for g in SECTION4_GROUPS for o, label in SECTION4_OUTCOMES])
     con.execute("CREATE OR REPLACE TABLE template_section2 (version VARCHAR, item VARCHAR, "
                 "category VARCHAR, metric VARCHAR, ord INTEGER, category_label VARCHAR, "
                 "metric_label VARCHAR)")
@@ -61,8 +53,7 @@ def create_template_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE rules (rule VARCHAR, scope VARCHAR, severity VARCHAR, "
                 "description VARCHAR)")
     con.executemany("INSERT INTO rules VALUES (?, ?, ?, ?)",
-                    [(r.id, r.scope, r.severity, r.description) for r in RULES]
-                    + list(EXTRA_RULES))
+                    [(r.id, r.scope, r.severity, r.description) for r in RULES])
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
