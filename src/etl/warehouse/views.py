@@ -147,6 +147,7 @@ def register_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Path,
             # a view over a Python object cannot be stored in a database file.
             con.register(f"_{t}", SCHEMAS[t].append(pa.field("year", pa.int32())).empty_table())
         else:
+            con.unregister(f"_{t}")     # an earlier call's empty table would shadow the view
             rel.create_view(f"_{t}", replace=True)
 
 
