@@ -1,25 +1,36 @@
 """Parser speed by input form: reports/s of parse_path (read + parse) on one core.
 
 Usage: .venv/bin/python bench/parse.py [--seconds 1.0] [--profile FORM] [--synth 20]
+       .venv/bin/python bench/parse.py --baseline /tmp/before [--repeat 3]
 
 Each form's fixtures are parsed in batches for about ``--seconds`` (after one warm-up pass, so
 imports and regex compilation are not counted); the figure printed is reports per CPU-second of
 the best batch (the machine is shared: wall time measures the neighbours too).
 Goal: >= 1,000 reports/s for seed-sized flat text and HTML.
+
+``--baseline TREE`` compares with the parser of another checkout (``git worktree add /tmp/before
+REV``) on the same files in one run: one worker process imports each tree's ``src``, the two are
+measured alternately form by form ``--repeat`` times, and the best CPU ms per report of each side
+and their ratio are printed (issue 9: no form more than 10 % slower).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
 import pstats
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures"
-sys.path.insert(0, str(ROOT / "src"))
+#: the parser measured: this tree's, or another checkout's for a --baseline worker
+SRC = Path(os.environ.get("BENCH_PARSE_SRC") or ROOT / "src")
+sys.path.insert(0, str(SRC))
 
 from etl.errors import ReportError  # noqa: E402
 from etl.parse import parse_path  # noqa: E402
@@ -112,12 +123,75 @@ def synth_by_form(tmp: Path, n: int) -> dict[str, list[Path]]:
     return out
 
 
+def serve() -> None:
+    """Worker of --baseline: one JSON request per line ({"paths", "seconds"}), one answer each."""
+    import etl
+
+    print(json.dumps({"etl": etl.__file__}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        rate, n, ok = bench([Path(p) for p in req["paths"]], req["seconds"])
+        print(json.dumps({"rate": rate, "n": n, "ok": ok}), flush=True)
+
+
+class Worker:
+    """A bench process parsing with the parser of ``tree`` (its ``src``)."""
+
+    def __init__(self, tree: Path):
+        env = dict(os.environ, BENCH_PARSE_SRC=str(tree / "src"))
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve"], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.etl = json.loads(self.proc.stdout.readline())["etl"]
+        if not self.etl.startswith(str(tree / "src")):
+            raise SystemExit(f"worker for {tree} imported {self.etl}")
+
+    def rate(self, paths: list[Path], seconds: float) -> float:
+        self.proc.stdin.write(json.dumps({"paths": [str(p) for p in paths], "seconds": seconds}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["rate"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def compare(forms: dict[str, list[Path]], order: list[str], baseline: Path, seconds: float,
+            repeat: int) -> None:
+    """Before/after CPU ms per report, form by form, the two parsers measured alternately."""
+    before, now = Worker(baseline), Worker(ROOT)
+    print(f"baseline: {before.etl}\nnow:      {now.etl}")
+    print(f"{'form':<17} {'files':>5} {'ms before':>10} {'ms now':>8} {'now/before':>11}", flush=True)
+    try:
+        for form in order:
+            paths = forms.get(form)
+            if not paths:
+                continue
+            best_before = best_now = 0.0
+            for _ in range(repeat):
+                best_before = max(best_before, before.rate(paths, seconds))
+                best_now = max(best_now, now.rate(paths, seconds))
+            ms_before, ms_now = 1000 / best_before, 1000 / best_now
+            flag = "  > +10 %" if ms_now > 1.10 * ms_before else ""
+            print(f"{form:<17} {len(paths):>5} {ms_before:>10.2f} {ms_now:>8.2f} "
+                  f"{ms_now / ms_before:>11.2f}{flag}", flush=True)
+    finally:
+        before.close()
+        now.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--profile", default=None, help="profile one form instead")
     ap.add_argument("--synth", type=int, default=20, help="synthetic reports per form (0: none)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="checkout of another revision: print before/after ms per report")
+    ap.add_argument("--repeat", type=int, default=3, help="--baseline: alternations per form")
+    ap.add_argument("--forms", default=None, help="comma-separated forms to measure (default all)")
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:
+        return serve()
     forms = fixtures_by_form()
     if args.synth:
         import tempfile
@@ -125,9 +199,16 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
         for form, paths in synth_by_form(tmp, args.synth).items():
             forms[f"synth:{form}"] = paths
-    real = sorted((ROOT.parent / "shared" / "realdata" / "raw").glob("*.pdf"))
-    if real:
-        forms["real:pdf"] = real
+    real = sorted(p for p in (ROOT.parent / "shared" / "realdata" / "raw").glob("*")
+                  if p.suffix.lower() in (".pdf", ".txt", ".md", ".html"))
+    for p in real:
+        forms.setdefault("real:pdf" if p.suffix.lower() == ".pdf" else "real:text", []).append(p)
+    order = ["flat_text", "html", "layout_text", "run_text", "markdown", "crawler", "pdf", "docx"]
+    order += sorted(f for f in forms if f.startswith(("synth:", "real:")))
+    if args.forms:
+        order = [f for f in order if f in args.forms.split(",")]
+    if args.baseline:
+        return compare(forms, order, args.baseline.resolve(), args.seconds, args.repeat)
     if args.profile:
         paths = forms[args.profile]
         prof = cProfile.Profile()
@@ -137,8 +218,6 @@ def main() -> None:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
         return
     print(f"{'form':<17} {'files':>5} {'KB/file':>8} {'reports/s':>10}  files", flush=True)
-    order = ["flat_text", "html", "layout_text", "run_text", "markdown", "crawler", "pdf", "docx"]
-    order += sorted(f for f in forms if f.startswith(("synth:", "real:")))
     for form in order:
         paths = forms.get(form)
         if not paths:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from etl.document import Document
+from etl.document import Document, TableGrid
 from etl.errors import ReportError
 from etl.model import ParsedReport
 
@@ -22,7 +22,10 @@ def parse_document(doc: Document, manifest: dict | None = None) -> ParsedReport:
     from etl.parse.report import parse_document as _parse
 
     report = _parse(doc, manifest)
-    if doc.form == "scan" or any(t.ocr is not None for t in doc.tables()):
+    # (which blocks are tables, asked in C first: a text document has hundreds of lines and no
+    # table, and a Python loop over its blocks cost 2 % of its parse)
+    if doc.form == "scan" or (TableGrid in set(map(type, doc.blocks))
+                              and any(t.ocr is not None for t in doc.tables())):
         from etl.readers.scan.accept import accept_ocr_cells
 
         accept_ocr_cells(report, doc)     # OCR'd values stand only where identities hold

@@ -38,6 +38,8 @@ class RowRead:
                 and bool(self.tokens) and not self.tokens[0].run)
 
 
+_classified = classify.cache.get     # a warm-cache peek (classify(raw) without yuan); a miss calls
+
 #: the note of a cell whose printed cell is merged with the one above
 MERGED_FROM_ABOVE = "printed once, merged with the cell above: its value belongs to the row it starts in"
 
@@ -47,7 +49,7 @@ def make_cell(section: str, row: str, col: str, tok: Token | None, *, yuan: bool
         return Cell(section, row, col, None, "", "absent", "", "not printed")
     if tok.copy:
         return Cell(section, row, col, None, tok.raw.strip(), "unknown", tok.source, MERGED_FROM_ABOVE)
-    value, state = classify(tok.raw, yuan)
+    value, state = classify(tok.raw, True) if yuan else _classified(tok.raw) or classify(tok.raw)
     return Cell(section, row, col, value, tok.raw.strip(), state, tok.source)
 
 
@@ -57,10 +59,9 @@ def split_cells(section: str, row: str, cols, split, run: Token) -> list[Cell]:
 
 
 def text_warnings(cells: list[Cell], warnings: list[str]) -> None:
-    for c in cells:
-        if c.state == "text":
-            warnings.append(f"section {c.section} {c.row}.{c.column}: text {c.raw!r} is not a number "
-                            f"({c.source})")
+    for c in [c for c in cells if c.state == "text"]:        # (rare: filtered in one pass)
+        warnings.append(f"section {c.section} {c.row}.{c.column}: text {c.raw!r} is not a number "
+                        f"({c.source})")
 
 
 def distrust_one_digit_split(split, groups, raw: str) -> None:

@@ -21,7 +21,7 @@ may be cut in two at a heading.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from etl.document import Document, TableGrid, TextLine
 from etl.parse.memo import memo_short
@@ -178,7 +178,7 @@ def norm(label: str) -> str:
 
 def _line_item(tl: TextLine) -> Item:
     text = tl.text
-    source = _src_line(tl.line, tl.page)
+    source = f"line {tl.line} p{tl.page}" if tl.page else f"line {tl.line}"     # (_src_line, inlined)
     stripped = text.strip()
     if " " not in stripped and "\t" not in stripped and "\u3000" not in stripped \
             and "\xa0" not in stripped:
@@ -355,8 +355,9 @@ def _split_headings(item: Item, out: list, current: list[int]) -> None:
         label, offset, changed = label[end:], 0, True
     if changed:
         idx = item.text.rfind(label) if label else -1
-        item = replace(item, label=label.strip(),
-                       text=item.text[idx:] if idx >= 0 else label)
+        # (a new Item, fields as given: dataclasses.replace costs several times more)
+        item = Item(label.strip(), item.values, item.source, item.text[idx:] if idx >= 0 else label,
+                    item.line, item.page, item.in_table, item.table, item.grid, item.copies)
     if item.label or item.values:
         out.append(item)
 

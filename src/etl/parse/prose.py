@@ -189,7 +189,8 @@ def extract_figures(lines: list[TextLine], year: int | None = None) -> list[Pros
                     continue
                 if not _about_applications(key, text, m):
                     continue
-                start = m.start("num") if m.groupdict().get("num") is not None else m.start()
+                start = m.start("num") if "num" in pattern.groupindex and m.group("num") is not None \
+                    else m.start()
                 fig = ProseFigure(key, value, _sentence(text, m, breaks), f"line {_line_at(where, start)}")
                 best = (m.start(), fig)
                 break
@@ -268,14 +269,14 @@ def _main_year(text: str) -> int | None:
 
 
 def _value(m: re.Match) -> int | float | None:
-    groups = m.groupdict()
-    if groups.get("zero") is not None:
+    names = m.re.groupindex                     # (m.groupdict() builds a dict per match)
+    if "zero" in names and m.group("zero") is not None:
         return 0
-    raw = groups.get("num")
+    raw = m.group("num") if "num" in names else None
     if raw is None:
         return None
     value: float = float(unicodedata.normalize("NFKC", raw))
-    if groups.get("unit") in ("万", "万元"):
+    if "unit" in names and m.group("unit") in ("万", "万元"):
         value *= 10_000
     value = round(value, 6)
     return int(value) if value == int(value) else value

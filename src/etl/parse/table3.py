@@ -144,7 +144,7 @@ def read_section3(items: list[Item]) -> Table3:
     after_label = False                         # the last item was a row label without values
     for idx, it in enumerate(items):
         values = it.values                      # in header order when the header names them
-        label_norm = it.norm                    # (a property: read once)
+        label_norm = it.norm if it.label else ""    # (a property: read once; none for values)
         named = match_row(label_norm) if label_norm else None
         if (values and named is None and label_norm and it.in_table and _blank(values)
                 and not is_bare_other(label_norm)):
@@ -438,6 +438,7 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
                    and not any(k in rows for k in ROWS_2021_ONLY)
                    and _OTHER_WORD_NORM in normalize_label(rows["other_other"].label))
     cells: list[Cell] = []
+    classified = classify.cache.get             # a warm-cache peek; a miss takes the call
     for key in present:
         r = rows.get(key)
         if r is None and (unplaced or stray) and not (single_form and key in ROWS_2021_ONLY):
@@ -474,10 +475,12 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
                     state = "inferred"
                 cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source, r.note))
             continue
-        # (the common case, every row of every report: _cell's body inlined for its ~200 cells)
+        # (the common case, every row of every report: _cell's body inlined for its ~200 cells,
+        # the memo peeked at before the call)
         for col, tok in zip(SECTION3_COLUMN_KEYS, r.tokens):
-            value, state = classify(tok.raw)
-            cells.append(Cell("3", key, col, value, tok.raw.strip(), state, tok.source))
+            raw = tok.raw
+            value_state = classified(raw) or classify(raw)
+            cells.append(Cell("3", key, col, value_state[0], raw.strip(), value_state[1], tok.source))
     # rows the printed table has but this template version does not (2019 report with 2021 rows)
     for key in rows:
         if key not in present:
