@@ -270,7 +270,7 @@ def _timed(run: Run, name: str, fn, *args):
         return fn(*args)
     finally:
         run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
-        log.debug("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
+        log.info("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
                   time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 

@@ -137,7 +137,7 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
 #: Reports per card query: DuckDB holds every report's aggregated cells of a query at once
 #: (about 20 MB per 1,000 reports), so larger corpora are read in batches of agencies (each
 #: batch scans the cell tables again: ~15 % more CPU per extra batch, memory stays bounded).
-REPORTS_PER_BATCH = 20_000
+REPORTS_PER_BATCH = 10_000
 
 
 def _batches(index, keys: set[str], everything: bool):
