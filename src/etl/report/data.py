@@ -297,7 +297,7 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
     # per thread; with every core at work a batch of 20,000 reports overflowed 384 MB at 100k
     # reports, on one thread it peaks far below (the query is a small part of the page cost).
     # (A setting changed while a result streams would cut it short: restored at the end.)
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone() or (1,)
     con.execute("SET threads = 1")
     try:
         yield from _cards(con.execute(sql, params), batch)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import TRANSIENT_REASONS, ReportError
-from etl.model import ParsedReport
 from etl.killpoint import killpoint
+from etl.model import ParsedReport
 from etl.stages.cache import ParseCache, SegmentRows, cache_key, content_id, parser_version
 from etl.stages.discover import SourceFile
 from etl.stages.workers import ChunkResult, WorkerPool
