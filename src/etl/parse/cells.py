@@ -38,7 +38,8 @@ class RowRead:
                 and bool(self.tokens) and not self.tokens[0].run)
 
 
-_classified = classify.cache.get     # a warm-cache peek (classify(raw) without yuan); a miss calls
+# a warm-cache peek (classify(raw) without yuan; etl.parse.memo sets .cache); a miss calls it
+_classified = classify.cache.get  # type: ignore[attr-defined]
 
 #: the note of a cell whose printed cell is merged with the one above
 MERGED_FROM_ABOVE = "printed once, merged with the cell above: its value belongs to the row it starts in"
