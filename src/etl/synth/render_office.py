@@ -25,7 +25,7 @@ from etl.template import (
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
-def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+def table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
     """Table 三 as a 10-column grid plus merges (r0, c0, r1, c1): three label columns
     (三、本年度办理结果 | group | row label) then the seven cells."""
     cols = r.column_labels()
@@ -58,7 +58,7 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
     return grid, merges
 
 
-def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+def section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
     groups, outcomes = r.section4_groups(), r.section4_outcomes()
     grid = [[groups[0]] + [""] * 4 + [SECTION4_SUIT_HEADER] + [""] * 9,
             outcomes + [groups[1]] + [""] * 4 + [groups[2]] + [""] * 4,
@@ -69,71 +69,10 @@ def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int
     return grid, merges
 
 
-# ------------------------------------------------------------------------------------------------
-# DOCX
-# ------------------------------------------------------------------------------------------------
-
-def render_docx(r: SynthReport, rng: random.Random) -> bytes:
-    import docx
-
-    d = docx.Document()
-    for line in r.title_lines():
-        d.add_paragraph(line)
-    word = r.lrng if r.layout("word_export") else None
-
-    def table(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
-        if word is not None:
-            grid, merges = _ragged(grid, merges, word)
-        n_cols = len(grid[0])
-        t = d.add_table(rows=len(grid), cols=n_cols)
-        t.style = "Table Grid"
-        # one pass over the cell grid (t.cell() rebuilds it on every call); the merges are
-        # disjoint, so the cells taken before merging stay valid
-        cells = t._cells
-        for i, row in enumerate(grid):
-            for j, text in enumerate(row):
-                if text and text != _SHORT:
-                    cells[i * n_cols + j].text = text
-        for r0, c0, r1, c1 in merges:
-            cells[r0 * n_cols + c0].merge(cells[r1 * n_cols + c1])
-        if word is not None:
-            _cut_short_rows(t, grid)
-
-    d.add_paragraph(r.prose.intro)
-    for key in _section_order(r):
-        heading = r.heading(key)
-        if heading is not None:
-            d.add_paragraph(heading)
-        for p in r.paragraphs(key):
-            d.add_paragraph(p)
-        if key == "active_disclosure":
-            for item, metrics, rows in r.section2_tables():
-                n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
-                grid += [[label] + cells for label, cells in rows]
-                table(grid, [(0, 0, 0, n - 1)])
-        elif key == "applications":
-            grid, merges = _table3_grid(r)
-            if r.layout("split_table"):
-                first, second = _split_grid(grid, merges, r.lrng)
-                table(*first)
-                d.add_paragraph("")
-                table(*second)
-            else:
-                table(grid, merges)
-        elif key == "review_litigation":
-            table(*(_flat_section4_grid(r) if r.layout("flat_table4") else _section4_grid(r)))
-    for line in r.signature:
-        d.add_paragraph(line)
-    buf = io.BytesIO()
-    d.save(buf)
-    return _fix_zip_times(buf.getvalue())
+SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
 
 
-_SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
-
-
-def _ragged(grid, merges, rng: random.Random):
+def ragged(grid, merges, rng: random.Random):
     """Word's "save as" tables: one more grid column at the right; each row's last cell either
     spans into it (w:gridSpan) or the row stops short of it (w:gridAfter)."""
     width = len(grid[0])
@@ -151,27 +90,11 @@ def _ragged(grid, merges, rng: random.Random):
         if rng.random() < 0.5:
             spans.append((i, width - 1, i, width))
         else:
-            row[width] = _SHORT
+            row[width] = SHORT
     return out, spans
 
 
-def _cut_short_rows(t, grid) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    for i, row in enumerate(grid):
-        if row[-1] != _SHORT:
-            continue
-        tr = t.rows[i]._tr
-        tcs = tr.findall(qn("w:tc"))
-        tr.remove(tcs[-1])
-        trpr = tr.get_or_add_trPr()
-        after = OxmlElement("w:gridAfter")
-        after.set(qn("w:val"), "1")
-        trpr.append(after)
-
-
-def _split_grid(grid, merges, rng: random.Random):
+def split_grid(grid, merges, rng: random.Random):
     """Table 三 as two tables: the header and the first rows, then the rest (no header); a span
     crossing the cut ends above it (its continuation below is empty)."""
     cut = rng.randrange(3 + 4, len(grid) - 3)
@@ -186,7 +109,7 @@ def _split_grid(grid, merges, rng: random.Random):
     return (grid[:cut], first), (grid[cut:], second)
 
 
-def _flat_section4_grid(r: SynthReport):
+def flat_section4_grid(r: SynthReport):
     """Table 四 under a scrambled one-row header: fifteen values in one row, or three rows of five."""
     outcomes = [o for _ in r.section4_groups() for o in r.section4_outcomes()]
     r.lrng.shuffle(outcomes)
@@ -194,17 +117,6 @@ def _flat_section4_grid(r: SynthReport):
     if r.lrng.random() < 0.5:
         return [outcomes, cells], []
     return [outcomes[:5]] + [cells[g * 5:g * 5 + 5] for g in range(3)], []
-
-
-def _fix_zip_times(data: bytes) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            zi = zipfile.ZipInfo(info.filename, _FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(zi, src.read(info.filename))
-    return out.getvalue()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -264,13 +176,13 @@ def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
                 story.append(table(grid, [(0, 0, 0, n - 1)], [130] + [300 / (n - 1)] * (n - 1)))
                 story.append(Spacer(1, 6))
         elif key == "applications":
-            grid, merges = _table3_grid(r)
+            grid, merges = table3_grid(r)
             # merges that cross the page split confuse extraction less without the tall
             # 三、本年度办理结果 span: real PDFs repeat nothing, so keep only row-local merges
             merges = [m for m in merges if m[0] == m[2] or m[0] < 3]
             story.append(table(grid, merges, [22, 60, 150] + [38] * 7))
         elif key == "review_litigation":
-            grid, merges = _section4_grid(r)
+            grid, merges = section4_grid(r)
             story.append(table(grid, merges, [30] * 15))
     story += [Paragraph(line, body) for line in r.signature]
     buf = io.BytesIO()
