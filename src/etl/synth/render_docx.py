@@ -17,10 +17,17 @@ import zlib
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from etl.synth.render_office import SHORT, flat_section4_grid, ragged, section4_grid, split_grid, table3_grid
+from etl.synth.render_office import (
+    SHORT,
+    flat_section4_grid,
+    ragged,
+    section2_grids,
+    section4_grid,
+    split_grid,
+    table3_grid,
+)
 from etl.synth.render_text import _section_order
 from etl.synth.report import SynthReport
-from etl.template import SECTION2_CONTENT_HEADER
 
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 _MAIN_PART = "word/document.xml"
@@ -177,11 +184,8 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
             body.append(_paragraph(heading))
         body += [_paragraph(p) for p in r.paragraphs(key)]
         if key == "active_disclosure":
-            for item, metrics, rows in r.section2_tables():
-                n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
-                grid += [[label] + cells for label, cells in rows]
-                table(grid, [(0, 0, 0, n - 1)])
+            for grid, merges in section2_grids(r):
+                table(grid, merges)
         elif key == "applications":
             grid, merges = table3_grid(r)
             if r.layout("split_table"):

@@ -89,7 +89,7 @@ def scan_pages(pdf: bytes, rng: random.Random, dpi: float) -> list:
 
 def render_scan(r, rng: random.Random, dpi: float | None = None) -> bytes:
     """A synthetic report as a scanned, image-only PDF."""
-    from etl.synth.render_office import render_pdf
+    from etl.synth.render_pdf import render_pdf
 
     dpi = dpi or rng.choice(SCAN_DPI)
     return images_to_pdf(scan_pages(render_pdf(r, rng), rng, dpi), dpi)
