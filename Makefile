@@ -4,7 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test lint bench clean
 
 $(STAMP): pyproject.toml .ci/system-packages.txt
 	.ci/install-system-packages
@@ -19,8 +19,12 @@ setup: $(STAMP)
 run: $(STAMP)          ## build data/warehouse from data/raw (embedded: local files + DuckDB, no server)
 	$(BIN)/etl run
 
-test: $(STAMP)         ## the whole test suite (CI runs exactly this)
+test: $(STAMP) lint    ## lint, types, the whole test suite (CI runs exactly this)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)         ## ruff and mypy (configured in pyproject.toml)
+	$(BIN)/ruff check src flows bench tests
+	$(BIN)/mypy src flows
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py

@@ -160,7 +160,7 @@ def main() -> None:
                 for name, b in ex[:3]:
                     print(f"    {name}: {b}")
         rss = parsers.map(_worker_rss, [0, 1], chunksize=1)
-    print(f"\npeak RSS of the 2 parse workers with OCR loaded: "
+    print("\npeak RSS of the 2 parse workers with OCR loaded: "
           + ", ".join(f"{r:.0f} MB" for r in rss) + " (the run's limit per worker: ETL_WORKER_MEMORY, 768 MB)")
     if rate_300:
         rate, ppr = rate_300

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 # Before Prefect is imported: a project-local, quiet, patient temporary server, and the etl
 # loggers attached to the run logs.  The console shows Prefect's warnings only; the CLI prints
@@ -59,7 +59,7 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 # writing and publishing are not retried (a failure there fails the run, which keeps the
 # published warehouse).  No task timeouts: Prefect cannot interrupt a task in a worker thread, so
 # time is bounded where a process can be killed — each file in the parse pool (ETL_PARSE_TIMEOUT).
-_task = dict(cache_policy=NO_CACHE, persist_result=False)
+_task: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
 @task(name="discover", retries=2, retry_delay_seconds=5, **_task)
@@ -270,11 +270,15 @@ def _timed(run: Run, name: str, fn, *args):
         return fn(*args)
     finally:
         run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
-        log.debug("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
+        log.info("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
                   time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
-@flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=False,
+# Tasks run on threads of the flow's process (Prefect's generic types do not infer here).
+_THREADS: Any = ThreadPoolTaskRunner(max_workers=4)
+
+
+@flow(name="nightly", task_runner=_THREADS, persist_result=False,
       log_prints=False)
 def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = "data/warehouse",
             allow_shrink: bool = False, dask: Optional[str] = None,

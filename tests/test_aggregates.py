@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from etl.template import SECTION3_COLUMN_KEYS
-
 from conftest import build_warehouse, query, real_item, seed_report, set_cell, truth_report, variant
+from etl.template import SECTION3_COLUMN_KEYS
 
 
 def agg(wh, metric, year, region="(all)", level="(all)"):

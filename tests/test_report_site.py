@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from report_fixtures import HOSTILE, make_warehouse
-
 from etl.report import build_site
 from etl.report.data import agency_path, card_anchor, region_path_file
 from etl.template import RULES, SECTION3_ROWS, SECTION4_GROUPS
 from etl.template.labels_zh import RULES_ZH
 from etl.warehouse.query import connect_readonly, run_query
+from report_fixtures import HOSTILE, make_warehouse
 
 OUTPUT = Path(__file__).parent / "output"
 
@@ -185,7 +184,7 @@ def test_corrected_cell_shows_the_original_value():
     """Cells corrected by an office (state ``corrected``, ``original_value`` beside): the card
     shows the new value and the printed one struck through."""
     from etl.report.cards import render_card
-    from etl.report.data import S3_POS, CardReport, CellSpecial, Cells
+    from etl.report.data import S3_POS, CardReport, Cells, CellSpecial
 
     toks = ["1"] * len(S3_POS)
     pos = S3_POS[("granted", "total")]
@@ -246,9 +245,8 @@ def test_unchanged_agency_pages_are_taken_over_changed_ones_rendered(site, tmp_p
     """A nightly rebuild keeps the pages of agencies whose reports, checks and cells did not
     change (hard links into the new site) and renders the others."""
     from conftest import build_warehouse
-    from report_fixtures import report_items
-
     from etl.report.data import agency_path as path_of
+    from report_fixtures import report_items
 
     wh, _, _ = site
     first = tmp_path_factory.mktemp("site1") / "report"

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from etl.synth.command import MANIFEST_COLUMNS, TEXT_FORMS, generate
+from etl.synth.faults import FAULT_RULES
 from etl.template import (
-    APPLICANT_COLUMN_KEYS,
     RESULT_ROW_KEYS,
     SECTION3_COLUMN_KEYS,
     SECTION4_GROUPS,
     template_for_year,
 )
-from etl.synth.command import MANIFEST_COLUMNS, TEXT_FORMS, generate
-from etl.synth.faults import FAULT_RULES
 
 TOTAL = SECTION3_COLUMN_KEYS.index("total")
 

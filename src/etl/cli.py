@@ -162,7 +162,8 @@ def synth(
     reports: Optional[int] = typer.Option(None, help="Number of reports (overrides --agencies)"),
     years: str = typer.Option("2019-2025", help="Year range, e.g. 2019-2025"),
     formats: str = typer.Option("flat_text,html,layout_text,run_text,crawler,docx,pdf",
-                                help="Comma-separated output forms (also: scan = scanned PDF, doc = legacy Word; slow)"),
+                                help="Comma-separated output forms "
+                                     "(also: scan = scanned PDF, doc = legacy Word; slow)"),
     fault_rate: float = typer.Option(0.1, help="Share of reports given a recorded fault"),
     seed: int = typer.Option(1, help="Random seed (same seed, same bytes)"),
     layouts: str = typer.Option("none", help="Layout classes drawn per report: none, all, or a "

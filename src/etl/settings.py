@@ -12,7 +12,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, fields
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 
 class SettingError(ValueError):
@@ -136,7 +136,7 @@ class Settings:
         environment, then the default; every value validated."""
         environ = os.environ if environ is None else environ
         overrides = overrides or {}
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             knob = KNOBS[f.name]
             given = overrides.get(f.name)

@@ -32,7 +32,7 @@ def read_query(query: str | None, file: Path | None, stdin=None) -> str:
         if query not in (None, "-"):
             raise ValueError("give the query as an argument or with --file, not both")
         return Path(file).read_text("utf-8")
-    if query not in (None, "-"):
+    if query is not None and query != "-":
         return query
     if stdin is None or stdin.isatty():
         raise ValueError("no query: give it as an argument, with --file, or on stdin")

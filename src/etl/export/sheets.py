@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _frame(sheet: Sheet, frame: layout.Frame, top: int) -> None:
             sheet.merges.append((r, c, r + h.rowspan - 1, c + h.colspan - 1))
 
 
-def _value(sheet: Sheet, r: int, c: int, cell: Cell | None, label: str, marks: dict) -> None:
+def _value(sheet: Sheet, r: int, c: int, cell: Cell | None, label: tuple[str, str, str], marks: dict) -> None:
     if cell is None:
         return
     sheet.put(r, c, cell.shown)
@@ -97,7 +98,7 @@ def _marks(issues: list[dict], year: int | None, version: str) -> dict:
 
 
 def add_report_block(sheets: dict[str, Sheet], title: str, cells: ReportCells,
-                     version: str | None, issues: list[dict] = (), year: int | None = None) -> None:
+                     version: str | None, issues: Sequence[dict] = (), year: int | None = None) -> None:
     """Append one report (or one region-year sum) to the three table sheets, under ``title``."""
     version = layout.version_or_default(version)
     marks = _marks(list(issues), year, version)

@@ -33,8 +33,7 @@ def _print_tables(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from etl.template import (SECTION3_COLUMNS, SECTION3_ROWS, SECTION4_GROUPS, SECTION4_OUTCOMES,
-                              section2_keys)
+    from etl.template import SECTION3_COLUMNS, SECTION3_ROWS, SECTION4_GROUPS, SECTION4_OUTCOMES, section2_keys
 
     console = Console()
     console.print(f"[bold]{report.agency or '?'}[/bold]  {report.year or '?'}  "

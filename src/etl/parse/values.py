@@ -12,7 +12,6 @@ import re
 import unicodedata
 
 from etl.parse.memo import memo_short
-
 from etl.template import DASH_TOKENS
 
 _DASHES = frozenset(unicodedata.normalize("NFKC", t) for t in DASH_TOKENS) | frozenset(DASH_TOKENS)

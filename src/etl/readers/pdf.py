@@ -662,6 +662,7 @@ def _grid(table: _Table, index: int, line: int) -> TableGrid:
     first_header: list[list[str]] | None = None
     prev_last: list[tuple[int, int] | None] | None = None
     prev_part: _Part | None = None
+    prev_col_map: list[int | None] = []
     for p_no, part in enumerate(parts):
         col_map = []
         for u in range(n_cols):

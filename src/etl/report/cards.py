@@ -41,7 +41,7 @@ def _th(h: layout.HeadCell, cls: str = "") -> str:
 
 
 def _head_html(frame: layout.Frame) -> str:
-    rows = [[] for _ in range(frame.head_rows)]
+    rows: list[list[str]] = [[] for _ in range(frame.head_rows)]
     for h in frame.head:
         rows[h.row].append(_th(h))
     return "".join(f"<tr>{''.join(r)}</tr>" for r in rows)
@@ -86,6 +86,7 @@ def _plain(tok: str | None) -> str:
     """A cell with nothing to mark (the common case), memoised: numbers repeat a lot."""
     td = _PLAIN.get(tok)
     if td is None:
+        assert tok is not None      # None (no cell) is one of _PLAIN's keys
         td = f"<td class=i>{tok[1:]}</td>" if tok[0] == "i" else f"<td>{tok}</td>"
         if len(_PLAIN) < 50_000:
             _PLAIN[tok] = td
@@ -134,6 +135,7 @@ def _cell(cells: Cells, pos: int, ref: tuple, marks: Marks | None, version: str)
             if special.note:
                 title = f"{title}: {special.note}"
     if failed:
+        assert marks is not None            # failures come from the marks
         cls += " fail"
         content += "<sup class=\"mark\">" + ",".join(
             f'<a href="#{marks.anchor}-issue-{n}">{n}</a>' for n in failed) + "</sup>"

@@ -229,14 +229,18 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
                                                delta, message)) AS h, count(*) AS n
                 FROM validation_issues GROUP BY report_id),
         pr AS (SELECT report_id, bit_xor(hash(key, value, text, source)) AS h, count(*) AS n
-               FROM prose_figures GROUP BY report_id)
-        SELECT {_FILE_KEY} AS k,
-               md5($salt || string_agg(to_json(struct_pack(r := r, c := c.h, n := c.n,
-                   res := res.h, res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
-                   pr_n := pr.n)), ',' ORDER BY r.year, r.status, r.report_id))
-        FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
-        LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
-        GROUP BY k""", {"salt": salt}).fetchall()
+               FROM prose_figures GROUP BY report_id),
+        -- a digest per report first: the ordered aggregate per agency then buffers 16 bytes
+        -- a report, not its whole row (at 100k reports the rows overflowed the memory limit)
+        per_report AS (
+            SELECT {_FILE_KEY} AS k, r.year, r.status, r.report_id,
+                   md5_number(to_json(struct_pack(r := r, c := c.h, n := c.n, res := res.h,
+                       res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
+                       pr_n := pr.n))) AS d
+            FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
+            LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id))
+        SELECT k, md5($salt || string_agg(d::VARCHAR, ',' ORDER BY year, status, report_id))
+        FROM per_report GROUP BY k""", {"salt": salt}).fetchall()
     return dict(rows)
 
 
@@ -289,7 +293,19 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
         LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
         ORDER BY coalesce(r.agency_key, 'report:' || r.report_id), r.year,
                  r.status <> 'loaded', r.report_id"""
-    cur = con.execute(sql, params)
+    # One thread: the per-report lists are aggregated in hash tables that cannot spill, one set
+    # per thread; with every core at work a batch of 20,000 reports overflowed 384 MB at 100k
+    # reports, on one thread it peaks far below (the query is a small part of the page cost).
+    # (A setting changed while a result streams would cut it short: restored at the end.)
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone() or (1,)
+    con.execute("SET threads = 1")
+    try:
+        yield from _cards(con.execute(sql, params), batch)
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def _cards(cur: duckdb.DuckDBPyConnection, batch: int):
     n = len(_REPORT_COLS)
     group: list[CardReport] = []
     key = None

@@ -10,6 +10,7 @@ untrusted.  Links to the outside only ever get an ``http(s)://`` URL (:func:`saf
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -46,7 +47,7 @@ def link(href: str, text, cls: str | None = None) -> str:
     return f'<a href="{attr(href)}"{c}>{esc(text)}</a>'
 
 
-def page(title: str, body: str, depth: int, crumbs: list[tuple[str | None, str]] = ()) -> str:
+def page(title: str, body: str, depth: int, crumbs: Sequence[tuple[str | None, str]] = ()) -> str:
     """A whole page.  ``depth``: folders below the site root (for relative links);
     ``crumbs``: [(href relative to the site root or None, text)] shown above the title."""
     up = "../" * depth

@@ -69,13 +69,13 @@ def cells_involved(formula: str | None, cells: str | None = None,
     for m in _BARE.finditer(_DOTTED.sub(" ", text)):
         if m.group(1) in SECTION4_KEYS:
             named.add(("4", m.group(1), ""))
-    m = _SUM_APPLICANTS.search(text)
-    if m and m.group(1) in SECTION3_ROW_KEYS:
-        part.update(("3", m.group(1), c) for c in APPLICANT_COLUMN_KEYS)
-    m = _SUM_RESULTS.search(text)
-    if m and m.group(2) in SECTION3_COLUMN_KEYS:
+    applicants = _SUM_APPLICANTS.search(text)
+    if applicants and applicants.group(1) in SECTION3_ROW_KEYS:
+        part.update(("3", applicants.group(1), c) for c in APPLICANT_COLUMN_KEYS)
+    results = _SUM_RESULTS.search(text)
+    if results and results.group(2) in SECTION3_COLUMN_KEYS:
         printed = _printed_result_rows(cells)
-        part.update(("3", r, m.group(2)) for r in (printed or RESULT_ROW_KEYS))
+        part.update(("3", r, results.group(2)) for r in (printed or RESULT_ROW_KEYS))
     return named, part - named
 
 

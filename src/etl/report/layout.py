@@ -62,7 +62,7 @@ def section3_rows(version: str | None = None) -> tuple[Row3, ...]:
     template the 其他处理 group is one row (stored under ``other_other``)."""
     version = version_or_default(version)
     rows = [r for r in SECTION3_ROWS if version in r.versions]
-    sizes: dict[str, int] = {}
+    sizes: dict[str | None, int] = {}
     for r in rows:
         sizes[r.group] = sizes.get(r.group, 0) + 1
     out = []
@@ -70,7 +70,8 @@ def section3_rows(version: str | None = None) -> tuple[Row3, ...]:
         in_results = r.group in SECTION3_GROUPS
         if not in_results:
             out.append(Row3(r.key, r.label, None, False))
-        elif sizes[r.group] == 1:
+        assert r.group is not None     # a result row belongs to a group of table 三
+        if sizes[r.group] == 1:
             label = r.label if r.label.startswith(r.group) else _group_label(r.group)
             out.append(Row3(r.key, label, None, True))
         else:

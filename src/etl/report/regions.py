@@ -219,7 +219,7 @@ def _charts(node: Node) -> str:
     labels = [c.label for c in outcome_cols if c.item == outcome_cols[0].item]
     groups = []
     for item in dict.fromkeys(c.item for c in outcome_cols):
-        vals = [sum(node.by_year[y].get(f"review_litigation.{c.key}", 0) for y in years)
+        vals: list[float | None] = [sum(node.by_year[y].get(f"review_litigation.{c.key}", 0) for y in years)
                 for c in outcome_cols if c.item == item]
         groups.append((layout.section4_group_label(item).replace("行政诉讼 ", "诉讼·"), vals))
     review = svg.stacked_bars("行政复议、行政诉讼结果(历年合计)", groups, labels, share=False,

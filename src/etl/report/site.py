@@ -101,7 +101,7 @@ def _code_digest() -> str:
 
     h = hashlib.sha256()
     for pkg in (etl.report, etl.template):
-        for f in sorted(Path(pkg.__file__).parent.glob("*.py")):
+        for f in sorted(Path(str(pkg.__file__)).parent.glob("*.py")):
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -137,7 +137,7 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
 #: Reports per card query: DuckDB holds every report's aggregated cells of a query at once
 #: (about 20 MB per 1,000 reports), so larger corpora are read in batches of agencies (each
 #: batch scans the cell tables again: ~15 % more CPU per extra batch, memory stays bounded).
-REPORTS_PER_BATCH = 20_000
+REPORTS_PER_BATCH = 10_000
 
 
 def _batches(index, keys: set[str], everything: bool):
@@ -170,6 +170,7 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     its agency pages whose inputs are unchanged are hard-linked instead of rendered again."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    previous = Path(previous) if previous is not None else None
     stats = SiteStats(out)
     write = _Writer(out, stats)
     t, c = time.perf_counter(), time.process_time()

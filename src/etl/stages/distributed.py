@@ -35,7 +35,7 @@ def _pool_here(ctx: WorkerContext, timeout: float, memory: int) -> WorkerPool:
             # and dies with it (etl.stages.workers._die_with).
             import multiprocessing
 
-            multiprocessing.current_process()._config.pop("daemon", None)
+            multiprocessing.current_process()._config.pop("daemon", None)  # type: ignore[attr-defined]
             try:
                 from distributed import get_worker
 

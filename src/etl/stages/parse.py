@@ -21,6 +21,7 @@ from pathlib import Path
 
 from etl.errors import TRANSIENT_REASONS, ReportError
 from etl.killpoint import killpoint
+from etl.model import ParsedReport
 from etl.stages.cache import ParseCache, SegmentRows, cache_key, content_id, parser_version
 from etl.stages.discover import SourceFile
 from etl.stages.workers import ChunkResult, WorkerPool
@@ -183,7 +184,7 @@ def parse_chunk(files: list[SourceFile], ctx: WorkerContext, started) -> list[Fi
         key = cache_key(rid, f.manifest_year)
         manifest = {"year": f.manifest_year} if f.manifest_year is not None else None
         try:
-            result = parse_bytes(data, f.rel, manifest)
+            result: ParsedReport | ReportError = parse_bytes(data, f.rel, manifest)
         except ReportError as e:
             if e.reason in TRANSIENT_REASONS:
                 out.append(FileOutcome(f.rel, rid, key, f.stat_key, Failure(e.reason, e.detail)))

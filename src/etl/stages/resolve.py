@@ -106,6 +106,7 @@ def report_row(f: SourceFile, p: Parsed, c: dict | None) -> dict:
     for k in ("agency", "year", "agency_id", "region_path", "level"):
         if m.get(k):
             identity[k] = "manifest"
+    detail: str | None
     if p.failure is not None:
         status, reason, detail = "quarantined", p.failure.reason, p.failure.detail
     elif c.get("error_reason"):

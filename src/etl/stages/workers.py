@@ -76,10 +76,10 @@ def _die_with(owner: int) -> None:
     try:
         from multiprocessing import forkserver
 
-        fd = forkserver._forkserver._forkserver_alive_fd
+        fd = forkserver._forkserver._forkserver_alive_fd  # type: ignore[attr-defined]
         if fd is not None:
             os.close(fd)
-            forkserver._forkserver._forkserver_alive_fd = None
+            forkserver._forkserver._forkserver_alive_fd = None  # type: ignore[attr-defined]
     except (AttributeError, OSError):
         pass
     try:

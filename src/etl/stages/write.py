@@ -106,7 +106,7 @@ def fingerprint(part: pa.Table, fixes: pa.Table | None = None) -> str:
     return h.hexdigest()[:24]
 
 
-def _by_year(reports: pa.Table, more_years: set[int] = frozenset()) -> dict[int, pa.Table]:
+def _by_year(reports: pa.Table, more_years: frozenset[int] | set[int] = frozenset()) -> dict[int, pa.Table]:
     """Reports per year (also, empty, the years that only corrections name)."""
     return {y: reports.filter(pc.equal(reports.column("year"), y))
             for y in sorted(_years(reports) | set(more_years))}

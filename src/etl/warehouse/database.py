@@ -43,7 +43,7 @@ TABLE_COMMENTS: dict[str, str] = {
 }
 
 
-def connect_for_build(path: Path, memory_bytes: int, spill: Path) -> duckdb.DuckDBPyConnection:
+def connect_for_build(path: Path | str, memory_bytes: int, spill: Path) -> duckdb.DuckDBPyConnection:
     """A connection for the run's own SQL: bounded memory, spilling into the run's folder
     (settings passed as configuration, never pasted into SQL)."""
     spill.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
         ("run_admits", run_admits, ["VARCHAR", "INTEGER", "INTEGER", "BIGINT"], "BOOLEAN"),
     ):
         try:
-            con.create_function(name, fn, args, ret, null_handling="special")
+            con.create_function(name, fn, args, ret, null_handling="special")  # type: ignore[call-overload]
         except (duckdb.CatalogException, duckdb.NotImplementedException):
             pass        # already registered on this connection
 

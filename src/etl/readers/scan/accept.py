@@ -29,8 +29,7 @@ from collections import defaultdict
 from etl.document import Document
 from etl.model import Cell, ParsedReport
 from etl.readers.scan import MIN_VALUE_CONFIDENCE
-from etl.template import (APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_OUTCOMES, section2_keys,
-                          section3_rows_for)
+from etl.template import APPLICANT_COLUMN_KEYS, RESULT_ROW_KEYS, SECTION4_OUTCOMES, section2_keys, section3_rows_for
 
 SECTION2_CONFIDENCE = 0.97
 _SOURCE = re.compile(r"^table (\d+) r(\d+) c(\d+)")
@@ -99,7 +98,8 @@ def _absent_or_unread(report: ParsedReport, doc: Document, whole_scan: bool) -> 
         if cell.section in unmatched:
             cell.state, cell.note = "unknown", "absent from the OCR'd tables, which hold a row whose label was not read"
         elif whole_scan and cell.section not in found:
-            cell.state, cell.note = "unknown", "section not found in the OCR'd pages: its heading or labels may not have been read"
+            cell.state, cell.note = "unknown", ("section not found in the OCR'd pages: "
+                                                "its heading or labels may not have been read")
 
 
 def accept_ocr_cells(report: ParsedReport, doc: Document) -> None:
