@@ -80,7 +80,8 @@ def _zip(entries: list[tuple[str, bytes]]) -> bytes:
     with a fixed date: version 2.0, Unix mode 0600, no extra fields, no data descriptors)."""
     y, mo, d, h, mi, s = _FIXED_ZIP_TIME
     dos_time, dos_date = (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
-    out, central = [], []
+    out: list[bytes] = []
+    central: list[bytes] = []
     offset = 0
     for name, entry in entries:
         fname = name.encode("ascii")
@@ -103,7 +104,8 @@ def _zip(entries: list[tuple[str, bytes]]) -> bytes:
 def _run(text: str) -> str:
     """A paragraph's run as python-docx writes ``text`` (tabs and line breaks as elements)."""
     if "\t" in text or "\n" in text or "\r" in text:
-        out, buf = [], []
+        out: list[str] = []
+        buf: list[str] = []
         for ch in text:
             if ch in "\t\r\n":
                 if buf:
@@ -188,7 +190,7 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
                 table(grid, merges)
         elif key == "applications":
             grid, merges = table3_grid(r)
-            if r.layout("split_table"):
+            if r.layout("split_table") and r.lrng is not None:
                 first, second = split_grid(grid, merges, r.lrng)
                 table(*first)
                 body.append(_paragraph(""))
@@ -196,7 +198,10 @@ def render_docx(r: SynthReport, rng: random.Random) -> bytes:
             else:
                 table(grid, merges)
         elif key == "review_litigation":
-            table(*(flat_section4_grid(r) if r.layout("flat_table4") else section4_grid(r)))
+            if r.layout("flat_table4") and r.lrng is not None:
+                table(*flat_section4_grid(r, r.lrng))
+            else:
+                table(*section4_grid(r))
     body += [_paragraph(line) for line in r.signature]
     parts, head, tail = _skeleton()
     document = _deflate((head + "".join(body) + tail).encode("utf-8"))

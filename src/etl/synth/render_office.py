@@ -16,7 +16,8 @@ from etl.template import (
     SECTION4_SUIT_HEADER,
 )
 
-Grid = tuple[list[list[str]], list[tuple[int, int, int, int]]]
+Merge = tuple[int, int, int, int]
+Grid = tuple[list[list[str]], list[Merge]]
 
 
 def section2_grids(r: SynthReport) -> list[Grid]:
@@ -77,12 +78,13 @@ def section4_grid(r: SynthReport) -> Grid:
 SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
 
 
-def ragged(grid, merges, rng: random.Random):
+def ragged(grid: list[list[str]], merges: list[Merge], rng: random.Random) -> Grid:
     """Word's "save as" tables: one more grid column at the right; each row's last cell either
     spans into it (w:gridSpan) or the row stops short of it (w:gridAfter)."""
     width = len(grid[0])
     out = [row + [""] for row in grid]
-    spans, edge_rows = [], set()
+    spans: list[Merge] = []
+    edge_rows: set[int] = set()
     for r0, c0, r1, c1 in merges:
         if c1 == width - 1:                  # a cell reaching the right edge reaches the new one
             spans.append((r0, c0, r1, width))
@@ -99,11 +101,12 @@ def ragged(grid, merges, rng: random.Random):
     return out, spans
 
 
-def split_grid(grid, merges, rng: random.Random):
+def split_grid(grid: list[list[str]], merges: list[Merge], rng: random.Random) -> tuple[Grid, Grid]:
     """Table 三 as two tables: the header and the first rows, then the rest (no header); a span
     crossing the cut ends above it (its continuation below is empty)."""
     cut = rng.randrange(3 + 4, len(grid) - 3)
-    first, second = [], []
+    first: list[Merge] = []
+    second: list[Merge] = []
     for r0, c0, r1, c1 in merges:
         if r1 < cut:
             first.append((r0, c0, r1, c1))
@@ -114,11 +117,11 @@ def split_grid(grid, merges, rng: random.Random):
     return (grid[:cut], first), (grid[cut:], second)
 
 
-def flat_section4_grid(r: SynthReport):
+def flat_section4_grid(r: SynthReport, rng: random.Random) -> Grid:
     """Table 四 under a scrambled one-row header: fifteen values in one row, or three rows of five."""
     outcomes = [o for _ in r.section4_groups() for o in r.section4_outcomes()]
-    r.lrng.shuffle(outcomes)
+    rng.shuffle(outcomes)
     cells = r.section4_cells()
-    if r.lrng.random() < 0.5:
+    if rng.random() < 0.5:
         return [outcomes, cells], []
     return [outcomes[:5]] + [cells[g * 5:g * 5 + 5] for g in range(3)], []

@@ -18,6 +18,7 @@ import hashlib
 import random
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -194,7 +195,7 @@ class _Table:
     their column, the others are plain strings; from row 3 and column 3 on they are centred."""
 
     def __init__(self, grid: list[list[str]], merges: list[tuple[int, int, int, int]],
-                 widths: list[float]) -> None:
+                 widths: Sequence[float]) -> None:
         self.widths = widths
         self.x = [0.0]
         for w in widths:
