@@ -116,8 +116,16 @@ def wrap(text: str, widths: tuple[float, float], size: float) -> list[str]:
 # pages
 # ------------------------------------------------------------------------------------------------
 
+_NUMBERS: dict[float, str] = {}        # coordinates repeat (columns, rows, sizes): format each once
+
+
 def _num(v: float) -> str:
-    return ("%.4f" % v).rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    out = _NUMBERS.get(v)
+    if out is None:
+        out = ("%.4f" % v).rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[v] = out
+    return out
 
 
 class _Pages:
