@@ -296,13 +296,18 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
     # One thread: the per-report lists are aggregated in hash tables that cannot spill, one set
     # per thread; with every core at work a batch of 20,000 reports overflowed 384 MB at 100k
     # reports, on one thread it peaks far below (the query is a small part of the page cost).
-    # (A setting changed while a result streams would cut it short: restored at the end.)
-    (threads,) = con.execute("SELECT current_setting('threads')").fetchone() or (1,)
-    con.execute("SET threads = 1")
+    # (A setting changed while a result streams would cut it short: restored at the end.  A
+    # session whose configuration is locked — `etl report` on a published warehouse, under
+    # ETL_QUERY_MEMORY — keeps its own.)
+    threads, locked = con.execute("SELECT current_setting('threads'), "
+                                  "current_setting('lock_configuration')").fetchone() or (1, True)
+    if not locked:
+        con.execute("SET threads = 1")
     try:
         yield from _cards(con.execute(sql, params), batch)
     finally:
-        con.execute(f"SET threads = {int(threads)}")
+        if not locked:
+            con.execute(f"SET threads = {int(threads)}")
 
 
 def _cards(cur: duckdb.DuckDBPyConnection, batch: int):

@@ -68,10 +68,9 @@ def section3_rows(version: str | None = None) -> tuple[Row3, ...]:
     out = []
     for r in rows:
         in_results = r.group in SECTION3_GROUPS
-        if not in_results:
+        if not in_results or r.group is None:
             out.append(Row3(r.key, r.label, None, False))
-        assert r.group is not None     # a result row belongs to a group of table 三
-        if sizes[r.group] == 1:
+        elif sizes[r.group] == 1:
             label = r.label if r.label.startswith(r.group) else _group_label(r.group)
             out.append(Row3(r.key, label, None, True))
         else:

@@ -76,10 +76,10 @@ def _render(r: SynthReport, rng: random.Random) -> bytes:
             text = rt.render_pdf_text(r, rng, layout=r.form == "layout_text")
         return text.encode("utf-8")
     if r.form == "docx":
-        from etl.synth.render_office import render_docx
+        from etl.synth.render_docx import render_docx
         return render_docx(r, rng)
     if r.form == "pdf":
-        from etl.synth.render_office import render_pdf
+        from etl.synth.render_pdf import render_pdf
         return render_pdf(r, rng)
     if r.form == "markdown":
         from etl.synth.render_markdown import render_markdown

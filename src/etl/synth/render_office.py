@@ -1,18 +1,12 @@
-"""DOCX (python-docx, merged header and label cells) and PDF (reportlab, the built-in
-STSong-Light CID font so CJK text extracts without font files; ruled tables; table 三 split
-across pages).  Both are much slower than the text forms (tens of ms per report).
-
-Both outputs are byte-deterministic: the DOCX zip entries get a fixed timestamp and the PDF is
-written with reportlab's ``invariant`` mode (no creation date, fixed document id).
-"""
+"""The table grids the office forms share (DOCX in render_docx, PDF in render_pdf): each table
+as a grid of printed cells plus its merges (r0, c0, r1, c1), as a Word or PDF author lays it out —
+merged header and label cells, the vertical 三、本年度办理结果 label, Word's ragged "save as" rows
+(word_export), table 三 cut in two (split_table), table 四 under a flat header (flat_table4)."""
 
 from __future__ import annotations
 
-import io
 import random
-import zipfile
 
-from etl.synth.render_text import _section_order
 from etl.synth.report import SynthReport
 from etl.template import (
     SECTION2_CONTENT_HEADER,
@@ -22,10 +16,22 @@ from etl.template import (
     SECTION4_SUIT_HEADER,
 )
 
-_FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+Merge = tuple[int, int, int, int]
+Grid = tuple[list[list[str]], list[Merge]]
 
 
-def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+def section2_grids(r: SynthReport) -> list[Grid]:
+    """One table per 第二十条 item: the item as a merged first row, then the metric header."""
+    out = []
+    for item, metrics, rows in r.section2_tables():
+        n = len(metrics) + 1
+        grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
+        grid += [[label] + cells for label, cells in rows]
+        out.append((grid, [(0, 0, 0, n - 1)]))
+    return out
+
+
+def table3_grid(r: SynthReport) -> Grid:
     """Table 三 as a 10-column grid plus merges (r0, c0, r1, c1): three label columns
     (三、本年度办理结果 | group | row label) then the seven cells."""
     cols = r.column_labels()
@@ -58,7 +64,7 @@ def _table3_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, 
     return grid, merges
 
 
-def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+def section4_grid(r: SynthReport) -> Grid:
     groups, outcomes = r.section4_groups(), r.section4_outcomes()
     grid = [[groups[0]] + [""] * 4 + [SECTION4_SUIT_HEADER] + [""] * 9,
             outcomes + [groups[1]] + [""] * 4 + [groups[2]] + [""] * 4,
@@ -69,76 +75,16 @@ def _section4_grid(r: SynthReport) -> tuple[list[list[str]], list[tuple[int, int
     return grid, merges
 
 
-# ------------------------------------------------------------------------------------------------
-# DOCX
-# ------------------------------------------------------------------------------------------------
-
-def render_docx(r: SynthReport, rng: random.Random) -> bytes:
-    import docx
-
-    d = docx.Document()
-    for line in r.title_lines():
-        d.add_paragraph(line)
-    word = r.lrng if r.layout("word_export") else None
-
-    def table(grid: list[list[str]], merges: list[tuple[int, int, int, int]]) -> None:
-        if word is not None:
-            grid, merges = _ragged(grid, merges, word)
-        n_cols = len(grid[0])
-        t = d.add_table(rows=len(grid), cols=n_cols)
-        t.style = "Table Grid"
-        # one pass over the cell grid (t.cell() rebuilds it on every call); the merges are
-        # disjoint, so the cells taken before merging stay valid
-        cells = t._cells
-        for i, row in enumerate(grid):
-            for j, text in enumerate(row):
-                if text and text != _SHORT:
-                    cells[i * n_cols + j].text = text
-        for r0, c0, r1, c1 in merges:
-            cells[r0 * n_cols + c0].merge(cells[r1 * n_cols + c1])
-        if word is not None:
-            _cut_short_rows(t, grid)
-
-    d.add_paragraph(r.prose.intro)
-    for key in _section_order(r):
-        heading = r.heading(key)
-        if heading is not None:
-            d.add_paragraph(heading)
-        for p in r.paragraphs(key):
-            d.add_paragraph(p)
-        if key == "active_disclosure":
-            for item, metrics, rows in r.section2_tables():
-                n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
-                grid += [[label] + cells for label, cells in rows]
-                table(grid, [(0, 0, 0, n - 1)])
-        elif key == "applications":
-            grid, merges = _table3_grid(r)
-            if r.layout("split_table"):
-                first, second = _split_grid(grid, merges, r.lrng)
-                table(*first)
-                d.add_paragraph("")
-                table(*second)
-            else:
-                table(grid, merges)
-        elif key == "review_litigation":
-            table(*(_flat_section4_grid(r) if r.layout("flat_table4") else _section4_grid(r)))
-    for line in r.signature:
-        d.add_paragraph(line)
-    buf = io.BytesIO()
-    d.save(buf)
-    return _fix_zip_times(buf.getvalue())
+SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
 
 
-_SHORT = "\x00short"           # a grid cell Word leaves out of its row (w:gridAfter)
-
-
-def _ragged(grid, merges, rng: random.Random):
+def ragged(grid: list[list[str]], merges: list[Merge], rng: random.Random) -> Grid:
     """Word's "save as" tables: one more grid column at the right; each row's last cell either
     spans into it (w:gridSpan) or the row stops short of it (w:gridAfter)."""
     width = len(grid[0])
     out = [row + [""] for row in grid]
-    spans, edge_rows = [], set()
+    spans: list[Merge] = []
+    edge_rows: set[int] = set()
     for r0, c0, r1, c1 in merges:
         if c1 == width - 1:                  # a cell reaching the right edge reaches the new one
             spans.append((r0, c0, r1, width))
@@ -151,31 +97,16 @@ def _ragged(grid, merges, rng: random.Random):
         if rng.random() < 0.5:
             spans.append((i, width - 1, i, width))
         else:
-            row[width] = _SHORT
+            row[width] = SHORT
     return out, spans
 
 
-def _cut_short_rows(t, grid) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    for i, row in enumerate(grid):
-        if row[-1] != _SHORT:
-            continue
-        tr = t.rows[i]._tr
-        tcs = tr.findall(qn("w:tc"))
-        tr.remove(tcs[-1])
-        trpr = tr.get_or_add_trPr()
-        after = OxmlElement("w:gridAfter")
-        after.set(qn("w:val"), "1")
-        trpr.append(after)
-
-
-def _split_grid(grid, merges, rng: random.Random):
+def split_grid(grid: list[list[str]], merges: list[Merge], rng: random.Random) -> tuple[Grid, Grid]:
     """Table 三 as two tables: the header and the first rows, then the rest (no header); a span
     crossing the cut ends above it (its continuation below is empty)."""
     cut = rng.randrange(3 + 4, len(grid) - 3)
-    first, second = [], []
+    first: list[Merge] = []
+    second: list[Merge] = []
     for r0, c0, r1, c1 in merges:
         if r1 < cut:
             first.append((r0, c0, r1, c1))
@@ -186,95 +117,11 @@ def _split_grid(grid, merges, rng: random.Random):
     return (grid[:cut], first), (grid[cut:], second)
 
 
-def _flat_section4_grid(r: SynthReport):
+def flat_section4_grid(r: SynthReport, rng: random.Random) -> Grid:
     """Table 四 under a scrambled one-row header: fifteen values in one row, or three rows of five."""
     outcomes = [o for _ in r.section4_groups() for o in r.section4_outcomes()]
-    r.lrng.shuffle(outcomes)
+    rng.shuffle(outcomes)
     cells = r.section4_cells()
-    if r.lrng.random() < 0.5:
+    if rng.random() < 0.5:
         return [outcomes, cells], []
     return [outcomes[:5]] + [cells[g * 5:g * 5 + 5] for g in range(3)], []
-
-
-def _fix_zip_times(data: bytes) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            zi = zipfile.ZipInfo(info.filename, _FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(zi, src.read(info.filename))
-    return out.getvalue()
-
-
-# ------------------------------------------------------------------------------------------------
-# PDF
-# ------------------------------------------------------------------------------------------------
-
-_FONT = "STSong-Light"
-_registered = False
-
-
-def _register() -> None:
-    global _registered
-    if not _registered:
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-        _registered = True
-
-
-def render_pdf(r: SynthReport, rng: random.Random) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    _register()
-    body = ParagraphStyle("body", fontName=_FONT, fontSize=11, leading=17, wordWrap="CJK",
-                          firstLineIndent=22)
-    title = ParagraphStyle("title", fontName=_FONT, fontSize=16, leading=24, alignment=1)
-    cell = ParagraphStyle("cell", fontName=_FONT, fontSize=8, leading=10, wordWrap="CJK")
-    story: list = ([Paragraph(r.agency.name, title),
-                    Paragraph(f"{r.year}年政府信息公开工作年度报告", title)] if r.title_override is None
-                   else [Paragraph(line, title) for line in r.title_override]) + [Spacer(1, 8)]
-
-    def table(grid: list[list[str]], merges, widths, repeat: int = 0) -> Table:
-        data = [[Paragraph(c, cell) if len(c) > 3 else c for c in row] for row in grid]
-        style = [("FONTNAME", (0, 0), (-1, -1), _FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
-                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (3, 3), (-1, -1), "CENTER")]
-        style += [("SPAN", (c0, r0), (c1, r1)) for r0, c0, r1, c1 in merges]
-        return Table(data, colWidths=widths, style=TableStyle(style), repeatRows=repeat)
-
-    story.append(Paragraph(r.prose.intro, body))
-    for key in _section_order(r):
-        if key == "active_disclosure":
-            story.append(PageBreak())     # so that table 三 starts mid-page and runs over a break
-        heading = r.heading(key)
-        if heading is not None:
-            story.append(Paragraph(heading, body))
-        story += [Paragraph(p, body) for p in r.paragraphs(key)]
-        if key == "active_disclosure":
-            for item, metrics, rows in r.section2_tables():
-                n = len(metrics) + 1
-                grid = [[item] + [""] * (n - 1), [SECTION2_CONTENT_HEADER] + metrics]
-                grid += [[label] + cells for label, cells in rows]
-                story.append(table(grid, [(0, 0, 0, n - 1)], [130] + [300 / (n - 1)] * (n - 1)))
-                story.append(Spacer(1, 6))
-        elif key == "applications":
-            grid, merges = _table3_grid(r)
-            # merges that cross the page split confuse extraction less without the tall
-            # 三、本年度办理结果 span: real PDFs repeat nothing, so keep only row-local merges
-            merges = [m for m in merges if m[0] == m[2] or m[0] < 3]
-            story.append(table(grid, merges, [22, 60, 150] + [38] * 7))
-        elif key == "review_litigation":
-            grid, merges = _section4_grid(r)
-            story.append(table(grid, merges, [30] * 15))
-    story += [Paragraph(line, body) for line in r.signature]
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, invariant=1, title=r.title(), author="",
-                            creator="synth", producer="synth")
-    doc.build(story)
-    return buf.getvalue()

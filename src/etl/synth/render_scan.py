@@ -89,7 +89,7 @@ def scan_pages(pdf: bytes, rng: random.Random, dpi: float) -> list:
 
 def render_scan(r, rng: random.Random, dpi: float | None = None) -> bytes:
     """A synthetic report as a scanned, image-only PDF."""
-    from etl.synth.render_office import render_pdf
+    from etl.synth.render_pdf import render_pdf
 
     dpi = dpi or rng.choice(SCAN_DPI)
     return images_to_pdf(scan_pages(render_pdf(r, rng), rng, dpi), dpi)
@@ -98,6 +98,6 @@ def render_scan(r, rng: random.Random, dpi: float | None = None) -> bytes:
 def render_doc(r, rng: random.Random, fmt: str = "doc") -> bytes:
     """A synthetic report as a legacy Word file (LibreOffice converts the DOCX rendering)."""
     from etl.readers.legacy_word import convert
-    from etl.synth.render_office import render_docx
+    from etl.synth.render_docx import render_docx
 
     return convert(render_docx(r, rng), "docx", fmt, "synth.docx")
