@@ -125,8 +125,12 @@ def synth_by_form(tmp: Path, n: int) -> dict[str, list[Path]]:
 
 def serve() -> None:
     """Worker of --baseline: one JSON request per line ({"paths", "seconds"}), one answer each."""
+    import gc
+
     import etl
 
+    gc.freeze()                         # as the run's parse workers do (etl.stages.workers)
+    gc.set_threshold(5000, 10, 10)
     print(json.dumps({"etl": etl.__file__}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)

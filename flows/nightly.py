@@ -40,7 +40,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from etl.settings import Settings, check_year  # noqa: E402
-from etl.stages import derive, discover, parse, publish, resolve, write  # noqa: E402
+from etl.stages import derive, discover, memory, parse, publish, resolve, write  # noqa: E402
 from etl.stages.run import Run, open_run  # noqa: E402
 from etl.warehouse import store  # noqa: E402
 
@@ -270,8 +270,11 @@ def _timed(run: Run, name: str, fn, *args):
         return fn(*args)
     finally:
         run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
-        log.info("%s: %.1f s; peak RSS of the run's process so far %d MB", name,
-                  time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        before = memory.rss_mb()
+        memory.release()
+        log.info("%s: %.1f s; the run's process: %d MB at the end (%d MB once freed memory is "
+                 "returned), peak so far %d MB", name, time.perf_counter() - t0, before,
+                 memory.rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 # Tasks run on threads of the flow's process (Prefect's generic types do not infer here).
@@ -294,6 +297,11 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
         plan = _timed(run, "plan", plan_parse, run, inventory)
         parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
         res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
+        # The file list and the parse outcomes live on in res.reports: let them go before the
+        # stages that need the memory (≈ 2 KB a file).
+        n_batches = len(plan.batches)
+        del inventory, plan, parsed
+        memory.release()
         counts = publish.check_shrink(run, res.reports)
         fixes = _timed(run, "corrections", read_corrections, run, corrections, res)
         wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
@@ -319,7 +327,7 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
             _timed(run, "publish", publish_snapshot, run, written, counts)
             snapshot = written.snapshot
         scope = {year} if year is not None else None
-        summary = publish.summarize(run, res.reports, status, snapshot, scope, len(plan.batches))
+        summary = publish.summarize(run, res.reports, status, snapshot, scope, n_batches)
     publish_artifacts(summary)
     return summary
 

@@ -230,16 +230,17 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
                 FROM validation_issues GROUP BY report_id),
         pr AS (SELECT report_id, bit_xor(hash(key, value, text, source)) AS h, count(*) AS n
                FROM prose_figures GROUP BY report_id),
-        -- a digest per report first: the ordered aggregate per agency then buffers 16 bytes
-        -- a report, not its whole row (at 100k reports the rows overflowed the memory limit)
+        -- A digest per report, combined per agency order-free (xor of the two halves of each
+        -- report's md5, with their count): an ordered aggregate keeps a sort per group, which
+        -- at 14k agencies overflowed any memory limit.
         per_report AS (
-            SELECT {_FILE_KEY} AS k, r.year, r.status, r.report_id,
-                   md5_number(to_json(struct_pack(r := r, c := c.h, n := c.n, res := res.h,
-                       res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
-                       pr_n := pr.n))) AS d
+            SELECT {_FILE_KEY} AS k,
+                   to_json(struct_pack(r := r, c := c.h, n := c.n, res := res.h, res_n := res.n,
+                       iss := iss.h, iss_n := iss.n, pr := pr.h, pr_n := pr.n)) AS j
             FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
             LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id))
-        SELECT k, md5($salt || string_agg(d::VARCHAR, ',' ORDER BY year, status, report_id))
+        SELECT k, md5(concat_ws('|', $salt, bit_xor(md5_number_upper(j)),
+                                bit_xor(md5_number_lower(j)), count(*)))
         FROM per_report GROUP BY k""", {"salt": salt}).fetchall()
     return dict(rows)
 
@@ -377,6 +378,10 @@ def report_index(con: duckdb.DuckDBPyConnection) -> list[IndexRow]:
 
 def unknown_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """report_id -> the distinct reasons its unknown cells were left unknown."""
-    return {rid: notes for rid, notes in con.execute(f"""
-        SELECT report_id, list(DISTINCT coalesce(note, '') ORDER BY coalesce(note, ''))
-        FROM ({_UNKNOWN_CELLS}) GROUP BY report_id""").fetchall()}
+    # Distinct pairs in order, grouped here: an ordered aggregate keeps a sort per report.
+    out: dict[str, list[str]] = {}
+    for rid, note in con.execute(f"""
+            SELECT DISTINCT report_id, coalesce(note, '') AS note FROM ({_UNKNOWN_CELLS})
+            ORDER BY report_id, note""").fetchall():
+        out.setdefault(rid, []).append(note)
+    return out

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -172,10 +173,20 @@ class SegmentRows:
             write_atomically(tbl, folder / f"{name}.{part}.parquet", compression="zstd")
 
 
-def write_atomically(tbl: pa.Table, path: Path, **options) -> None:
+def write_atomically(tbl: pa.Table | pa.RecordBatchReader, path: Path,
+                     schema: pa.Schema | None = None, **options) -> None:
+    """``tbl`` (a table, or a reader streamed batch by batch, cast to ``schema``) as ``path``,
+    which exists whole or not at all."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        pq.write_table(tbl, tmp, **options)
+        if isinstance(tbl, pa.Table):
+            pq.write_table(tbl if schema is None else tbl.cast(schema), tmp, **options)
+        else:
+            target = schema or tbl.schema
+            group = options.pop("row_group_size", None)
+            with pq.ParquetWriter(tmp, target, **options) as writer:
+                for batch in tbl:
+                    writer.write_table(pa.Table.from_batches([batch]).cast(target), group)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -267,11 +278,13 @@ class ParseCache:
                     shutil.rmtree(d, ignore_errors=True)
 
     def compact(self, keep: set[str] | None = None, per_segment: int = 20_000,
-                min_segments: int = 64) -> int:
+                min_segments: int = 64, memory_bytes: int = 256 * 2**20,
+                spill: Path | None = None) -> int:
         """Merge many small segments (one per worker chunk) into few large ones, one parse per
         key, rows ordered by year (so a year's read skips the other years' row groups); with
         ``keep``, parses of other keys (files gone from the raw folder) are dropped.  Returns
-        the number of segments removed.
+        the number of segments removed.  DuckDB works within ``memory_bytes`` (spilling into
+        ``spill``) and the merged parts are streamed into their files.
 
         The merged rows get NEW parse_ids: until the old segments are deleted a key has two
         parses, and readers take one parse per key (the smallest parse_id), so a crash in
@@ -281,7 +294,9 @@ class ParseCache:
         names = self.whole_segments()
         if len(names) < min_segments:
             return 0
-        con = duckdb.connect()
+        from etl.warehouse.database import connect_for_build
+
+        con = connect_for_build(":memory:", memory_bytes, spill or self.root / ".spill")
         try:
             for part in SEGMENT_PARTS:
                 self.register(con, part, names)
@@ -305,13 +320,15 @@ class ParseCache:
                     cols = ", ".join(f'p."{c}"' if c != "parse_id" else "i.new_id AS parse_id"
                                      for c in schema.names)
                     order = "p.year, i.key" if part != "reports" else "i.key"
-                    tbl = con.sql(f"SELECT {cols} FROM {part} p JOIN ids i USING (parse_id) "
-                                  f"ORDER BY {order}").to_arrow_table().cast(schema)
-                    write_atomically(tbl, self.segments / f"{name}.{part}.parquet",
+                    rows = con.sql(f"SELECT {cols} FROM {part} p JOIN ids i USING (parse_id) "
+                                   f"ORDER BY {order}").to_arrow_reader(100_000)
+                    write_atomically(rows, self.segments / f"{name}.{part}.parquet", schema,
                                      compression="zstd", row_group_size=200_000)
                 con.unregister("ids")
         finally:
             con.close()
+            if spill is None:
+                shutil.rmtree(self.root / ".spill", ignore_errors=True)
         for old in names:        # reports part first: the segment stops existing at once
             for part in ("reports", "cells", "prose"):
                 (self.segments / f"{old}.{part}.parquet").unlink(missing_ok=True)

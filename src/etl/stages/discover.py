@@ -21,6 +21,7 @@ import csv
 import io
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -39,7 +40,7 @@ _SKIP_SUFFIXES = {".json", ".csv"}
 _SKIP_PREFIXES = ("readme", ".")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One input file: where it is, how it is shown, what its manifest row says."""
 
@@ -194,7 +195,9 @@ def discover(raw: str | Path, year: int | None = None,
             fs_path = path.decode("utf-8")
         except UnicodeDecodeError:
             pass
-        manifest = dict(lookup.get(rel, {}))
+        # Values interned: agency, region and level repeat for every year of an agency (the
+        # list of 100k files held 2.6 KB a file before).
+        manifest = {sys.intern(k): sys.intern(v) for k, v in lookup.get(rel, {}).items()}
         if "_warning" in manifest:
             warnings = warnings + [manifest.pop("_warning")]
         sf = SourceFile(fs_path, rel, st.st_size, manifest, st.st_mtime_ns, st.st_ctime_ns,

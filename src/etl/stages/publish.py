@@ -90,7 +90,9 @@ def after_commit(run: Run, status: str) -> None:
                        ("runs log", lambda: record_run(run, status)),
                        ("", lambda: killpoint("publish.run_recorded")),
                        ("old parser versions", run.cache.drop_other_versions),
-                       ("cache compaction", lambda: run.cache.compact(_live_keys(run))),
+                       ("cache compaction", lambda: run.cache.compact(
+                           _live_keys(run), memory_bytes=run.settings.duckdb_memory,
+                           spill=run.staging / "spill")),
                        ("old snapshots", lambda: store.collect_garbage(run.layout))):
         try:
             step()
