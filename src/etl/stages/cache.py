@@ -289,7 +289,6 @@ class ParseCache:
         The merged rows get NEW parse_ids: until the old segments are deleted a key has two
         parses, and readers take one parse per key (the smallest parse_id), so a crash in
         between can never join a report's cells twice."""
-        import duckdb
 
         names = self.whole_segments()
         if len(names) < min_segments:

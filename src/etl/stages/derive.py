@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.killpoint import killpoint
+from etl.stages import memory
 from etl.stages.write import Written
 from etl.warehouse import store
 from etl.warehouse.views import create_template_tables, create_views, register_functions
@@ -117,6 +118,7 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
             if name == "validation_issues":
                 for r in out.column("rule").to_pylist():
                     by_rule[r] = by_rule.get(r, 0) + 1
+        memory.release()        # one year's peak, not the sum of every year's leftovers
     killpoint("validate.done")
     return Derived(years, dict(sorted(by_rule.items())))
 
@@ -135,7 +137,8 @@ def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Pat
         _connection(con, written.snapshot, {y})
         reader = con.sql(f"SELECT * FROM ({aggregate_sql().rstrip().rstrip(';')}) "
                          f"WHERE year = $year ORDER BY {order}",
-                         params={"year": y}).to_arrow_reader(200_000)
+                         params={"year": y}).to_arrow_reader(store.STREAM_ROWS)
         store.stream_partition(layout, written.snapshot, run_id, "aggregates", y, reader)
+        memory.release()
     killpoint("aggregate.done")
     return len(years)

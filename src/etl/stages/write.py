@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.killpoint import killpoint
+from etl.stages import memory
 from etl.stages.cache import ParseCache
 from etl.warehouse import store
 from etl.warehouse.schemas import FACT_TABLES, SCHEMAS, SORT_KEYS
@@ -165,13 +166,14 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         for t in FACT_SQL:
             order = ", ".join(f'"{k}"' for k in SORT_KEYS[t])
             reader = con.sql(f"SELECT * FROM ({FACT_SQL[t]}) ORDER BY {order}",
-                             params={"year": y}).to_arrow_reader(200_000)
+                             params={"year": y}).to_arrow_reader(store.STREAM_ROWS)
             store.stream_partition(layout, snap, run_id, t, y, reader)
             killpoint("write.partition_written")
         store.write_partition(layout, snap, run_id, "corrections", y,
                               confirm(fixes, layout, snap, y))
         con.unregister("year_reports")
         con.unregister("fixes")
+        memory.release()        # one year's peak, not the sum of every year's leftovers
     con.execute("DROP VIEW cells")
     con.execute("DROP VIEW prose")
     killpoint("write.done")

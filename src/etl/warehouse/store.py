@@ -181,8 +181,13 @@ def write_partition(layout: Layout, snapshot: Path, run_id: str, table: str, yea
     return vdir
 
 
+#: Rows per batch when a query's result is streamed into a partition file: each batch is an
+#: Arrow copy beside DuckDB's own memory (200k rows of cells with their texts ≈ 100 MB).
+STREAM_ROWS = 50_000
+
+
 def stream_partition(layout: Layout, snapshot: Path, run_id: str, table: str, year: int,
-                     batches, batch_rows: int = 200_000) -> Path:
+                     batches) -> Path:
     """Like write_partition for big tables: ``batches`` (an Arrow RecordBatchReader, already
     sorted) is streamed into the file, so a year of cells is never one table in memory."""
     schema = SCHEMAS[table]
