@@ -216,8 +216,12 @@ def main() -> None:
             try:
                 run_query(q, wh)
                 harmless += 1
+                print(f"  answered: {q[:100]}")
             except Exception:
                 refused += 1
+            if fingerprint(wh) != before:
+                print(f"  THE WAREHOUSE CHANGED after: {q[:100]}")
+                before = fingerprint(wh)
         print(f"hostile queries: {refused} refused, {harmless} harmless; warehouse bytes unchanged: "
               f"{fingerprint(wh) == before}")
 

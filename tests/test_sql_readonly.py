@@ -115,6 +115,21 @@ def test_hostile_queries_are_refused_or_harmless(wh):
         assert not os.path.exists(stray)
 
 
+def test_a_warehouse_under_duckdbs_default_temp_folder_is_still_read_only(tmp_path, monkeypatch):
+    # DuckDB admits file operations into its temp directory even with external access off; its
+    # default is ".tmp" under the working folder.  A warehouse kept there must stay unwritable.
+    (tmp_path / ".tmp").mkdir()
+    wh = build_warehouse(tmp_path / ".tmp", [({"file": "seed.txt", "agency_id": "nanxing",
+                                              "year": 2023}, seed_report())])
+    monkeypatch.chdir(tmp_path)
+    before = fingerprint(wh)
+    for q in hostile(wh)[:3] + [f"COPY reports TO '{wh}/stolen.csv'"]:
+        with pytest.raises((ReadOnlyError, duckdb.Error)):
+            run_query(q, wh)
+    assert fingerprint(wh) == before
+    assert not (wh / "stolen.csv").exists()
+
+
 def test_a_session_cannot_unlock_itself(wh):
     con = connect_readonly(wh)
     try:

@@ -12,7 +12,8 @@ Read-only is what the engine can do, not a list of words:
 * the statement types DuckDB's own parser reports are allow-listed (SELECT — which includes
   PIVOT, DESCRIBE, SHOW, SUMMARIZE — and EXPLAIN);
 * every query runs under a time limit (interrupted after ETL_QUERY_TIMEOUT seconds) and a memory
-  cap (ETL_QUERY_MEMORY; beyond it the query fails, it never spills to disk).
+  cap (ETL_QUERY_MEMORY; beyond it the query fails, it never spills to disk); the session has no
+  temp directory (DuckDB admits file operations into it even with external access off).
 
 The ``runs`` table (failed runs included) is read from the warehouse's runs log into memory
 before external access is switched off.
@@ -61,6 +62,10 @@ def connect_readonly(warehouse: str | Path, settings: Settings | None = None) ->
     con = duckdb.connect(":memory:", config={
         "memory_limit": f"{max(settings.query_memory // 2**20, 16)}MB",
         "max_temp_directory_size": "0B",
+        # No temp directory at all: DuckDB lets file operations into its temp directory even
+        # with external access off, and the default one is ".tmp" under the working folder —
+        # a warehouse kept below it could be overwritten by `COPY … TO` (found by bench/chaos.py).
+        "temp_directory": "",
     })
     try:
         attach_read_only(con, db)
