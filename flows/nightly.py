@@ -40,7 +40,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from etl.settings import Settings, check_year  # noqa: E402
-from etl.stages import derive, discover, memory, parse, publish, resolve, write  # noqa: E402
+from etl.stages import derive, discover, memory, parse, publish, resolve, unchanged, write  # noqa: E402
 from etl.stages.run import Run, open_run  # noqa: E402
 from etl.warehouse import store  # noqa: E402
 
@@ -293,43 +293,69 @@ def nightly(year: Optional[int] = None, raw: str = "data/raw", warehouse: str = 
     year = check_year(year)
     dask = dask or os.environ.get("ETL_DASK_ADDRESS") or None
     with open_run(raw, warehouse, year, settings, allow_shrink) as run:
-        inventory = _timed(run, "discover", discover_files, run)
-        plan = _timed(run, "plan", plan_parse, run, inventory)
-        parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
-        res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
-        # The file list and the parse outcomes live on in res.reports: let them go before the
-        # stages that need the memory (≈ 2 KB a file).
-        n_batches = len(plan.batches)
-        del inventory, plan, parsed
-        memory.release()
-        counts = publish.check_shrink(run, res.reports)
-        fixes = _timed(run, "corrections", read_corrections, run, corrections, res)
-        wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
-        status, snapshot, years = "completed", None, set()
-        if (not wplan.changed and run.previous is not None
-                and store.read_meta(run.previous).get("derived_version")
-                == derive.derived_version()):
-            status, snapshot = "unchanged", run.previous
-            run.counts["issues"] = sum(publish.issues_by_rule(
-                snapshot, {year} if year is not None else None).values())
-            log.info("nothing changed since %s: the warehouse is left as it is",
-                     run.previous.name)
-            publish.after_commit(run, "unchanged")
-        else:
-            written = _timed(run, "write", write_facts, run, res, wplan, fixes)
-            years = derive.years_to_derive(written, run.previous)
-            _timed(run, "validate", validate, run, written, years)
-            _timed(run, "aggregate", aggregate, run, written, years)
-            run.counts["issues"] = sum(publish.issues_by_rule(
-                written.snapshot, {year} if year is not None else None).values())
-            _timed(run, "database", build_database, run, written)
-            _timed(run, "report", build_report, run, written)
-            _timed(run, "publish", publish_snapshot, run, written, counts)
-            snapshot = written.snapshot
-        scope = {year} if year is not None else None
-        summary = publish.summarize(run, res.reports, status, snapshot, scope, n_batches)
+        summary = _stages(run, corrections, dask)
     publish_artifacts(summary)
     return summary
+
+
+@task(name="confirm unchanged", **_task)
+def confirm_unchanged(run: Run) -> dict:
+    """Nothing the warehouse is made from changed since it was built: it stays as it is."""
+    assert run.previous is not None
+    reports = unchanged.published_reports(run.previous)
+    run.counts.update(unchanged.counts(reports))
+    run.counts["issues"] = sum(publish.issues_by_rule(run.previous, None).values())
+    log.info("the raw folder, the corrections and the code are those %s was built from: the "
+             "warehouse is left as it is", run.previous.name)
+    return publish.summarize(run, reports, "unchanged", run.previous, None, 0)
+
+
+def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
+    """Discover; then either confirm the warehouse unchanged (the inputs it was built from), or
+    plan, parse, resolve and — if anything changed — write, derive, build and publish a new
+    snapshot.  Returns the run's summary."""
+    year = run.year
+    inventory = _timed(run, "discover", discover_files, run)
+    inputs = unchanged.inputs_digest(run.raw, inventory, Path(corrections) if corrections else None)
+    if year is None and unchanged.confirms(run.layout, run.previous, inputs):
+        summary = _timed(run, "confirm", confirm_unchanged, run)
+        publish.after_commit(run, "unchanged")
+        return summary
+    plan = _timed(run, "plan", plan_parse, run, inventory)
+    parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
+    res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
+    # The file list and the parse outcomes live on in res.reports: let them go before the
+    # stages that need the memory (≈ 2 KB a file).
+    n_batches = len(plan.batches)
+    del inventory, plan, parsed
+    memory.release()
+    counts = publish.check_shrink(run, res.reports)
+    fixes = _timed(run, "corrections", read_corrections, run, corrections, res)
+    wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
+    status, snapshot, years = "completed", None, set()
+    if (not wplan.changed and run.previous is not None
+            and store.read_meta(run.previous).get("derived_version")
+            == derive.derived_version()):
+        status, snapshot = "unchanged", run.previous
+        run.counts["issues"] = sum(publish.issues_by_rule(
+            snapshot, {year} if year is not None else None).values())
+        log.info("nothing changed since %s: the warehouse is left as it is", run.previous.name)
+        publish.after_commit(run, "unchanged")
+    else:
+        written = _timed(run, "write", write_facts, run, res, wplan, fixes)
+        years = derive.years_to_derive(written, run.previous)
+        _timed(run, "validate", validate, run, written, years)
+        _timed(run, "aggregate", aggregate, run, written, years)
+        run.counts["issues"] = sum(publish.issues_by_rule(
+            written.snapshot, {year} if year is not None else None).values())
+        _timed(run, "database", build_database, run, written)
+        _timed(run, "report", build_report, run, written)
+        _timed(run, "publish", publish_snapshot, run, written, counts)
+        snapshot = written.snapshot
+    if year is None and snapshot is not None:       # what these inputs make: the next night
+        unchanged.remember(run.layout, snapshot, inputs)  # can confirm it without parsing
+    scope = {year} if year is not None else None
+    return publish.summarize(run, res.reports, status, snapshot, scope, n_batches)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Real flow runs (Prefect test harness) of the real parser over copies of the fixt
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -165,6 +166,32 @@ def test_unchanged_corpus_is_a_no_op(built, tmp_path):
     assert query(wh, "SELECT status, issues FROM runs ORDER BY started_at") == \
         [("completed", n_issues), ("unchanged", n_issues)]
     assert (wh / "report" / "index.html").is_file()          # the published report site
+    # confirmed from the inputs' digest right after discovery: nothing planned or parsed
+    stages = json.loads(query(wh, "SELECT stage_seconds FROM runs ORDER BY started_at")[-1][0])
+    assert "confirm" in stages and "plan" not in stages and "resolve" not in stages
+
+
+def test_inputs_that_may_differ_take_the_ordinary_path(built, tmp_path):
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+
+    def stages() -> dict:
+        return json.loads(query(wh, "SELECT stage_seconds FROM runs ORDER BY started_at")[-1][0])
+
+    p = raw / "007_huaian_hongze_district_2024.txt"
+    p.write_bytes(p.read_bytes())                 # same bytes, a new ctime: parsed again? no —
+    s = run(raw, wh)                              # the cache knows the content; checked anew
+    assert s["status"] == "unchanged" and "resolve" in stages()
+    s = run(raw, wh)                              # ... and remembered: the next night confirms
+    assert s["status"] == "unchanged" and "confirm" in stages()
+    fixes = tmp_path / "fixes"
+    fixes.mkdir()
+    (fixes / "a.csv").write_text("report_id,section,row,column,value,reason,by,at\n", "utf-8")
+    s = run(raw, wh, corrections=str(fixes))      # a correction file is an input too
+    assert "resolve" in stages()
 
 
 def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_path):
