@@ -75,42 +75,22 @@ def build_warehouse(tmp_path: Path, items: list[tuple[dict, ParsedReport]], name
     reports given directly, as if the parser had made them; ``items`` = [(manifest row incl.
     "file", report)].  Returns the warehouse folder."""
     from etl.settings import Settings
-    from etl.stages import derive, publish, resolve, write
-    from etl.stages.cache import SegmentRows, cache_key
-    from etl.stages.discover import Inventory, SourceFile
-    from etl.stages.parse import Parsed
+    from etl.stages.discover import SourceFile
+    from etl.stages.offline import publish_reports
     from etl.stages.run import open_run
-    from etl.warehouse.database import connect_for_build
 
     raw = tmp_path / "raw"
     raw.mkdir(exist_ok=True)
     with open_run(raw, tmp_path / name, None, Settings.load(), allow_shrink=True) as run:
-        rows, files, parsed = SegmentRows(), [], {}
+        given = []
         for i, (manifest, rep) in enumerate(items):
             m = {k: str(v) for k, v in manifest.items() if k != "file" and v is not None}
             f = SourceFile(str(raw / manifest["file"]), manifest["file"], 0, m)
             rep = copy.deepcopy(rep)
             if f.manifest_year is not None:      # as the parser does with a manifest year
                 rep.year = f.manifest_year
-            rid = f"{i:04d}" + manifest["file"][:12].encode().hex()[:12]
-            key = cache_key(rid, f.manifest_year)
-            rows.add_parse(key, rid, rep, run.parser_version)
-            files.append(f)
-            parsed[f.rel] = Parsed(rid, key)
-        rows.write(run.cache.segments, f"test-{run.run_id}")
-        res = resolve.resolve(Inventory(files, []), parsed, run.cache)
-        plan = write.plan_write(run.previous, res.reports)
-        con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
-        try:
-            written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
-                                        run.cache, con)
-            years = derive.years_to_derive(written, run.previous)
-            derive.validate(run.layout, run.run_id, written, run.previous, years, con)
-            derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
-        finally:
-            con.close()
-        publish.build_snapshot_database(run, written)
-        publish.publish(run, written, publish.files_by_year(res.reports))
+            given.append((f, f"{i:04d}" + manifest["file"][:12].encode().hex()[:12], rep))
+        publish_reports(run, given, "test")
     return run.layout.root
 
 

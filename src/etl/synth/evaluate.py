@@ -422,17 +422,14 @@ def validate_parsed(folder: Path, truth: dict[str, dict],
     import copy
 
     from etl.settings import Settings
-    from etl.stages import derive, publish, resolve, write
-    from etl.stages.cache import SegmentRows, cache_key
-    from etl.stages.discover import Inventory, SourceFile
-    from etl.stages.parse import Parsed
+    from etl.stages.discover import SourceFile
+    from etl.stages.offline import publish_reports
     from etl.stages.run import open_run
-    from etl.warehouse.database import connect_for_build
 
     work = Path(work)
     (work / "raw").mkdir(parents=True, exist_ok=True)
     with open_run(work / "raw", work / "warehouse", None, Settings.load(), allow_shrink=True) as run:
-        rows, files, done = SegmentRows(), [], {}
+        given = []
         for i, (file, t) in enumerate(sorted(truth.items())):
             rep = parsed.get(file)
             if not isinstance(rep, ParsedReport):
@@ -442,25 +439,8 @@ def validate_parsed(folder: Path, truth: dict[str, dict],
             f = SourceFile(str(folder / file), file, 0, manifest)
             rep = copy.copy(rep)
             rep.year = f.manifest_year if f.manifest_year is not None else rep.year
-            rid = f"{i:08x}"
-            key = cache_key(rid, f.manifest_year)
-            rows.add_parse(key, rid, rep, run.parser_version)
-            files.append(f)
-            done[f.rel] = Parsed(rid, key)
-        rows.write(run.cache.segments, f"eval-{run.run_id}")
-        res = resolve.resolve(Inventory(files, []), done, run.cache)
-        plan = write.plan_write(run.previous, res.reports)
-        con = connect_for_build(":memory:", run.settings.duckdb_memory, run.staging / "spill")
-        try:
-            written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
-                                        run.cache, con)
-            years = derive.years_to_derive(written, run.previous)
-            derive.validate(run.layout, run.run_id, written, run.previous, years, con)
-            derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
-        finally:
-            con.close()
-        publish.build_snapshot_database(run, written)
-        publish.publish(run, written, publish.files_by_year(res.reports))
+            given.append((f, f"{i:08x}", rep))
+        publish_reports(run, given, "eval")
     wh = load_warehouse(work / "warehouse")
     return {sf: wh.failed.get(row["report_id"], set()) for sf, row in wh.reports.items()}
 
