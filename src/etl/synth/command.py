@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from etl.synth.faults import FAULT_RULES, Fault, apply_blank_cells, apply_table_fault, choose_fault
-from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_WEIGHT, TEXT_FORMS  # noqa: F401
+from etl.synth.forms import ALL_FORMS, DEFAULT_FORMS, EXTENSION, EXTRA_FORMS, FORM_PACKAGE, FORM_WEIGHT, TEXT_FORMS  # noqa: F401,E501
 from etl.synth.layouts import apply_layouts, draw_layouts, parse_layouts
 from etl.synth.numbers import clean_numbers, new_history
 from etl.synth.prose import falsify, stated_figures, write_prose
@@ -277,6 +277,14 @@ def synth_command(out: Path, agencies: int | None, reports: int | None, years: s
     if bad or not forms:
         print(f"etl synth: unknown form(s) {bad}; choose from {', '.join((*ALL_FORMS, *EXTRA_FORMS))}",
               file=sys.stderr)
+        return 2
+    import importlib.util
+
+    missing = sorted({FORM_PACKAGE[f] for f in forms if f in FORM_PACKAGE
+                      and importlib.util.find_spec(FORM_PACKAGE[f]) is None})
+    if missing:
+        print(f"etl synth: the office forms need {', '.join(missing)}: "
+              f"pip install -e '.[synth]' (make setup installs it)", file=sys.stderr)
         return 2
     if not 0.0 <= fault_rate <= 1.0 or not 0.0 <= layout_rate <= 1.0:
         print("etl synth: --fault-rate and --layout-rate must be between 0 and 1", file=sys.stderr)

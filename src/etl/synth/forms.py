@@ -13,6 +13,10 @@ EXTENSION = {"flat_text": ".txt", "layout_text": ".txt", "run_text": ".txt", "cr
              "html": ".html", "docx": ".docx", "pdf": ".pdf", "markdown": ".md"}
 #: forms made on request only (--formats scan,doc): OCR and LibreOffice test material (render_scan)
 EXTRA_FORMS = {"scan": ".pdf", "doc": ".doc"}
+
+#: The Python package each office form is rendered with: the `synth` extra (pip install -e
+#: '.[synth]'); nothing outside etl.synth needs them.
+FORM_PACKAGE = {"docx": "docx", "doc": "docx", "pdf": "reportlab", "scan": "reportlab"}
 EXTENSION.update(EXTRA_FORMS)
 #: relative weight of each form when an agency picks how it publishes (DOCX/PDF are slow to make)
 FORM_WEIGHT = {"docx": 0.3, "pdf": 0.3}
