@@ -35,9 +35,10 @@ for _k, _v in {
 import logging  # noqa: E402
 
 import pyarrow.compute as pc  # noqa: E402
-from prefect import flow, task  # noqa: E402
+from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from etl.settings import Settings, check_year  # noqa: E402
 from etl.stages import derive, discover, memory, parse, publish, resolve, unchanged, write  # noqa: E402
@@ -100,7 +101,8 @@ def parse_all(run: Run, inventory: discover.Inventory, plan: parse.ParsePlan,
             pool = parse.new_pool(run.settings, run.cache)
             run.on_close(pool.close)
             futures = [parse_batch.with_options(task_run_name=b.name)
-                       .submit(pool, b, run.settings.max_file_bytes) for b in plan.batches]
+                       .submit(quote(pool), quote(b), run.settings.max_file_bytes)  # type: ignore[call-overload]
+                       for b in plan.batches]
             for f in futures:
                 parsed.update(f.result())
             pool.close()
@@ -262,11 +264,16 @@ def summary_markdown(s: dict) -> str:
     return "\n".join(lines)
 
 
+# Task arguments are quoted: Prefect otherwise walks every argument looking for futures to
+# resolve, and the run's values hold 100k files (8.9 s per task call for a list of 100k small
+# dataclasses, measured; the whole run object carries the cache keys of every file).
 def _timed(run: Run, name: str, fn, *args):
     import resource
 
     t0 = time.perf_counter()
     try:
+        if isinstance(fn, Task):
+            args = tuple(quote(a) for a in args)
         return fn(*args)
     finally:
         run.seconds[name] = round(run.seconds.get(name, 0) + time.perf_counter() - t0, 2)
