@@ -178,3 +178,25 @@ def _catch(errors, fn, *args):
         fn(*args)
     except BaseException as e:
         errors.append(e)
+
+
+def test_the_fork_server_stops_with_the_last_open_pool():
+    # It holds the preloaded parser for as long as it lives: not for the rest of a run.
+    from multiprocessing import forkserver
+
+    first, second = pool(), pool()
+    assert first.run([["x"]]) and second.run([["y"]])
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None
+    first.close()
+    os.kill(server, 0)                       # still serving the open pool
+    assert second.run([["z"]])[0].value == ["z"]
+    second.close()
+    second.close()                           # closing twice counts once
+    with pytest.raises(ProcessLookupError):
+        os.kill(server, 0)
+    again = pool()                           # the next pool starts a new one
+    try:
+        assert again.run([["w"]])[0].value == ["w"]
+    finally:
+        again.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import logging
 import multiprocessing
 import multiprocessing.connection as mpc
 import os
@@ -38,6 +39,8 @@ from typing import Any, Callable
 #: (items, context, started) -> result: the work a worker does for one chunk.  ``started(i)``
 #: must be called before item i (so a hang or crash is charged to the right item).
 ChunkFn = Callable[[list, Any, Callable[[int], None]], Any]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,32 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+# The fork server is the process's, not a pool's: it outlives them, holding the preloaded parser
+# (≈ 65 MB) for the rest of a run.  Stopped when the last open pool closes; the next pool
+# starts a new one.
+_open_pools = 0
+_open_pools_lock = threading.Lock()
+
+
+def _pool_opened() -> None:
+    global _open_pools
+    with _open_pools_lock:
+        _open_pools += 1
+
+
+def _pool_closed() -> None:
+    global _open_pools
+    with _open_pools_lock:
+        _open_pools -= 1
+        if _open_pools == 0:
+            try:
+                from multiprocessing import forkserver
+
+                forkserver._forkserver._stop()  # type: ignore[attr-defined]
+            except Exception:       # (a private API: without it the server only lingers)
+                log.debug("could not stop the fork server", exc_info=True)
+
+
 class WorkerPool:
     """N killable worker processes running ``fn`` on chunks; thread-safe :meth:`run`."""
 
@@ -197,6 +226,8 @@ class WorkerPool:
         self._start_failures = 0
         self.replaced = 0                 # workers killed or lost and started again
         self.peak_rss = 0                 # the largest worker RSS seen (bytes)
+        self._open = True
+        _pool_opened()
 
     # -- public -------------------------------------------------------------------------------
 
@@ -232,6 +263,10 @@ class WorkerPool:
         for w in self._workers:
             self._kill(w)
         self._workers.clear()
+        with self._lock:
+            was_open, self._open = self._open, False
+        if was_open:
+            _pool_closed()
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._workers if w.process.pid]
