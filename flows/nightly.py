@@ -311,10 +311,11 @@ def confirm_unchanged(run: Run) -> dict:
     assert run.previous is not None
     reports = unchanged.published_reports(run.previous)
     run.counts.update(unchanged.counts(reports))
-    run.counts["issues"] = sum(publish.issues_by_rule(run.previous, None).values())
+    issues = publish.issues_by_rule(run.previous, None)
+    run.counts["issues"] = sum(issues.values())
     log.info("the raw folder, the corrections and the code are those %s was built from: the "
              "warehouse is left as it is", run.previous.name)
-    return publish.summarize(run, reports, "unchanged", run.previous, None, 0)
+    return publish.summarize(run, reports, "unchanged", issues, 0)
 
 
 def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
@@ -323,8 +324,10 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
     snapshot.  Returns the run's summary."""
     year = run.year
     inventory = _timed(run, "discover", discover_files, run)
-    inputs = unchanged.inputs_digest(run.raw, inventory, Path(corrections) if corrections else None)
-    if year is None and unchanged.confirms(run.layout, run.previous, inputs):
+    # A one-year rerun neither uses nor records the inputs' digest: not computed for it.
+    inputs = (unchanged.inputs_digest(run.raw, inventory, Path(corrections) if corrections else None)
+              if year is None else None)
+    if inputs is not None and unchanged.confirms(run.layout, run.previous, inputs):
         summary = _timed(run, "confirm", confirm_unchanged, run)
         publish.after_commit(run, "unchanged")
         return summary
@@ -332,20 +335,21 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
     parsed = _timed(run, "parse", parse_all, run, inventory, plan, dask)
     res = _timed(run, "resolve", resolve_reports, run, inventory, parsed)
     # The file list and the parse outcomes live on in res.reports: let them go before the
-    # stages that need the memory (≈ 2 KB a file).
+    # stages that need the memory.
     n_batches = len(plan.batches)
     del inventory, plan, parsed
     memory.release()
     counts = publish.check_shrink(run, res.reports)
     fixes = _timed(run, "corrections", read_corrections, run, corrections, res)
     wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
+    scope = {year} if year is not None else None
     status, snapshot, years = "completed", None, set()
     if (not wplan.changed and run.previous is not None
             and store.read_meta(run.previous).get("derived_version")
             == derive.derived_version()):
         status, snapshot = "unchanged", run.previous
-        run.counts["issues"] = sum(publish.issues_by_rule(
-            snapshot, {year} if year is not None else None).values())
+        issues = publish.issues_by_rule(snapshot, scope)
+        run.counts["issues"] = sum(issues.values())
         log.info("nothing changed since %s: the warehouse is left as it is", run.previous.name)
         publish.after_commit(run, "unchanged")
     else:
@@ -353,16 +357,15 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
         years = derive.years_to_derive(written, run.previous)
         _timed(run, "validate", validate, run, written, years)
         _timed(run, "aggregate", aggregate, run, written, years)
-        run.counts["issues"] = sum(publish.issues_by_rule(
-            written.snapshot, {year} if year is not None else None).values())
+        issues = publish.issues_by_rule(written.snapshot, scope)
+        run.counts["issues"] = sum(issues.values())
         _timed(run, "database", build_database, run, written)
         _timed(run, "report", build_report, run, written)
         _timed(run, "publish", publish_snapshot, run, written, counts)
         snapshot = written.snapshot
-    if year is None and snapshot is not None:       # what these inputs make: the next night
-        unchanged.remember(run.layout, snapshot, inputs)  # can confirm it without parsing
-    scope = {year} if year is not None else None
-    return publish.summarize(run, res.reports, status, snapshot, scope, n_batches)
+    if inputs is not None:              # what these inputs make: the next night can confirm it
+        unchanged.remember(run.layout, snapshot, inputs)      # without parsing
+    return publish.summarize(run, res.reports, status, issues, n_batches)
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import csv
 import io
 import os
 import stat
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -195,9 +194,7 @@ def discover(raw: str | Path, year: int | None = None,
             fs_path = path.decode("utf-8")
         except UnicodeDecodeError:
             pass
-        # Values interned: agency, region and level repeat for every year of an agency (the
-        # list of 100k files held 2.6 KB a file before).
-        manifest = {sys.intern(k): sys.intern(v) for k, v in lookup.get(rel, {}).items()}
+        manifest = dict(lookup.get(rel, {}))
         if "_warning" in manifest:
             warnings = warnings + [manifest.pop("_warning")]
         sf = SourceFile(fs_path, rel, st.st_size, manifest, st.st_mtime_ns, st.st_ctime_ns,

@@ -107,11 +107,11 @@ def _live_keys(run: Run) -> set[str] | None:
     return run.counts.get("live_keys")
 
 
-def summarize(run: Run, reports: pa.Table, status: str, snapshot, years: set[int] | None,
+def summarize(run: Run, reports: pa.Table, status: str, issues: dict[str, int],
               batches: int) -> dict:
-    """The run's summary: counts in the run's scope, the rules broken in that scope (a one-year
-    rerun counts that year's issues, not every year's), the first problem files."""
-    issues = issues_by_rule(snapshot, years)
+    """The run's summary: counts in the run's scope, the rules broken in that scope (``issues``,
+    from issues_by_rule: a one-year rerun counts that year's issues, not every year's), the first
+    problem files."""
     problems = reports.filter(pc.is_in(reports.column("status"),
                                        pa.array(["quarantined", "skipped"])))
     c = run.counts
