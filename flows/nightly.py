@@ -168,7 +168,8 @@ def validate(run: Run, written: write.Written, years: set) -> derive.Derived:
         out = derive.validate(run.layout, run.run_id, written, run.previous, years, con)
     finally:
         con.close()
-    log.info("validate: years %s, %d issues", sorted(years) or "none",
+    kept = f" ({', '.join(map(str, sorted(out.reused)))}: its cross-year rules only)" if out.reused else ""
+    log.info("validate: years %s%s, %d issues", sorted(years) or "none", kept,
              sum(out.issues_by_rule.values()))
     return out
 
@@ -188,8 +189,14 @@ def aggregate(run: Run, written: write.Written, years: set) -> int:
 
 @task(name="database", **_task)
 def build_database(run: Run, written: write.Written) -> None:
-    publish.build_snapshot_database(run, written)
-    log.info("database: %s built", written.snapshot.name)
+    built = publish.build_snapshot_database(run, written)
+    if built.mode == "full":
+        log.info("database: %s built in full", written.snapshot.name)
+    else:
+        log.info("database: %s copied from %s, partitions replaced: %s", written.snapshot.name,
+                 run.previous.name if run.previous else "?",
+                 "; ".join(f"{t} {', '.join(map(str, ys))}" for t, ys in built.replaced.items())
+                 or "none")
 
 
 @task(name="report site", **_task)
