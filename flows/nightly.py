@@ -168,7 +168,8 @@ def validate(run: Run, written: write.Written, years: set) -> derive.Derived:
         out = derive.validate(run.layout, run.run_id, written, run.previous, years, con)
     finally:
         con.close()
-    kept = f" ({', '.join(map(str, sorted(out.reused)))}: its cross-year rules only)" if out.reused else ""
+    kept = "".join(f" ({y}: its cross-year rules only{', unchanged' if y in out.unchanged else ''})"
+                   for y in sorted(out.reused))
     log.info("validate: years %s%s, %d issues", sorted(years) or "none", kept,
              sum(out.issues_by_rule.values()))
     return out
@@ -362,8 +363,8 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
     else:
         written = _timed(run, "write", write_facts, run, res, wplan, fixes)
         years = derive.years_to_derive(written, run.previous)
-        _timed(run, "validate", validate, run, written, years)
-        _timed(run, "aggregate", aggregate, run, written, years)
+        derived = _timed(run, "validate", validate, run, written, years)
+        _timed(run, "aggregate", aggregate, run, written, derive.years_to_aggregate(years, derived))
         issues = publish.issues_by_rule(written.snapshot, scope)
         run.counts["issues"] = sum(issues.values())
         _timed(run, "database", build_database, run, written)

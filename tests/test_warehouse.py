@@ -285,9 +285,10 @@ def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path):
 
 
 def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp_path, caplog):
-    """2023 changes (a carried-forward cell): 2024's own reports did not, so only its cross-year
-    results can move — those are computed, the rest kept — and the warehouse equals one built
-    from scratch over the same files."""
+    """2023 changes: 2024's own reports did not, so only its cross-year results can move —
+    those are computed, the rest kept.  A change that moves none of them (a prose figure)
+    leaves 2024's derived partitions linked as they were; one that does (a carried-forward
+    cell) rewrites them.  Either way the warehouse equals one built from scratch."""
     import logging
 
     raw0, _, _ = built
@@ -295,22 +296,31 @@ def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp
     shutil.copytree(raw0, raw)
     wh = tmp_path / "w"
     run(raw, wh)
+    layout = Layout.at(wh)
+    derived = ("validation_results", "validation_issues", "aggregates")
     chain = ("SELECT status, reason FROM validation_results WHERE year = 2024 "
              "AND rule = 'carry_chain' AND agency_id = 'hongze'")
-    before = query(wh, chain)
     p = raw / "006_huaian_hongze_district_2023.txt"
-    text = p.read_text("utf-8")
-    changed = text.replace("四、结转下年度继续办理                   0", "四、结转下年度继续办理                   3")
-    assert changed != text
-    p.write_text(changed, "utf-8")
-    with caplog.at_level(logging.INFO):
-        s = run(raw, wh)
-    assert s["years_rebuilt"] == [2023]
-    assert "validate: years [2023, 2024] (2024: its cross-year rules only)" in caplog.text
-    assert query(wh, chain) != before           # the cross-year result did move
-    fresh = tmp_path / "fresh"
-    run(raw, fresh)
-    assert dump(wh) == dump(fresh)
+    for old, new, moves in (("受理政府信息公开申请21件", "受理政府信息公开申请25件", False),
+                            ("四、结转下年度继续办理                   0",
+                             "四、结转下年度继续办理                   3", True)):
+        before = {t: partitions(layout.current_snapshot(), t)[2024] for t in derived}
+        chain_before = query(wh, chain)
+        text = p.read_text("utf-8")
+        assert old in text
+        p.write_text(text.replace(old, new), "utf-8")
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            s = run(raw, wh)
+        assert s["years_rebuilt"] == [2023]
+        note = "(2024: its cross-year rules only" + ("" if moves else ", unchanged") + ")"
+        assert f"validate: years [2023, 2024] {note}" in caplog.text
+        after = {t: partitions(layout.current_snapshot(), t)[2024] for t in derived}
+        assert all((after[t] == before[t]) != moves for t in derived), (moves, before, after)
+        assert (query(wh, chain) != chain_before) == moves
+        fresh = tmp_path / f"fresh-{moves}"
+        run(raw, fresh)
+        assert dump(wh) == dump(fresh)
 
 
 def test_database_built_in_full_when_the_copy_would_be_wrong_or_wasteful(built, tmp_path):

@@ -24,6 +24,7 @@ from etl.stages import memory
 from etl.stages.write import Written
 from etl.template import CROSS_YEAR_RULES
 from etl.warehouse import store
+from etl.warehouse.schemas import SCHEMAS
 from etl.warehouse.views import create_template_tables, create_views, register_functions
 
 
@@ -78,6 +79,7 @@ class Derived:
     years: set[int]                 # years recomputed
     issues_by_rule: dict[str, int]  # over the recomputed years
     reused: set[int] = field(default_factory=set)   # years whose single-year results were kept
+    unchanged: set[int] = field(default_factory=set)    # ... and whose results did not move at all
 
 
 def _link_others(snapshot: Path, previous: Path | None, table: str, years: set[int],
@@ -120,14 +122,24 @@ def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
     return {name: pa.concat_tables(tbls) for name, tbls in parts.items()}
 
 
-def _kept_results(previous: Path, table: str, year: int) -> pa.Table:
-    """The published results of ``year`` for every rule that reads that year only."""
+def _published(previous: Path, table: str, year: int) -> pa.Table:
     import pyarrow.parquet as pq
 
-    f = store.partitions(previous, table)[year] / "part-0.parquet"
-    tbl = pq.read_table(f)
-    tbl = tbl.filter(pc.invert(pc.is_in(tbl.column("rule"), pa.array(sorted(CROSS_YEAR_RULES)))))
-    return tbl.append_column("year", pa.array([year] * tbl.num_rows, pa.int32()))
+    return pq.read_table(store.partitions(previous, table)[year] / "part-0.parquet")
+
+
+def _with_kept(previous: Path, table: str, year: int, fresh: pa.Table) -> tuple[pa.Table, bool]:
+    """``fresh`` (the cross-year rules' rows of ``year``) with the published rows of every
+    other rule, and whether the whole equals the published partition (then it is linked, not
+    written: the year's aggregates and the database's rows of it stay as they are)."""
+    old = _published(previous, table, year)
+    others = old.filter(pc.invert(pc.is_in(old.column("rule"), pa.array(sorted(CROSS_YEAR_RULES)))))
+    schema = SCHEMAS[table]
+    merged = pa.concat_tables([others.select(schema.names).cast(schema),
+                               fresh.select(schema.names).cast(schema)])
+    same = store.sort_table(table, merged).equals(old.select(schema.names).cast(schema))
+    merged = merged.append_column("year", pa.array([year] * merged.num_rows, pa.int32()))
+    return merged, same
 
 
 def validate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
@@ -136,36 +148,47 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
     the one before for the cross-year rules): memory follows a year's reports, never the whole
     warehouse's.  A year recomputed only because the year before it changed (its own reports
     did not, nor the rules) can only see its cross-year results change: those are computed, the
-    rest are the published ones."""
+    rest are the published ones; when nothing moved, the published partitions are linked."""
     from etl.checks import RULE_FILES
 
     keep = {y for y in written.years if y != 0}
-    for t in ("validation_results", "validation_issues"):
+    tables = ("validation_results", "validation_issues")
+    for t in tables:
         _link_others(written.snapshot, previous, t, years, keep)
     same_rules = _same_rules(previous)
     by_rule: dict[str, int] = {}
-    reused = set()
+    reused, unchanged = set(), set()
     for y in sorted(years):
         kept = (previous is not None and same_rules and y not in written.changed
-                and all(y in store.partitions(previous, t)
-                        for t in ("validation_results", "validation_issues")))
-        tables = _checks(con, written.snapshot, y,
-                         tuple(r for r in RULE_FILES if r in CROSS_YEAR_RULES) if kept else RULE_FILES)
-        for name, tbl in tables.items():
-            if kept:
+                and all(y in store.partitions(previous, t) for t in tables))
+        fresh = _checks(con, written.snapshot, y,
+                        tuple(r for r in RULE_FILES if r in CROSS_YEAR_RULES) if kept else RULE_FILES)
+        if kept:
+            assert previous is not None
+            merged = {t: _with_kept(previous, t, y, fresh[t]) for t in tables}
+            fresh = {t: tbl for t, (tbl, _) in merged.items()}
+            reused.add(y)
+            if all(same for _, same in merged.values()):
+                unchanged.add(y)
+        for name, tbl in fresh.items():
+            if y in unchanged:
                 assert previous is not None
-                old = _kept_results(previous, name, y)
-                tbl = pa.concat_tables([old.select(tbl.column_names).cast(tbl.schema), tbl])
-            _write_years(layout, run_id, written.snapshot, name, tbl, {y})
+                store.link_partition(written.snapshot, name, y, store.partitions(previous, name)[y])
+            else:
+                _write_years(layout, run_id, written.snapshot, name, tbl, {y})
             killpoint("validate.partition_written")
             if name == "validation_issues":
                 for r in tbl.column("rule").to_pylist():
                     by_rule[r] = by_rule.get(r, 0) + 1
-        if kept:
-            reused.add(y)
         memory.release()        # one year's peak, not the sum of every year's leftovers
     killpoint("validate.done")
-    return Derived(years, dict(sorted(by_rule.items())), reused)
+    return Derived(years, dict(sorted(by_rule.items())), reused, unchanged)
+
+
+def years_to_aggregate(years: set[int], derived: Derived) -> set[int]:
+    """A year's aggregates read its facts and its validation results: unchanged both, they are
+    the published ones."""
+    return years - derived.unchanged
 
 
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
