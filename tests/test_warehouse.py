@@ -255,7 +255,7 @@ def _table_differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
     return {k: v for k, v in out.items() if v != (0, 0)}
 
 
-def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path):
+def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path, monkeypatch):
     """A night that changes one year copies the published warehouse.duckdb and replaces that
     year's rows (and the next year's derived rows): the result equals a full build, and the
     published file is never written."""
@@ -263,6 +263,7 @@ def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path):
 
     from etl.warehouse.store import read_meta
 
+    monkeypatch.setenv("ETL_DATABASE_COPY_MIN", "1B")      # copy even a file this small
     raw0, _, _ = built
     raw = tmp_path / "raw"
     shutil.copytree(raw0, raw)
@@ -284,13 +285,14 @@ def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path):
     assert _table_differences(second / "warehouse.duckdb", twin) == {}
 
 
-def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp_path, caplog):
+def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp_path, caplog, monkeypatch):
     """2023 changes: 2024's own reports did not, so only its cross-year results can move —
     those are computed, the rest kept.  A change that moves none of them (a prose figure)
     leaves 2024's derived partitions linked as they were; one that does (a carried-forward
     cell) rewrites them.  Either way the warehouse equals one built from scratch."""
     import logging
 
+    monkeypatch.setenv("ETL_DATABASE_COPY_MIN", "1B")      # and the database copied, too
     raw0, _, _ = built
     raw = tmp_path / "raw"
     shutil.copytree(raw0, raw)
@@ -339,6 +341,7 @@ def test_database_built_in_full_when_the_copy_would_be_wrong_or_wasteful(built, 
         shutil.copytree(snap / t, twin / t, symlinks=True)
     meta = read_meta(snap)
     assert database._copy_plan(twin, snap) == (snap / "warehouse.duckdb", {}, meta["database"]["full_bytes"])
+    assert database._copy_plan(twin, snap, copy_min=2**40) is None      # too small to copy
     (twin / "reports" / "year=2024").unlink()      # one partition gone: its rows are replaced
     assert database._copy_plan(twin, snap)[1] == {"reports": [2024]}
     for key, value in (("version", "other"), ("full_bytes", 1000)):

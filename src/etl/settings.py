@@ -107,6 +107,10 @@ KNOBS: dict[str, Knob] = {
                     "parse worker processes on this machine"),
     "duckdb_memory": Knob("ETL_DUCKDB_MEMORY", "384MB", _size,
                           "DuckDB memory for the run's SQL before it spills to the staging folder"),
+    "database_copy_min": Knob("ETL_DATABASE_COPY_MIN", "64MB", _size,
+                              "a warehouse.duckdb at least this big is built from a copy of the "
+                              "published one with only the changed years replaced; a smaller "
+                              "one is rebuilt in full (fast, and the smallest file)"),
     "shrink_ratio": Knob("ETL_SHRINK_RATIO", "0.5", _ratio,
                          "a run that would publish fewer reports than this share of the last "
                          "good run's (per year rebuilt) is refused unless --allow-shrink"),
@@ -125,6 +129,7 @@ class Settings:
     max_inflated_bytes: int
     workers: int
     duckdb_memory: int
+    database_copy_min: int
     shrink_ratio: float
     query_timeout: float
     query_memory: int

@@ -9,21 +9,12 @@ being built), so the run's peak is the largest single stage, not their sum.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 
+from etl.libc import libc
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _libc():
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:          # not glibc: nothing to trim
-        return None
-
-
-_LIBC = _libc()
 
 
 _freeze_survivors = False
@@ -50,8 +41,9 @@ def release() -> None:
         pa.default_memory_pool().release_unused()
     except Exception:       # an old pyarrow without release_unused: nothing to hand back
         pass
-    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
-        _LIBC.malloc_trim(0)
+    c = libc()
+    if c is not None and hasattr(c, "malloc_trim"):      # glibc only: elsewhere nothing to trim
+        c.malloc_trim(0)
 
 
 def rss_mb() -> int:

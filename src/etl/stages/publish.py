@@ -65,7 +65,7 @@ def check_shrink(run: Run, reports: pa.Table) -> dict[str, int]:
 def build_snapshot_database(run: Run, written: Written) -> DatabaseBuild:
     runs = read_runs(run.layout, extra=run_row(run, "completed"))
     built = build_database(written.snapshot, runs, run.settings.duckdb_memory,
-                           run.staging / "spill", run.previous)
+                           run.staging / "spill", run.previous, run.settings.database_copy_min)
     written.database = built.meta()
     return built
 

@@ -123,10 +123,15 @@ def changed_partitions(snapshot: Path, previous: Path) -> dict[str, list[int]]:
     return out
 
 
-def _copy_plan(snapshot: Path, previous: Path | None) -> tuple[Path, dict[str, list[int]], int] | None:
+def _copy_plan(snapshot: Path, previous: Path | None,
+               copy_min: int = 0) -> tuple[Path, dict[str, list[int]], int] | None:
     """(previous file, partitions to replace, its full size) when copying the previous file is
-    right; None when the file must be built in full."""
+    right; None when the file must be built in full (also when it is smaller than
+    ``copy_min``: a small file is rebuilt in a second, and DuckDB's blocks make a copy of a
+    small file grow by half)."""
     if previous is None or not (previous / DATABASE).is_file():
+        return None
+    if (previous / DATABASE).stat().st_size < copy_min:
         return None
     meta = store.read_meta(previous).get("database", {})
     if meta.get("version") != database_version():
@@ -142,14 +147,15 @@ def _copy_plan(snapshot: Path, previous: Path | None) -> tuple[Path, dict[str, l
 
 
 def build_database(snapshot: Path, runs: pa.Table, memory_bytes: int, spill: Path,
-                   previous: Path | None = None) -> DatabaseBuild:
+                   previous: Path | None = None, copy_min: int = 0) -> DatabaseBuild:
     """Write ``snapshot/warehouse.duckdb`` from the snapshot's Parquet and ``runs`` — by copying
-    ``previous``'s file and replacing the partitions that changed, where that is right."""
+    ``previous``'s file (if at least ``copy_min`` bytes) and replacing the partitions that
+    changed, where that is right."""
     final = snapshot / DATABASE
     tmp = snapshot / f".{DATABASE}.tmp"
     for p in (tmp, Path(f"{tmp}.wal")):
         p.unlink(missing_ok=True)
-    plan = _copy_plan(snapshot, previous)
+    plan = _copy_plan(snapshot, previous, copy_min)
     if plan is not None:
         shutil.copyfile(plan[0], tmp)       # a new file, writable; the published one is only read
         os.chmod(tmp, 0o644)
