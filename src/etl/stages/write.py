@@ -83,6 +83,7 @@ class Written:
     years: list[int]
     changed: set[int]
     fingerprints: dict[str, str] = field(default_factory=dict)
+    database: dict = field(default_factory=dict)    # how warehouse.duckdb was built (publish)
 
 
 def code_version() -> str:
