@@ -432,6 +432,7 @@ def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: b
     etl_log = logging.getLogger("etl")
     etl_log.addHandler(handler)
     t0 = time.perf_counter()
+    memory.dedicated_process()
     try:
         state = nightly(year=year, raw=str(raw), warehouse=str(warehouse),
                         allow_shrink=allow_shrink, dask=dask,
