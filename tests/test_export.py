@@ -114,6 +114,9 @@ def test_export_refuses_what_it_cannot_name(wh, tmp_path, capsys):
     assert export_command(wh, "no-such-agency", None, None, "xlsx", tmp_path / "x.xlsx") == 2
     assert "no report" in capsys.readouterr().err
     assert export_command(wh, None, None, None, "xlsx", tmp_path / "x.xlsx") == 2
+    # an empty name names nothing: not a region "None" of no reports
+    assert export_command(wh, "", None, 2023, "xlsx", tmp_path / "x.xlsx") == 2
+    assert export_command(wh, None, "", 2023, "xlsx", tmp_path / "x.xlsx") == 2
     assert not (tmp_path / "x.xlsx").exists()
 
 

@@ -310,11 +310,11 @@ def test_long_character_strokes_are_not_ruling_lines():
 def test_collinear_rule_pieces_keep_their_extent():
     """Two rules a hair apart (433.0 and 433.3 pt: neighbouring rounding buckets), one above the
     other, stay two pieces: neither loses its top."""
-    from etl.readers.pdf import _merge_segments, _Seg
+    from etl.readers.pages import Seg, merge_segments
 
-    merged = _merge_segments([_Seg(433.0, 389.0, 433.7), _Seg(433.3, 77.8, 336.7)])
+    merged = merge_segments([Seg(433.0, 389.0, 433.7), Seg(433.3, 77.8, 336.7)])
     assert sorted((s.a, s.b) for s in merged) == [(77.8, 336.7), (389.0, 433.7)]
-    assert [(s.a, s.b) for s in _merge_segments([_Seg(10, 0, 50), _Seg(10.2, 49, 90)])] == [(0, 90)]
+    assert [(s.a, s.b) for s in merge_segments([Seg(10, 0, 50), Seg(10.2, 49, 90)])] == [(0, 90)]
 
 
 # ---- whole scanned reports (slow: bench/ocr.py runs them all) --------------------------------

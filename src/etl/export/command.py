@@ -75,8 +75,12 @@ def export_command(warehouse: Path, agency: str | None, region: str | None, year
         print(f"etl export: {e}", file=sys.stderr)
         return 2
     try:
-        sheets, name = (agency_workbook(con, agency, year) if agency
-                        else region_workbook(con, region, year))
+        if agency:
+            sheets, name = agency_workbook(con, agency, year)
+        elif region:
+            sheets, name = region_workbook(con, region, year)
+        else:
+            raise ValueError("an empty --agency or --region names nothing")
     except (LookupError, ValueError) as e:
         print(f"etl export: {e}", file=sys.stderr)
         return 2

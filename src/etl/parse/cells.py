@@ -39,7 +39,7 @@ class RowRead:
 
 
 # a warm-cache peek (classify(raw) without yuan; etl.parse.memo sets .cache); a miss calls it
-_classified = classify.cache.get  # type: ignore[attr-defined]
+_classified = classify.cache.get
 
 #: the note of a cell whose printed cell is merged with the one above
 MERGED_FROM_ABOVE = "printed once, merged with the cell above: its value belongs to the row it starts in"

@@ -29,10 +29,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable
 
 from etl.template import RESULT_ROW_KEYS, SECTION3_WIDTH, SECTION4_GROUPS, SECTION4_KEYS, SECTION4_OUTCOMES
 
 Value = int | float | None
+#: a column identity the solver uses: (coefficient per row key, column, the settled rows' sum)
+Constraint = tuple[dict[str, int], int, int | float]
 
 #: Work caps: past these we report "too many candidate splits" instead of hanging.
 MAX_ROW_CANDIDATES = 2_000      # row_total-consistent splits of one row
@@ -51,6 +54,11 @@ class Split:
     values: list[Value]
     states: list[str]
     note: str = ""
+
+
+def _values(numbers: Iterable[int]) -> list[Value]:
+    """A split's integers as a Split's values (a list that may also hold None and decimals)."""
+    return list(numbers)
 
 
 @dataclass
@@ -248,12 +256,12 @@ def _solve_jointly(table: dict[str, _Row], ambiguous: list[_Row], rows: tuple[st
     # Usable constraints, per column: every participant is settled with a number or is an
     # ambiguous row (whose candidates are all numbers).
     amb_keys = {r.key for r in ambiguous}
-    usable: list[tuple[dict[str, int], int, int]] = []      # (coefs, column, settled constant)
+    usable: list[Constraint] = []      # (coefs, column, settled constant)
     for coefs in _column_constraints(rows):
         if not amb_keys.intersection(coefs):
             continue
         for col in range(N3):
-            const = 0
+            const: int | float = 0          # a known cell read elsewhere may be a decimal
             for key, coef in coefs.items():
                 r = table[key]
                 if r.key in amb_keys:
@@ -275,9 +283,9 @@ def _solve_jointly(table: dict[str, _Row], ambiguous: list[_Row], rows: tuple[st
         return k
 
     for coefs, _, _ in usable:
-        members = [k for k in coefs if k in amb_keys]
-        for k in members[1:]:
-            parent[find(k)] = find(members[0])
+        linked = [k for k in coefs if k in amb_keys]
+        for k in linked[1:]:
+            parent[find(k)] = find(linked[0])
     groups: dict[str, list[_Row]] = {}
     for r in ambiguous:
         groups.setdefault(find(r.key), []).append(r)
@@ -288,7 +296,7 @@ def _solve_jointly(table: dict[str, _Row], ambiguous: list[_Row], rows: tuple[st
         _solve_group(members, cons)
 
 
-def _solve_group(members: list[_Row], cons: list[tuple[dict[str, int], int, int]]) -> None:
+def _solve_group(members: list[_Row], cons: list[Constraint]) -> None:
     """Backtrack over the candidates of ``members`` with bound propagation on ``cons``."""
     order = sorted(members, key=lambda r: len(r.candidates))
     pos = {r.key: i for i, r in enumerate(order)}
@@ -399,8 +407,7 @@ def solve_section4(run: str, known: dict[str, Value] | None = None) -> Split:
     if len(d) < N4:
         return _unknown4(f"{len(d)} digits for {N4} cells")
     if len(d) == N4:
-        values = [int(c) for c in d]
-        return Split(values, ["inferred"] * N4, "one digit per cell (the only split)")
+        return Split(_values(int(c) for c in d), ["inferred"] * N4, "one digit per cell (the only split)")
     sols: list[tuple[int, ...]] = []
     budget = [MAX_SEARCH_NODES]
     if not _groups4(d, 0, len(SECTION4_GROUPS), (), sols, budget):
@@ -410,7 +417,7 @@ def solve_section4(run: str, known: dict[str, Value] | None = None) -> Split:
     if not sols:
         return _unknown4(f"no split of {d} satisfies {what}")
     if len(sols) == 1:
-        return Split(list(sols[0]), ["inferred"] * N4, f"the only split that satisfies {what}")
+        return Split(_values(sols[0]), ["inferred"] * N4, f"the only split that satisfies {what}")
     values: list[Value] = [sols[0][c] if all(s[c] == sols[0][c] for s in sols) else None
                            for c in range(N4)]
     states = ["inferred" if v is not None else "unknown" for v in values]
@@ -485,7 +492,7 @@ def solve_fixed(run: str, n: int, pins: dict[int, tuple[int, str]] | None = None
     if s.isdigit():
         count = _count_splits(s, n)
         if count == 1:
-            return Split(candidate_splits(s, n, limit=1)[0], ["inferred"] * n,
+            return Split(_values(candidate_splits(s, n, limit=1)[0]), ["inferred"] * n,
                          "the only split possible")
     else:
         splits: list[list[str]] = []

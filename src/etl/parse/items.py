@@ -108,9 +108,9 @@ def find_heading(text: str) -> tuple[int, int, str] | None:
             if _FRAG_SECTION.get(norm(m.group("frag"))) == number:
                 return m.start(), m.end(), number
     if len(text) <= 40:
-        m = _BARE_HEADING.match(text)
-        if m:
-            return m.start(), m.end(), _FRAG_SECTION[norm(m.group("frag"))]
+        bare = _BARE_HEADING.match(text)
+        if bare:
+            return bare.start(), bare.end(), _FRAG_SECTION[norm(bare.group("frag"))]
     return _near_heading(text) if len(text) <= _NEAR_MAX_LEN else None
 
 
@@ -264,10 +264,10 @@ def _table_items(t: TableGrid) -> list[Item]:
     for HTML/DOCX (≈45 rows and ≈200 value cells a report)."""
     out: list[Item] = []
     is_value = is_value_token.cache.get      # a warm-cache peek; a miss takes the slow path
-    origin = t.origin
-    n_origin = len(origin) if origin else 0
-    pages = t.pages
-    n_pages = len(pages) if pages else 0
+    origin = t.origin or []
+    n_origin = len(origin)
+    pages = t.pages or []
+    n_pages = len(pages)
     widths = t.widths
     for r, row in enumerate(t.rows):
         page = pages[r] if r < n_pages else t.page

@@ -131,7 +131,8 @@ def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
     lines: list[TextLine] = []
     current: str | None = None
     buf: list[str] = []
-    key: tuple | None = None
+    key: tuple[str | None, int | None] | None = None     # (section, source line) of the text in buf
+    line = 0
     page: int | None = None
     for x in stream:
         if isinstance(x, Heading):
@@ -141,12 +142,12 @@ def _prose_lines(stream: list[Item | Heading]) -> list[TextLine]:
             continue
         k = (current, x.line)
         if k != key and buf:
-            lines.append(TextLine("".join(buf), key[1] or 0, page))
+            lines.append(TextLine("".join(buf), line, page))
             buf = []
-        key, page = k, x.page
+        key, line, page = k, x.line or 0, x.page
         buf.append(x.text)
     if buf:
-        lines.append(TextLine("".join(buf), key[1] or 0, page))
+        lines.append(TextLine("".join(buf), line, page))
     return lines
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from etl.model import Cell, ProseFigure
 from etl.parse.cells import RowRead, make_cell, split_cells, text_warnings
 from etl.parse.items import Item, Token
@@ -14,7 +16,7 @@ _METRICS_OF = {version: {cat.key: table.metrics for table in tables for cat in t
 
 
 def section2_cells(items: list[Item], version: str, warnings: list[str],
-                   prose: list[ProseFigure] = ()) -> list[Cell]:
+                   prose: Sequence[ProseFigure] = ()) -> list[Cell]:
     """``prose``: the figures the report's prose states; those naming a cell of section 二
     (PROSE_SECTION2_CELLS) constrain a row whose digits ran together."""
     metrics_of = _METRICS_OF[version]
@@ -89,7 +91,7 @@ def section2_cells(items: list[Item], version: str, warnings: list[str],
         for m in metrics:
             c = make_cell("2", cat, m.key, by_key[m.key], yuan=(m.key == "amount"))
             if m.key == "amount" and wan_of.get(cat) and c.state == "number" and \
-                    "元" not in c.raw:
+                    c.value is not None and "元" not in c.raw:
                 # 采购总金额（万元） with a bare number: stored in 元
                 c.value = round(c.value * 10000, 6)
                 c.value = int(c.value) if float(c.value).is_integer() else c.value

@@ -209,7 +209,7 @@ def read_section3(items: list[Item]) -> Table3:
             if (key is None or glued) and results_started and is_bare_other(label_norm) and (
                     group6 or last_key in _GROUP6_ROWS or key in _GROUP6_ROWS):
                 key = "other_other"             # (…申请3.其他: the bare 3.其他 is named last)
-            if glued and len(named_rows := rows_named(label_norm)) > 1:
+            if glued and key is not None and len(named_rows := rows_named(label_norm)) > 1:
                 # a crawled line glues the labels of rows that printed no digit at all (blank
                 # cells) to the next row's: those rows are printed, and blank
                 for k in named_rows:
@@ -425,9 +425,9 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
         from etl.parse.digits import solve_section3
 
         known = {}
-        for k, r in rows.items():
-            if k not in runs and len(r.tokens) == N3:
-                known[k] = [None if t.copy else classify(t.raw)[0] for t in r.tokens]
+        for k, row in rows.items():
+            if k not in runs and len(row.tokens) == N3:
+                known[k] = [None if t.copy else classify(t.raw)[0] for t in row.tokens]
         table_rows = tuple(k for k in SECTION3_ROW_KEYS if k in rows)
         splits = solve_section3({k: t.raw for k, t in runs.items()}, known, table_rows)
         for k, split in splits.items():
@@ -498,7 +498,9 @@ def section3_cells(table: Table3, version: str, warnings: list[str]) -> list[Cel
             if len(_REWORDED) < MAX_ENTRIES and len(label) <= MAX_TEXT_LEN:
                 _REWORDED[(key, label)] = reworded
         if reworded and key in present:
-            warnings.append(conformance.row_label_finding(key, label, source))
+            finding = conformance.row_label_finding(key, label, source)
+            if finding is not None:             # (always: reworded is its own test, memoised)
+                warnings.append(finding)
     if missing:
         warnings.append("section 3: rows not found: " + ", ".join(missing))
     text_warnings(cells, warnings)

@@ -5,6 +5,7 @@ five, by the group sums where blank cells vanished."""
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from etl.model import Cell
 from etl.parse.cells import distrust_one_digit_split, make_cell, text_warnings
@@ -105,6 +106,7 @@ def _in_order(by_header: list[Token | None], printed: list[Token] | None,
         return [make_cell("4", g, o, tok) for (g, o), tok in zip(_KEYS, by_header)]
     in_template = _sums_hold([None if t.copy else classify(t.raw)[0] for t in printed])
     in_header = _sums_hold([None if t is None or t.copy else classify(t.raw)[0] for t in by_header])
+    chosen: Sequence[Token | None]
     if in_template:
         chosen, why = printed, "the fifteen values in the template's order hold every group's sum"
     elif in_header:
@@ -178,8 +180,8 @@ def _place_by_group_sums(tokens: list[Token]) -> list[tuple] | None:
                 return None
     if not sols:
         return None
-    out = []
     note = f"{k} values for {n} cells: {len(sols)} placement(s) satisfy the group totals"
+    out: list[tuple[int | float | None, str, str, str, str]] = []
     decided = False
     for pos in range(n):
         where = {combo.index(pos) if pos in combo else None for combo in sols}
@@ -203,9 +205,10 @@ def _section4_by_header(items: list[Item]) -> dict[tuple[str, str], Token] | Non
     data: dict[int, list[Item]] = {}
     for it in items:
         if it.in_table and it.grid is not None:
-            values = it.values and not _header_row(it)
-            (data if values else headers).setdefault(it.table, []).append(
-                it if values else it.grid)
+            if it.values and not _header_row(it):
+                data.setdefault(it.table, []).append(it)
+            else:
+                headers.setdefault(it.table, []).append(it.grid)
     for table, rows in data.items():
         if len(rows) != 1 or table not in headers:
             continue

@@ -57,7 +57,8 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
     # that is only a handful.
     candidates = ["utf-8"] + ([declared] if declared and declared != "utf-8" else []) + ["gb18030"]
     tolerated = max(3, len(data) // 300)          # ≈1% of the characters of Chinese text
-    best_text, best_enc, best_bad = None, None, tolerated + 1
+    best: tuple[str, str] | None = None             # (text, encoding)
+    best_bad = tolerated + 1
     for enc in candidates:
         try:
             text = data.decode(enc, "replace")
@@ -65,12 +66,12 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
             continue
         bad = text.count("\ufffd")
         if bad < best_bad:
-            best_text, best_enc, best_bad = text, enc, bad
-    if best_text is not None:
-        return best_text, best_enc
+            best, best_bad = (text, enc), bad
+    if best is not None:
+        return best
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    detected = from_bytes(data).best()
+    if detected is None or detected.encoding is None:
         raise ReportError(path, "undecodable", "not UTF-8, GB18030 or any detectable encoding")
-    return str(best), best.encoding
+    return str(detected), detected.encoding

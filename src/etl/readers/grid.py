@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from etl.document import TableGrid
 
@@ -70,6 +71,10 @@ def _take_held(carry: dict[int, list], c: int, trow: list[str], orow: list) -> N
         del carry[c]
 
 
+def _all_text(rows: list[list[SourceCell | str]]) -> TypeGuard[list[list[str]]]:
+    return all(type(c) is str for row in rows for c in row)
+
+
 def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> TableGrid:
     """Lay out spanning cells in the HTML table model and return a rectangular TableGrid.
 
@@ -79,15 +84,15 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
     append per grid position, rowspans carried in a small dict.)
     """
     n_rows = len(rows)
-    if all(type(c) is str for row in rows for c in row):
+    if _all_text(rows):
         # no spans at all: the rows are the grid (the common small table)
         n_cols = max((len(r) for r in rows), default=0)
-        grid = [r + [""] * (n_cols - len(r)) if len(r) < n_cols else list(r) for r in rows]
-        origin = [[(r, c) for c in range(n_cols)] for r in range(n_rows)]
+        grid: list[list[str]] = [r + [""] * (n_cols - len(r)) if len(r) < n_cols else list(r) for r in rows]
+        origin: list[list[tuple[int, int]]] = [[(r, c) for c in range(n_cols)] for r in range(n_rows)]
         widths = [len(r) for r in rows] if any(len(r) < n_cols for r in rows) else None
         return TableGrid(rows=grid, index=index, origin=origin, widths=widths, **where)
-    grid: list[list[str]] = []
-    origin: list[list[tuple[int, int]]] = []
+    grid = []
+    origin = []
     carry: dict[int, list] = {}                  # column -> [rows still to fill, text, anchor]
     for r, row in enumerate(rows):
         trow: list[str] = []
@@ -97,7 +102,7 @@ def expand_spans(rows: list[list[SourceCell | str]], index: int, **where) -> Tab
             while c in carry:
                 _take_held(carry, c, trow, orow)
                 c += 1
-            if type(cell) is str:
+            if isinstance(cell, str):
                 trow.append(cell)
                 orow.append((r, c))
                 c += 1

@@ -198,7 +198,7 @@ class _Walker:
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
-                self.acc.parts.append(child.text_content)
+                self.acc.parts.append(child.text_content or "")   # (None only in the stubs)
             elif tag == "br":
                 self.flush()
             elif tag in _DROP_TAGS or tag == "-comment":

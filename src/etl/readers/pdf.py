@@ -38,27 +38,30 @@ import io
 import re
 import threading
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pypdfium2_raw.bindings as pypdfium2_raw_bindings
 
-from etl.document import Document, TableGrid, TextLine
+from etl.document import Document
 from etl.errors import ReportError
-from etl.readers.grid import absorb_blank_label_cells, clean_cell, join_lines
-
-TOL = 2.0                  # pt: two positions closer than this are one ruling position
-THIN = 2.5                 # pt: a filled path thinner than this is a drawn line
-MARGIN = 0.075             # share of the page height treated as header/footer zone
-_PAGE_NUMBER = re.compile(
-    r"^[-—–－_\s]*\d{1,3}[-—–－_\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
-    r"|^[-—–－]\s*[ivxIVX]+\s*[-—–－]$"
+from etl.readers.grid import clean_cell, join_lines
+from etl.readers.pages import (
+    NUMERIC,
+    TOL,
+    CellLayout,
+    PageItems,
+    Seg,
+    TablePart,
+    assemble,
+    cluster,
+    table_parts,
+    title_from_headings,
 )
+
+THIN = 2.5                 # pt: a filled path thinner than this is a drawn line
 _BLANK_CODES = frozenset((0xA0, 0x3000, 0xFEFF, 0xFFFE))
-_NUMBER = re.compile(r"^[\d\s.,，%\-—/／无]*$")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
@@ -73,55 +76,6 @@ class _Char:
         self.space = space          # a printed space came right before it (kept between words)
         self.cx = (x0 + x1) / 2
         self.cy = (top + bottom) / 2
-
-
-@dataclass
-class _Seg:
-    pos: float     # y of a horizontal line, x of a vertical one
-    a: float       # start along the line (a < b)
-    b: float
-
-
-@dataclass
-class CellLayout:
-    """The cells that a table's ruling lines draw: an elementary grid (xs, ys) and the merged
-    cell each elementary position belongs to (a missing line segment between two positions
-    merges them)."""
-
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    xs: list[float]
-    ys: list[float]
-    cell_of: list[list[int]]
-    n_cells: int
-    top_open: list[bool]
-    bottom_open: list[bool]
-
-    def cell_boxes(self) -> list[tuple[float, float, float, float]]:
-        """(x0, top, x1, bottom) of each merged cell."""
-        boxes: dict[int, list[float]] = {}
-        for i, row in enumerate(self.cell_of):
-            for j, cell in enumerate(row):
-                b = boxes.setdefault(cell, [self.xs[j], self.ys[i], self.xs[j + 1], self.ys[i + 1]])
-                b[0], b[1] = min(b[0], self.xs[j]), min(b[1], self.ys[i])
-                b[2], b[3] = max(b[2], self.xs[j + 1]), max(b[3], self.ys[i + 1])
-        return [tuple(boxes[c]) for c in range(self.n_cells)]  # type: ignore[misc]
-
-
-@dataclass
-class _Part(CellLayout):
-    """One page's piece of a table: its cell layout and what its cells hold."""
-
-    page: int = 0
-    texts: list[str] = field(default_factory=list)   # local cell id -> text
-    conf: list[float] | None = None   # local cell id -> OCR confidence (None: a text layer)
-
-
-@dataclass
-class _Table:
-    parts: list[_Part] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------------- pdfium
@@ -345,14 +299,14 @@ def _subpaths(raw_obj, to_page: _ToPage) -> list[tuple[list[tuple[float, float]]
     return out
 
 
-def _page_segments(paths: list, to_page: _ToPage) -> tuple[list[_Seg], list[_Seg]]:
+def _page_segments(paths: list, to_page: _ToPage) -> tuple[list[Seg], list[Seg]]:
     """Horizontal and vertical ruling lines from a page's path objects, in top-down coordinates.
 
     Stroked paths give their straight segments; filled paths give the sub-rectangles thin enough
     to be a rule (Word's PDF export draws every border as a thin filled rectangle, sometimes many
     in one path).  White strokes and fills are invisible and ignored."""
-    hsegs: list[_Seg] = []
-    vsegs: list[_Seg] = []
+    hsegs: list[Seg] = []
+    vsegs: list[Seg] = []
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
     l, b, r, t = (ctypes.c_float() for _ in range(4))
     for raw_obj in paths:
@@ -380,79 +334,21 @@ def _page_segments(paths: list, to_page: _ToPage) -> tuple[list[_Seg], list[_Seg
             if min(bw, bh) > THIN or max(bw, bh) <= THIN:
                 continue
             if bw >= bh:
-                hsegs.append(_Seg((top + bottom) / 2, x0, x1))
+                hsegs.append(Seg((top + bottom) / 2, x0, x1))
             else:
-                vsegs.append(_Seg((x0 + x1) / 2, top, bottom))
+                vsegs.append(Seg((x0 + x1) / 2, top, bottom))
     return hsegs, vsegs
 
 
-def _add_line(p: tuple[float, float], q: tuple[float, float], hsegs: list[_Seg], vsegs: list[_Seg]) -> None:
+def _add_line(p: tuple[float, float], q: tuple[float, float], hsegs: list[Seg], vsegs: list[Seg]) -> None:
     (x0, y0), (x1, y1) = p, q
     if abs(y1 - y0) <= 0.5 and abs(x1 - x0) > THIN:
-        hsegs.append(_Seg((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        hsegs.append(Seg((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
     elif abs(x1 - x0) <= 0.5 and abs(y1 - y0) > THIN:
-        vsegs.append(_Seg((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+        vsegs.append(Seg((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
 
 
-# ------------------------------------------------------------------------------ geometry
-
-
-def _cluster(values: list[float], tol: float = TOL) -> list[float]:
-    """Sorted distinct positions; values closer than ``tol`` collapse to their mean."""
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= tol:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(g) / len(g) for g in out]
-
-
-def _merge_segments(segs: list[_Seg]) -> list[_Seg]:
-    """Collinear pieces (a line drawn cell by cell) become one segment."""
-    # lines a hair apart (433.0 and 433.3 pt) fall into neighbouring round(pos / TOL) buckets:
-    # the sort key alone would put a later-starting piece first and merge a piece that starts
-    # above it into it, losing its top (a scanned rule then vanished and merged two columns)
-    merged: list[_Seg] = []
-    for s in sorted(segs, key=lambda s: (round(s.pos / TOL), s.a)):
-        last = merged[-1] if merged else None
-        if last is not None and abs(last.pos - s.pos) <= TOL and last.a - TOL <= s.a <= last.b + TOL:
-            last.b = max(last.b, s.b)
-        else:
-            merged.append(_Seg(s.pos, s.a, s.b))
-    return merged
-
-
-def _components(hsegs: list[_Seg], vsegs: list[_Seg]) -> list[tuple[list[_Seg], list[_Seg]]]:
-    """Groups of horizontal and vertical lines that touch each other: one group per table."""
-    n_h = len(hsegs)
-    parent = list(range(n_h + len(vsegs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, h in enumerate(hsegs):
-        for j, v in enumerate(vsegs):
-            if h.a - TOL <= v.pos <= h.b + TOL and v.a - TOL <= h.pos <= v.b + TOL:
-                parent[find(i)] = find(n_h + j)
-    groups: dict[int, tuple[list[_Seg], list[_Seg]]] = {}
-    for i, h in enumerate(hsegs):
-        groups.setdefault(find(i), ([], []))[0].append(h)
-    for j, v in enumerate(vsegs):
-        groups.setdefault(find(n_h + j), ([], []))[1].append(v)
-    return [g for g in groups.values() if g[0] and g[1]]
-
-
-def _covered(segs: list[_Seg], pos: float, a: float, b: float) -> bool:
-    """Is there a ruling line at ``pos`` covering most of the interval a..b?"""
-    need = (b - a) * 0.5
-    for s in segs:
-        if abs(s.pos - pos) <= TOL and min(s.b, b) - max(s.a, a) >= need:
-            return True
-    return False
+# ------------------------------------------------------------------------------ text layer
 
 
 def _lines_of(chars: list[_Char]) -> list[list[_Char]]:
@@ -462,7 +358,7 @@ def _lines_of(chars: list[_Char]) -> list[list[_Char]]:
     heights = sorted(c.bottom - c.top for c in chars)
     tol = heights[len(heights) // 2] * 0.5
     lines: list[list[_Char]] = []
-    centre = None
+    centre = 0.0                     # the first character of the line being filled
     for ch in sorted(chars, key=lambda c: c.cy):
         if lines and abs(ch.cy - centre) <= tol:
             lines[-1].append(ch)
@@ -493,58 +389,12 @@ def _line_text(line: list[_Char]) -> str:
     return "".join(out)
 
 
-def _outside(chars: list[_Char], parts: list[_Part]) -> list[_Char]:
+def _outside(chars: list[_Char], parts: list[TablePart]) -> list[_Char]:
     """The characters in no table's box."""
     boxes = [(pt.x0 - TOL, pt.x1 + TOL, pt.top - TOL, pt.bottom + TOL) for pt in parts]
     if not boxes:
         return chars
     return [c for c in chars if not any(x0 <= c.cx <= x1 and t <= c.cy <= b for x0, x1, t, b in boxes)]
-
-
-def table_parts(page_no: int, hsegs: list[_Seg], vsegs: list[_Seg],
-                cell_texts: Callable[[CellLayout], tuple[list[str], list[float] | None]]) -> list[_Part]:
-    """The page's ruled tables, one part per group of touching lines; ``cell_texts`` fills the
-    cells (from the text layer, or by OCR of the page image with a confidence per cell)."""
-    parts: list[_Part] = []
-    for hs, vs in _components(_merge_segments(hsegs), _merge_segments(vsegs)):
-        layout = _cell_layout(hs, vs)
-        if layout is not None:
-            texts, conf = cell_texts(layout)
-            parts.append(_Part(**vars(layout), page=page_no, texts=texts, conf=conf))
-    return parts
-
-
-def _cell_layout(hsegs: list[_Seg], vsegs: list[_Seg]) -> CellLayout | None:
-    x0 = min(min(s.a for s in hsegs), min(s.pos for s in vsegs))
-    x1 = max(max(s.b for s in hsegs), max(s.pos for s in vsegs))
-    top = min(min(s.pos for s in hsegs), min(s.a for s in vsegs))
-    bottom = max(max(s.pos for s in hsegs), max(s.b for s in vsegs))
-    xs = _cluster([s.pos for s in vsegs] + [x0, x1])
-    ys = _cluster([s.pos for s in hsegs] + [top, bottom])
-    n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    if n_rows < 1 or n_cols < 1 or n_rows * n_cols < 2:
-        return None                                        # a rule or a box around text
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(n_rows):
-        for j in range(n_cols):
-            if j + 1 < n_cols and not _covered(vsegs, xs[j + 1], ys[i], ys[i + 1]):
-                parent[find(i * n_cols + j + 1)] = find(i * n_cols + j)
-            if i + 1 < n_rows and not _covered(hsegs, ys[i + 1], xs[j], xs[j + 1]):
-                parent[find((i + 1) * n_cols + j)] = find(i * n_cols + j)
-    ids: dict[int, int] = {}
-    cell_of = [[ids.setdefault(find(i * n_cols + j), len(ids)) for j in range(n_cols)] for i in range(n_rows)]
-    if len(ids) < 2:
-        return None
-    top_open = [not _covered(hsegs, ys[0], xs[j], xs[j + 1]) for j in range(n_cols)]
-    bottom_open = [not _covered(hsegs, ys[-1], xs[j], xs[j + 1]) for j in range(n_cols)]
-    return CellLayout(x0, top, x1, bottom, xs, ys, cell_of, len(ids), top_open, bottom_open)
 
 
 def _place_chars(layout: CellLayout, chars: list[_Char]) -> tuple[list[str], None]:
@@ -580,9 +430,9 @@ def _fields(line: list[_Char]) -> list[list[_Char]]:
     return fields
 
 
-def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int, int, _Part]]:
+def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int, int, TablePart]]:
     """Runs of ≥ 3 lines with ≥ 3 aligned fields → (first line, end line, part)."""
-    out: list[tuple[int, int, _Part]] = []
+    out: list[tuple[int, int, TablePart]] = []
     i = 0
     while i < len(lines):
         j = i
@@ -590,7 +440,7 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
             j += 1
         if j - i >= 3:
             run = lines[i:j]
-            starts = _cluster([f[0].x0 for line in run for f in _fields(line)], tol=6.0)
+            starts = cluster([f[0].x0 for line in run for f in _fields(line)], tol=6.0)
             x0 = min(c.x0 for line in run for c in line) - 1
             x1 = max(c.x1 for line in run for c in line) + 1
             xs = [x0] + [s - 1 for s in starts[1:]] + [x1]
@@ -607,7 +457,7 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
             # nothing else says which lines belong together, and the leading lines without a
             # number are the only ones that surely do.
             n_head = 0
-            while n_head < len(rows) - 1 and not any(_NUMBER.fullmatch(t) and t for t in rows[n_head]):
+            while n_head < len(rows) - 1 and not any(NUMERIC.fullmatch(t) and t for t in rows[n_head]):
                 n_head += 1
             if n_head > 1:
                 header = [clean_cell(join_lines([r[c] for r in rows[:n_head]])) for c in range(n_cols)]
@@ -616,7 +466,7 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
             cell_of = [[r * n_cols + c for c in range(n_cols)] for r in range(len(rows))]
             ys = [run[0][0].top] + [line[0].bottom for line in run]
             texts = [t for row in rows for t in row]
-            part = _Part(x0, ys[0], x1, ys[-1], xs, ys, cell_of, len(texts), [False] * n_cols,
+            part = TablePart(x0, ys[0], x1, ys[-1], xs, ys, cell_of, len(texts), [False] * n_cols,
                          [False] * n_cols, page=page_no, texts=texts)
             out.append((i, j, part))
             i = j
@@ -625,195 +475,13 @@ def _borderless_tables(page_no: int, lines: list[list[_Char]]) -> list[tuple[int
     return out
 
 
-# ---------------------------------------------------------------------------- assembly
-
-
-def _continues(prev: _Part, part: _Part) -> bool:
-    return abs(prev.x0 - part.x0) <= 3 * TOL and abs(prev.x1 - part.x1) <= 3 * TOL
-
-
-def _label_continues(prev: _Part, a: int, part: _Part, b: int) -> bool:
-    """A page break drawn as a closed border through a row label: WPS closes the vertical label
-    (三、本年度办理结果) and a group label ((四)无法提供) at the page foot and repeats them as empty
-    tall cells on the next page.  Join them when the new cell is empty, one of the two spans
-    several rows (data cells never do) and the old one is a label, not a number."""
-    if part.texts[b] or not prev.texts[a] or _NUMBER.match(prev.texts[a]):
-        return False
-    return _row_span(part, b) >= 2 or _row_span(prev, a) >= 2
-
-
-def _row_span(part: _Part, cell: int) -> int:
-    return sum(1 for row in part.cell_of if cell in row)
-
-
-def _grid(table: _Table, index: int, line: int) -> TableGrid:
-    parts = table.parts
-    union = _cluster([x for p in parts for x in p.xs])
-    n_cols = len(union) - 1
-    parent: dict[tuple[int, int], tuple[int, int]] = {}
-
-    def find(k: tuple[int, int]) -> tuple[int, int]:
-        while parent.setdefault(k, k) != k:
-            k = parent[k]
-        return k
-
-    rows: list[list[tuple[int, int] | None]] = []        # (part, local id) per union column
-    row_pages: list[int] = []
-    first_header: list[list[str]] | None = None
-    prev_last: list[tuple[int, int] | None] | None = None
-    prev_part: _Part | None = None
-    prev_col_map: list[int | None] = []
-    for p_no, part in enumerate(parts):
-        col_map = []
-        for u in range(n_cols):
-            centre = (union[u] + union[u + 1]) / 2
-            k = bisect_right(part.xs, centre) - 1
-            col_map.append(k if 0 <= k < len(part.xs) - 1 else None)
-        part_rows = [[(p_no, part.cell_of[i][k]) if k is not None else None for k in col_map]
-                     for i in range(len(part.cell_of))]
-        if p_no == 0:
-            first_header = [[part.texts[c[1]] if c else "" for c in r] for r in part_rows[:3]]
-        else:
-            # drop rows that repeat the first part's header rows exactly
-            dropped_header = False
-            while part_rows and first_header:
-                texts = [parts[c[0]].texts[c[1]] if c else "" for c in part_rows[0]]
-                if texts in first_header and any(texts):
-                    part_rows.pop(0)
-                    dropped_header = True
-                else:
-                    break
-            if part_rows and prev_last is not None and prev_part is not None:
-                prev_map = prev_col_map
-                for u in range(n_cols):
-                    a, b = prev_last[u], part_rows[0][u]
-                    ka, kb = prev_map[u], col_map[u]
-                    if not (a and b and ka is not None and kb is not None):
-                        continue
-                    same_columns = [x == a for x in prev_last] == [x == b for x in part_rows[0]]
-                    ta, tb = prev_part.texts[a[1]], part.texts[b[1]]
-                    if not same_columns or _NUMBER.fullmatch(ta) and ta or _NUMBER.fullmatch(tb) and tb:
-                        continue                    # numbers never run on over a page break
-                    # both sides open; below repeated header rows the top is always closed, so
-                    # there the page-foot side decides
-                    top_open = part.top_open[kb] or dropped_header
-                    if prev_part.bottom_open[ka] and top_open \
-                            or _label_continues(prev_part, a[1], part, b[1]):
-                        parent[find(b)] = find(a)
-        rows.extend(part_rows)
-        row_pages.extend([part.page] * len(part_rows))
-        if part_rows:
-            prev_last, prev_part, prev_col_map = part_rows[-1], part, col_map
-    # texts of joined cells: in order of appearance, joined like wrapped lines
-    pieces: dict[tuple[int, int], list[str]] = {}
-    seen: set[tuple[int, int]] = set()
-    for r in rows:
-        for c in r:
-            if c is not None and c not in seen:
-                seen.add(c)
-                pieces.setdefault(find(c), []).append(parts[c[0]].texts[c[1]])
-    # a label some generators print again in the continued part is one label, not two
-    text_of = {root: clean_cell(join_lines([p for k, p in enumerate(ps) if k == 0 or p != ps[k - 1]]))
-               for root, ps in pieces.items()}
-    # OCR confidence of joined cells: the lowest of their pieces
-    ocr = any(p.conf is not None for p in parts)
-    conf_of: dict[tuple[int, int], float] = {}
-    if ocr:
-        for c in seen:
-            piece = parts[c[0]].conf
-            value = piece[c[1]] if piece is not None else 1.0
-            root = find(c)
-            conf_of[root] = min(conf_of.get(root, 1.0), value)
-    grid: list[list[str]] = []
-    origin: list[list[tuple[int, int]]] = []
-    confidence: list[list[float]] = []
-    anchor: dict[tuple[int, int], tuple[int, int]] = {}
-    for i, r in enumerate(rows):
-        grow, orow, crow = [], [], []
-        for u, c in enumerate(r):
-            if c is None:
-                grow.append("")
-                orow.append((i, u))
-                crow.append(1.0)
-                continue
-            root = find(c)
-            grow.append(text_of[root])
-            orow.append(anchor.setdefault(root, (i, u)))
-            crow.append(conf_of.get(root, 1.0))
-        grid.append(grow)
-        origin.append(orow)
-        confidence.append(crow)
-    return absorb_blank_label_cells(TableGrid(
-        rows=grid, index=index, page=parts[0].page, line=line, origin=origin,
-        pages=row_pages if len(set(row_pages)) > 1 else None, ocr=confidence if ocr else None))
-
-
 # ------------------------------------------------------------------------------- reader
-
-
-def _is_furniture(text: str) -> bool:
-    return bool(_PAGE_NUMBER.match(text))
 
 
 #: pdfium is not thread-safe (150 PDFs parsed from 8 threads aborted with heap corruption 3 runs
 #: of 3): every use of it in this process — reading, and rendering scanned pages for OCR — holds
 #: this lock.  Parallelism comes from processes, which each have their own pdfium.
 PDFIUM_LOCK = threading.RLock()
-
-
-class PageItems:
-    """What the pages of a document hold, in reading order, before tables are joined across
-    pages: the text-layer reader and the OCR reader both fill one, and :func:`assemble` turns it
-    into a Document (running headers dropped, continued tables merged)."""
-
-    def __init__(self) -> None:
-        # (page, top, kind, payload); kinds: "text" ((text, in_margin)) or "table" (_Part)
-        self.items: list[tuple[int, float, str, object]] = []
-        self.margin_texts: dict[str, set[int]] = {}
-        self.heading_lines: list[tuple[float, str]] = []     # (line height, text) of page 1
-
-    def add_part(self, part: _Part) -> None:
-        self.items.append((part.page, part.top, "table", part))
-
-    def add_line(self, page: int, top: float, bottom: float, size: float, text: str, height: float) -> None:
-        """One line of text outside tables (top/bottom/size in pt, ``height`` = the page's)."""
-        in_margin = bottom < height * MARGIN or top > height * (1 - MARGIN)
-        if in_margin:
-            if _is_furniture(text):
-                return
-            self.margin_texts.setdefault(re.sub(r"\d+", "#", text), set()).add(page)
-        self.items.append((page, top, "text", (text, in_margin)))
-        if page == 1:
-            self.heading_lines.append((size, text))
-
-
-def assemble(page_items: PageItems, n_pages: int) -> list[TextLine | TableGrid]:
-    """Blocks in reading order: running headers/footers dropped, tables continued on the next
-    page merged into one grid."""
-    running = {k for k, pages in page_items.margin_texts.items() if len(pages) >= 2 and n_pages >= 2}
-    items = sorted(page_items.items, key=lambda it: (it[0], it[1]))
-    blocks: list[TextLine | TableGrid] = []
-    open_table: _Table | None = None
-    tables: list[tuple[_Table, int]] = []
-    for page_no, _top, kind, payload in items:
-        if kind == "text":
-            text, in_margin = payload  # type: ignore[misc]
-            if in_margin and re.sub(r"\d+", "#", text) in running:
-                continue
-            blocks.append(TextLine(text=text, line=len(blocks) + 1, page=page_no))
-            open_table = None
-            continue
-        part: _Part = payload  # type: ignore[assignment]
-        if open_table is not None and open_table.parts[-1].page == page_no - 1 \
-                and _continues(open_table.parts[-1], part):
-            open_table.parts.append(part)
-        else:
-            open_table = _Table([part])
-            tables.append((open_table, len(blocks)))
-            blocks.append(None)  # type: ignore[arg-type]   # placeholder, filled below
-    for idx, (table, pos) in enumerate(tables):
-        blocks[pos] = _grid(table, idx, pos + 1)
-    return blocks
 
 
 def read_pdf(data: bytes, path: str) -> Document:
@@ -896,7 +564,7 @@ def _read_pdf(data: bytes, path: str) -> Document:
                                   f"{n_paths} drawn shapes and no text: glyphs converted to outlines (needs OCR)")
             raise ReportError(path, "empty", "the PDF has neither text nor images")
         doc = Document(path=path, form=form, blocks=assemble(acc, n_pages), warnings=doc_warnings)
-        doc.title = _title(acc.heading_lines) or _meta_title(pdf)
+        doc.title = title_from_headings(acc.heading_lines) or _meta_title(pdf)
         doc.meta["pages"] = str(n_pages)
         if scanned_pages:
             doc.meta["ocr_pages"] = ",".join(str(p + 1) for p in scanned_pages)
@@ -905,22 +573,6 @@ def _read_pdf(data: bytes, path: str) -> Document:
         pdf.close()
         if "pdf" in pdfminer:
             pdfminer["pdf"].close()
-
-
-def _title(lines: list[tuple[float, str]]) -> str | None:
-    """The large-type lines at the top of page 1 (the title may wrap over two lines)."""
-    if not lines:
-        return None
-    sizes = sorted(h for h, _ in lines)
-    body = sizes[len(sizes) // 2]
-    title: list[str] = []
-    for h, text in lines:
-        if h >= body * 1.2:
-            title.append(text)
-        elif title:
-            break
-    text = join_lines(title)
-    return text if text else None
 
 
 def _meta_title(pdf: pdfium.PdfDocument) -> str | None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 import duckdb
 
 from etl.report import layout, svg
-from etl.report.data import card_path, region_path_file
+from etl.report.data import IndexRow, card_path, region_path_file
 from etl.report.html import esc, link, num, page, paged_name, pager, pct, table
 from etl.report.issues import rule_name_zh
 from etl.template import SECTION3_GROUPS, SECTION3_ROWS
@@ -84,7 +84,7 @@ class Node:
     by_level: dict[str, dict[str, float]] = field(default_factory=dict)
     failing: dict[str, int] = field(default_factory=dict)        # rule -> reports failing
     ranking: list[tuple] = field(default_factory=list)  # (share, agency, key, latest, denied, handled)
-    agencies: list[tuple] = field(default_factory=list)          # from the report index
+    agencies: list[IndexRow] = field(default_factory=list)       # from the report index
     n_unknown_cells: int = 0
 
 
@@ -231,9 +231,9 @@ def _charts(node: Node) -> str:
     return f'<div class="charts">{trend}{mix}{review}{ranking}</div>'
 
 
-def _agency_rows(agencies: list) -> list[list[str]]:
+def _agency_rows(agencies: list[IndexRow]) -> list[list[str]]:
     """One row per agency at this node: its years linked to their cards."""
-    by_agency: dict[str, list] = defaultdict(list)
+    by_agency: dict[str, list[IndexRow]] = defaultdict(list)
     for r in agencies:
         by_agency[r.agency_key or f"report:{r.report_id}"].append(r)
     rows = []

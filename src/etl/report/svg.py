@@ -71,11 +71,11 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
 
     out = [legend]
     for k in range(5):
-        v = vmax * k / 4
-        y = py(v)
+        tick = vmax * k / 4
+        y = py(tick)
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                    f'stroke="#e0e0e0"/><text x="{left - 4}" y="{y + 4:.1f}" '
-                   f'text-anchor="end">{_fmt(v)}</text>')
+                   f'text-anchor="end">{_fmt(tick)}</text>')
     for i, lab in enumerate(x_labels):
         out.append(f'<text x="{px(i):.1f}" y="{height - 8}" text-anchor="middle">{esc(lab)}</text>')
     for si, (name, vs) in enumerate(series):

@@ -154,7 +154,7 @@ def _run_batch(batch: _Batch) -> tuple[list[dict], SynthResult]:
             figs = stated_figures(n, rng)
             if kind == "prose_vs_table":
                 details = falsify(figs, n, rng)
-            h.carried_forward = list(n.section3["carried_forward"])
+            h.carried_forward = n.counts3("carried_forward")
             if kind == "blank_cells":
                 details = apply_blank_cells(n, rng)
             prose = write_prose(agency, year, n, figs, rng)

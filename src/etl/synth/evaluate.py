@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl.model import ParsedReport
+from etl.model import Number, ParsedReport
 from etl.template import RULE_IDS, SECTION3_COLUMN_KEYS, SECTION3_WIDTH
 
 QUARANTINE = "quarantine"                       # pseudo-rule: corrupt file -> status quarantined
@@ -276,8 +276,8 @@ def score_report(ev: Evaluation, file: str, t: dict, got: dict[Key, tuple] | Non
     for layout in layouts_of(t):
         ev.by_layout.setdefault(layout, CellCounts()).add(counts)
     if form in TEXT_FORMS:
-        for sec, c in sec_counts.items():
-            ev.by_section.setdefault(sec, CellCounts()).add(c)
+        for section, c in sec_counts.items():
+            ev.by_section.setdefault(section, CellCounts()).add(c)
 
 
 def score_rules(ev: Evaluation, file: str, t: dict, flagged: set[str]) -> None:
@@ -387,10 +387,10 @@ def _score_identity(ev: Evaluation, file: str, t: dict, rep: ParsedReport) -> No
 
 
 def _score_prose(ev: Evaluation, file: str, t: dict, rep: ParsedReport) -> None:
-    stated = {}
+    stated: dict[str, Number] = {}
     for f in t.get("prose", []):
         stated.setdefault(f["key"], f["value"])
-    read = {}
+    read: dict[str, Number] = {}
     for p in rep.prose:
         read.setdefault(p.key, p.value)
     for layout in layouts_of(t):

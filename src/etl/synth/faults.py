@@ -67,35 +67,39 @@ def apply_table_fault(kind: str, n: Numbers, h: AgencyHistory, rng: random.Rando
     """Apply a fault that edits the tables; returns its detail line."""
     s3 = n.section3
     d = rng.randint(1, 5)
+
+    def add(key: str, col: int) -> None:
+        n.row3(key)[col] = n.count3(key, col) + d
+
     if kind == "identity":
         c = rng.randrange(TOTAL)
-        s3["new_received"][c] += d
-        s3["new_received"][TOTAL] += d
+        add("new_received", c)
+        add("new_received", TOTAL)
         return f"new_received {APPLICANT_COLUMN_KEYS[c]} and total +{d}: 一+二 ≠ 三+四"
     if kind == "results_sum":
         c = rng.randrange(TOTAL)
         row = rng.choice([k for k in RESULT_ROW_KEYS if s3[k] is not None])
-        s3[row][c] += d
-        s3[row][TOTAL] += d
+        add(row, c)
+        add(row, TOTAL)
         return f"{row} {APPLICANT_COLUMN_KEYS[c]} and total +{d}: (七)总计 ≠ sum of results"
     if kind == "row_total":
         # only the 总计 column moves; it stays consistent down the column (identity and
         # results_sum hold there) while three rows no longer add up across
         row = rng.choice([k for k in RESULT_ROW_KEYS if s3[k] is not None])
         for key in (row, "total", "new_received"):
-            s3[key][TOTAL] += d
+            add(key, TOTAL)
         return f"总计 column +{d} in {row}, total, new_received: row ≠ sum of applicant columns"
     if kind == "review_sum":
         g = rng.choice(SECTION4_GROUPS).prefix
-        n.section4[f"{g}_total"] += d
+        n.section4[f"{g}_total"] = n.count4(f"{g}_total") + d
         return f"{g}_total +{d}: 总计 ≠ 维持+纠正+其他+尚未审结"
     if kind == "carry_chain":
         # carried_over(t) no longer equals carried_forward(t-1); the extra cases were granted,
         # so identity, results_sum and row_total of year t hold
         c = rng.randrange(TOTAL)
         for key in ("carried_over", "granted", "total"):
-            s3[key][c] += d
-            s3[key][TOTAL] += d
+            add(key, c)
+            add(key, TOTAL)
         return f"carried_over {APPLICANT_COLUMN_KEYS[c]} +{d} vs last year's carried_forward"
     if kind == "in_force_chain":
         stock = h.in_force["normative_documents"]
@@ -129,5 +133,5 @@ def apply_blank_cells(n: Numbers, rng: random.Random) -> str:
         return "zero cells of section 四 printed blank"
     rows = [k for k in RESULT_ROW_KEYS if n.section3[k] is not None]
     for k in rows:
-        n.section3[k][TOTAL] = None
+        n.row3(k)[TOTAL] = None
     return "总计 column blank for the result rows"

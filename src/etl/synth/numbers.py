@@ -129,6 +129,33 @@ class Numbers:
     active_disclosed: int
     fees_yuan: int
 
+    # Every table fault and the prose's figures read the tables before any cell is printed
+    # blank (faults.apply_blank_cells, the last edit): the cells they touch are numbers.
+    def row3(self, key: str) -> list[int | None]:
+        """A printed row of table 三."""
+        row = self.section3[key]
+        if row is None:
+            raise ValueError(f"section 3 row {key} is not printed")
+        return row
+
+    def count3(self, key: str, col: int) -> int:
+        """A cell of table 三 printed as a number."""
+        v = self.row3(key)[col]
+        if v is None:
+            raise ValueError(f"section 3 {key} column {col} is printed blank")
+        return v
+
+    def counts3(self, key: str) -> list[int]:
+        """A row of table 三 printed as numbers throughout."""
+        return [self.count3(key, col) for col in range(len(self.row3(key)))]
+
+    def count4(self, key: str) -> int:
+        """A cell of section 四 printed as a number."""
+        v = self.section4[key]
+        if v is None:
+            raise ValueError(f"section 4 {key} is printed blank")
+        return v
+
 
 def _section3(h: AgencyHistory, rng: random.Random, year: int, template: str,
               single_row: bool) -> dict[str, list[int | None] | None]:
@@ -157,15 +184,12 @@ def _section3(h: AgencyHistory, rng: random.Random, year: int, template: str,
             rows[key][c] = v
         rows["total"][c] = handled
         rows["carried_forward"][c] = cf
-    out: dict[str, list[int | None] | None] = {}
-    for key in SECTION3_ROW_KEYS:
-        vals = rows[key]
-        out[key] = vals + [sum(vals)]
+    full = {key: vals + [sum(vals)] for key, vals in rows.items()}     # + the 总计 column
+    out: dict[str, list[int | None] | None] = {key: [*full[key]] for key in SECTION3_ROW_KEYS}
     if template == "2019" or single_row:  # one 其他处理 row, stored under other_other
-        merged = [sum(out[k][c] for k in (*ROWS_2021_ONLY, "other_other")) for c in range(N_COLS)]
         for k in ROWS_2021_ONLY:
             out[k] = None
-        out["other_other"] = merged
+        out["other_other"] = [sum(full[k][c] for k in (*ROWS_2021_ONLY, "other_other")) for c in range(N_COLS)]
     return out
 
 

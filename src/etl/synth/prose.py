@@ -41,19 +41,22 @@ def self_name(agency: Agency) -> str:
 
 def stated_figures(n: Numbers, rng: random.Random) -> dict[str, int]:
     """The figures this report's prose will state, from the (possibly faulted) tables."""
-    s3, s4 = n.section3, n.section4
+    s3 = n.section3
     figs: dict[str, int] = {"active_disclosed": n.active_disclosed}
     if s3["new_received"] is not None:
-        figs["applications_received"] = s3["new_received"][TOTAL]
+        figs["applications_received"] = n.count3("new_received", TOTAL)
         if rng.random() < 0.6:
-            figs["applications_handled"] = s3["total"][TOTAL]
-            figs["carried_forward"] = s3["carried_forward"][TOTAL]
+            figs["applications_handled"] = n.count3("total", TOTAL)
+            figs["carried_forward"] = n.count3("carried_forward", TOTAL)
     if rng.random() < 0.8:
-        figs["review_total"] = s4["review_total"]
-        figs["suit_total"] = s4["suit_direct_total"] + s4["suit_after_review_total"]
+        figs["review_total"] = n.count4("review_total")
+        figs["suit_total"] = n.count4("suit_direct_total") + n.count4("suit_after_review_total")
     if n.template == "2021":
         if rng.random() < 0.5:
-            figs["normative_in_force"] = n.section2["normative_documents"]["in_force"]
+            in_force = n.section2["normative_documents"]["in_force"]
+            if not isinstance(in_force, int):
+                raise ValueError(f"normative_documents in_force is {in_force!r}, not a count")
+            figs["normative_in_force"] = in_force
         figs["fees_charged_yuan"] = n.fees_yuan
     return figs
 
@@ -65,11 +68,11 @@ def falsify(figs: dict[str, int], n: Numbers, rng: random.Random) -> str:
     key = rng.choice(choices) if choices else "review_total"
     old = figs.get(key)
     if old is None:                       # no figure of that kind yet: state a wrong one
-        old = n.section4["review_total"]
-        figs["suit_total"] = n.section4["suit_direct_total"] + n.section4["suit_after_review_total"]
+        old = n.count4("review_total")
+        figs["suit_total"] = n.count4("suit_direct_total") + n.count4("suit_after_review_total")
     forbidden = {old}
     if key == "applications_received":   # 受理 may count new + carried over: avoid both
-        forbidden.add(old + n.section3["carried_over"][TOTAL])
+        forbidden.add(old + n.count3("carried_over", TOTAL))
     new = old
     while new in forbidden or new < 0:
         new = old + rng.choice((-3, -2, -1, 1, 2, 4, 7, 10, 15))
@@ -111,10 +114,10 @@ def write_prose(agency: Agency, year: int, n: Numbers, figs: dict[str, int],
     out.overview.append(p1)
     p2 = "(二)依申请公开情况。进一步规范依申请公开流程,畅通申请渠道。"
     if "applications_received" in figs:
-        n = figs["applications_received"]
+        received = figs["applications_received"]
         p2 += f"{year}年,{me}" + fig("applications_received", rng.choice((
-            f"共收到政府信息公开申请{n}件", f"受理政府信息公开申请{n}件",
-            f"新收政府信息公开申请{n}件", f"共收到{n}件申请")))
+            f"共收到政府信息公开申请{received}件", f"受理政府信息公开申请{received}件",
+            f"新收政府信息公开申请{received}件", f"共收到{received}件申请")))
         if "applications_handled" in figs:
             h, cf = figs["applications_handled"], figs["carried_forward"]
             p2 += "," + fig("applications_handled", rng.choice((f"办结{h}件", f"答复政府信息公开申请{h}件")))

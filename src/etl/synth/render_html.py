@@ -55,7 +55,7 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
     add('<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; '
         "政府信息公开年报</div>\n")
     heading = "<br />".join(_esc(t) for t in r.title_lines())
-    source = f"　来源：{_esc(r.agency.name)}" if r.title_override is None or lrng.random() < 0.5 else ""
+    source = f"　来源：{_esc(r.agency.name)}" if r.title_override is None or r.layout_rng().random() < 0.5 else ""
     add(f'<div class="article"><h1>{heading}</h1>\n<div class="info">发布日期：{r.published}'
         f"{source}　【字体：大 中 小】</div>\n<div class=\"content\">\n")
     pstyle = ' style="text-indent:2em;"' if rng.random() < 0.5 else ""
@@ -65,9 +65,9 @@ def render_html(r: SynthReport, rng: random.Random) -> tuple[bytes, str]:
 
     para(r.prose.intro)
     for key in _section_order(r):
-        heading = r.heading(key)
-        if heading is not None:
-            para(heading)
+        printed = r.heading(key)
+        if printed is not None:
+            para(printed)
         for p in r.paragraphs(key):
             para(p)
         if key == "active_disclosure":
@@ -152,7 +152,7 @@ def _table3(r: SynthReport, split: bool, word: random.Random | None) -> str:
     extra = word.choice((1, 2)) if word else 0
     # split_table: the table broken in two at a data row (the second part without the header)
     data_rows = [i for i, row in enumerate(rows) if row[0] is not None]
-    cut = r.lrng.choice(data_rows[3:-3]) if r.layout("split_table") else -1
+    cut = r.layout_rng().choice(data_rows[3:-3]) if r.layout("split_table") else -1
     start = _WORD_TABLE if word else '<table align="center" border="1" cellspacing="0"><tbody>'
     end = (_spacer(10 + extra) + "</table>\n") if word else "</tbody></table>\n"
     out = [start]
@@ -203,7 +203,7 @@ def _table4(r: SynthReport, word: random.Random | None) -> str:
     if r.layout("flat_table4"):
         # the header's merged cells come out as one row of outcome words out of order; the
         # values as one row of fifteen or three rows of five
-        lrng = r.lrng
+        lrng = r.layout_rng()
         header = [o for _ in groups for o in outcomes]
         lrng.shuffle(header)
         if lrng.random() < 0.5:

@@ -79,7 +79,7 @@ def _table3(r: SynthReport, rng: random.Random) -> list[str]:
     cut = -1
     if r.layout("split_table"):
         data = [i for i, row in enumerate(rows) if row[0] is not None]
-        cut = r.lrng.choice(data[3:-3])
+        cut = r.layout_rng().choice(data[3:-3])
     for i, (row_key, _, label, cells) in enumerate(rows):
         if i == cut:
             # the table goes on after a page break: a second table, without the header
@@ -91,7 +91,7 @@ def _table3(r: SynthReport, rng: random.Random) -> list[str]:
 
 def _loose_table3(r: SynthReport) -> list[str]:
     """Value-only rows; the labels as loose lines before, after or between chunks of them."""
-    rng = r.lrng
+    rng = r.layout_rng()
     rows = r.table3_rows()
     labels = [label for _, _, label, _ in rows]
     values = [cells for key, _, _, cells in rows if key is not None]
@@ -151,7 +151,7 @@ def _table4(r: SynthReport, rng: random.Random) -> list[str]:
 
 
 def _flat_table4(r: SynthReport) -> list[str]:
-    rng = r.lrng
+    rng = r.layout_rng()
     outcomes = [o for _ in r.section4_groups() for o in r.section4_outcomes()]
     rng.shuffle(outcomes)
     cells = r.section4_cells()

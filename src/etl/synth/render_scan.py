@@ -64,7 +64,7 @@ def degrade(img, rng: random.Random, dpi: float, seal: bool = True):
         _seal(ImageDraw.Draw(layer), rng.uniform(0.45, 0.8) * w, rng.uniform(0.35, 0.75) * h, r, rng)
         img = ImageChops.multiply(img, layer)               # seal ink over print, as on paper
     angle = rng.uniform(-1.5, 1.5)
-    img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=(255, 255, 255))
+    img = img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(255, 255, 255))
     arr = np.asarray(img).astype(np.int16)
     noise = np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(6, 14), arr.shape[:2])
     arr = np.clip(arr + noise[:, :, None] - rng.randint(0, 20), 0, 255).astype(np.uint8)

@@ -216,19 +216,19 @@ def render_pdf_text(r: SynthReport, rng: random.Random, layout: bool) -> str:
                 add("公益服务其他")
                 add("企业机构")
                 add("组织机构")
-            rows = r.table3_rows()
-            result_rows = [i for i, row in enumerate(rows) if row[1] is not None and row[0]]
+            t3_rows = r.table3_rows()
+            result_rows = [i for i, row in enumerate(t3_rows) if row[1] is not None and row[0]]
             vchars = list("三、本年度办理结果")
             page_cut = rng.choice(result_rows[3:-3] or result_rows) if break_in_table else -1
             vi = 0
             # 006 prints a group label such as （三）不予公开 beside the middle of its rows
             mid_groups = layout and rng.random() < 0.5
             group_size: dict[str, int] = {}
-            for row_key, group, _, _ in rows:
+            for row_key, group, _, _ in t3_rows:
                 if row_key and group:
                     group_size[group] = group_size.get(group, 0) + 1
             pending: dict[str, int] = {}      # group label -> rows still to print before it
-            for i, (row_key, group, label, cells) in enumerate(rows):
+            for i, (row_key, group, label, cells) in enumerate(t3_rows):
                 if i == page_cut and pages.on_page >= 5:      # not right after a natural break
                     pages.break_page()
                 if row_key is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Callable
 
 from etl.synth.numbers import Numbers
 from etl.synth.prose import Prose
@@ -124,6 +125,13 @@ class SynthReport:
     def layout(self, name: str) -> bool:
         return name in self.layouts
 
+    def layout_rng(self) -> random.Random:
+        """The layout classes' random stream: a renderer asks for it only where a layout class
+        (or its edit of the report, e.g. title_override) is drawn, and drawing one sets it."""
+        if self.lrng is None:
+            raise ValueError(f"{self.file}: no layout random stream (no layout class drawn)")
+        return self.lrng
+
     def paragraphs(self, key: str) -> list[str]:
         """The prose paragraphs printed under a section (none for the table sections)."""
         return {"overview": self.prose.overview, "problems": self.prose.problems,
@@ -146,13 +154,14 @@ class SynthReport:
         """Printed rows of table 三 in order: (row key or None for a group line, group label
         the row belongs to, label, cells).  Group lines carry no cells."""
         s3 = self.numbers.section3
-        num = self.num
+        num: Callable[[int | None], str] = self.num
         if not self.style.fullwidth_digits:      # the common case, without a call per cell
             small = _SMALL_INTS
             blank = self.style.blank_token
 
-            def num(v):                           # noqa: F811
+            def plain_num(v: int | None) -> str:
                 return small[v] if v is not None and 0 <= v < 1000 else (blank if v is None else str(v))
+            num = plain_num
         out: list[tuple[str | None, str | None, str, list[str]]] = []
         seen_groups: set[str] = set()
         for row in SECTION3_ROWS:

@@ -4,8 +4,8 @@ A page without a text layer (a whole scanned PDF, a scanned page inside a text P
 file: .jpg, .png, .tif with one page per frame) is read in three steps:
 
 1. :mod:`.layout` finds the ink, the skew, and the ruling lines of the page image;
-2. the PDF reader's own table geometry (``pdf.table_parts``) turns the lines into cells, merged
-   cells and tables continued over pages, exactly as for a text layer;
+2. the table geometry the PDF text layer uses (:func:`etl.readers.pages.table_parts`) turns the
+   lines into cells, merged cells and tables continued over pages, exactly as for a text layer;
 3. :mod:`.engine` reads every cell's lines and every text line outside the tables.
 
 What reaches the parser: a cell that holds ink but no confident number where a value stands
@@ -26,6 +26,7 @@ import numpy as np
 
 from etl.document import Document
 from etl.errors import ReportError
+from etl.readers.pages import CellLayout, PageItems, Seg, assemble, table_parts, title_from_headings
 
 #: a table value read below this confidence is tentative: it stands only where the identities of
 #: its row and of its column both confirm it (accept.py); the bar alone decides nothing
@@ -102,8 +103,8 @@ def cell_crops(page, cells) -> tuple[list[np.ndarray], list[int], list[bool], li
     return crops, owner, has_ink, marks
 
 
-def ocr_page(rgb: list[np.ndarray], dpi: float, page_no: int, acc, path: str) -> list[str]:
-    """OCR one page image into ``acc`` (a pdf.PageItems); returns warnings.  ``rgb`` holds the
+def ocr_page(rgb: list[np.ndarray], dpi: float, page_no: int, acc: PageItems, path: str) -> list[str]:
+    """OCR one page image into ``acc``; returns warnings.  ``rgb`` holds the
     image alone: it is taken out (and freed) once the page's grey and ink are made."""
     from etl.readers.scan import engine, layout
 
@@ -115,8 +116,7 @@ def ocr_page(rgb: list[np.ndarray], dpi: float, page_no: int, acc, path: str) ->
         engine.release_memory()
 
 
-def _ocr_prepared(page, dpi: float, page_no: int, acc, path: str) -> list[str]:
-    from etl.readers import pdf as pdfr
+def _ocr_prepared(page, dpi: float, page_no: int, acc: PageItems, path: str) -> list[str]:
     from etl.readers.grid import clean_cell, join_lines
     from etl.readers.scan import engine, layout
 
@@ -125,7 +125,7 @@ def _ocr_prepared(page, dpi: float, page_no: int, acc, path: str) -> list[str]:
     pad = max(4, int(dpi / 40))
     min_line = max(4, int(dpi * 0.04))
 
-    def cell_texts(cells: pdfr.CellLayout) -> tuple[list[str], list[float]]:
+    def cell_texts(cells: CellLayout) -> tuple[list[str], list[float]]:
         crops, owner, has_ink, marks = cell_crops(page, cells)
         reads = engine.recognize(crops, path, values=True)
         lines: list[list[str]] = [[] for _ in range(cells.n_cells)]
@@ -143,9 +143,9 @@ def _ocr_prepared(page, dpi: float, page_no: int, acc, path: str) -> list[str]:
             texts.append(text)
         return texts, conf
 
-    hsegs = [pdfr._Seg(y, a, b) for y, a, b in page.hsegs]
-    vsegs = [pdfr._Seg(x, a, b) for x, a, b in page.vsegs]
-    parts = pdfr.table_parts(page_no, hsegs, vsegs, cell_texts)
+    hsegs = [Seg(y, a, b) for y, a, b in page.hsegs]
+    vsegs = [Seg(x, a, b) for x, a, b in page.vsegs]
+    parts = table_parts(page_no, hsegs, vsegs, cell_texts)
     for part in parts:
         acc.add_part(part)
     # text outside the tables, line by line
@@ -178,7 +178,7 @@ def _ocr_prepared(page, dpi: float, page_no: int, acc, path: str) -> list[str]:
     return warnings
 
 
-def ocr_pdf_pages(pdf, pages: list[int], acc, path: str) -> list[str]:
+def ocr_pdf_pages(pdf, pages: list[int], acc: PageItems, path: str) -> list[str]:
     """OCR the given (0-based) pages of an open pypdfium2 document into ``acc``.  The caller
     holds the pdfium lock."""
     warnings: list[str] = []
@@ -223,13 +223,12 @@ def read_image(data: bytes, path: str) -> Document:
     most 300 dpi before OCR (the recogniser reads 48 px high lines: more only costs memory)."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
-    from etl.readers import pdf as pdfr
     from etl.readers.limits import max_inflated
 
     limit = max_inflated()
     # Pillow's own bomb check (DecompressionBombError beyond twice this) as the backstop
     Image.MAX_IMAGE_PIXELS = limit // 4
-    acc = pdfr.PageItems()
+    acc = PageItems()
     warnings: list[str] = []
     n = total = 0
     try:
@@ -256,8 +255,8 @@ def read_image(data: bytes, path: str) -> Document:
         raise ReportError(path, "bomb", f"{e} (ETL_MAX_INFLATED_BYTES)") from e
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ReportError(path, "corrupt", f"not a readable image ({type(e).__name__}: {e})") from e
-    doc = Document(path=path, form="scan", blocks=pdfr.assemble(acc, n), warnings=warnings)
-    doc.title = pdfr._title(acc.heading_lines)
+    doc = Document(path=path, form="scan", blocks=assemble(acc, n), warnings=warnings)
+    doc.title = title_from_headings(acc.heading_lines)
     doc.meta["pages"] = str(n)
     doc.meta["ocr_pages"] = ",".join(str(i) for i in range(1, n + 1))
     return doc

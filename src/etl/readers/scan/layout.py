@@ -92,7 +92,8 @@ def prepare(rgb: np.ndarray, dpi: float) -> Page:
     vruns, vmask = _rules(vmask, hmask, dpi, k, horizontal=False)
     hsegs = [((y + hh / 2) * f, x * f, (x + ww) * f) for x, y, ww, hh in hruns]
     vsegs = [((x + ww / 2) * f, y * f, (y + hh) * f) for x, y, ww, hh in vruns]
-    lines = cv2.dilate(hmask | vmask, np.ones((5, 5), np.uint8))
+    # (np.bitwise_or is the | of two uint8 masks; cv2's stubs type them as int-or-float arrays)
+    lines = cv2.dilate(np.bitwise_or(hmask, vmask), np.ones((5, 5), np.uint8))
     text = _drop_specks(ink & (1 - lines), dpi)
     # what the recogniser sees: the text ink (and its anti-aliased rim) on white paper — no
     # rules at a crop's edge, no seal, no paper noise
@@ -146,7 +147,7 @@ def _drop_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
 
 def bands(ink: np.ndarray, min_height: int) -> list[tuple[int, int]]:
     """Runs of pixel rows that hold ink (text lines), as (first row, end row)."""
-    rows = ink.any(axis=1)
+    rows: np.ndarray = np.any(ink, axis=1)      # one bool per pixel row (ink is 2-D)
     out: list[tuple[int, int]] = []
     start = None
     for y, has in enumerate(rows):
