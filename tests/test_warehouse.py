@@ -34,6 +34,21 @@ def dump(wh: Path) -> dict[str, list]:
     return {t: sorted(map(repr, run_query(f"SELECT * FROM {t}", wh)[1])) for t in TABLES}
 
 
+def published_copy(built, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the built fixture's raw folder and a warehouse published from it."""
+    raw = tmp_path / "raw"
+    shutil.copytree(built[0], raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+    return raw, wh
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new), "utf-8")
+
+
 @pytest.fixture(scope="module")
 def built(prefect_harness, tmp_path_factory):
     root = tmp_path_factory.mktemp("wh")
@@ -172,11 +187,7 @@ def test_unchanged_corpus_is_a_no_op(built, tmp_path):
 
 
 def test_inputs_that_may_differ_take_the_ordinary_path(built, tmp_path):
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
 
     def stages() -> dict:
         return json.loads(query(wh, "SELECT stage_seconds FROM runs ORDER BY started_at")[-1][0])
@@ -195,15 +206,10 @@ def test_inputs_that_may_differ_take_the_ordinary_path(built, tmp_path):
 
 
 def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_path):
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
     layout = Layout.at(wh)
     before = {t: partitions(layout.current_snapshot(), t) for t in ("reports", "applications")}
-    p = raw / "007_huaian_hongze_district_2024.txt"
-    p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
+    edit(raw / "007_huaian_hongze_district_2024.txt", "信息公开申请17件", "信息公开申请95件")
     s = run(raw, wh)
     assert (s["parsed"], s["years_rebuilt"]) == (1, [2024])
     after = {t: partitions(layout.current_snapshot(), t) for t in before}
@@ -264,17 +270,12 @@ def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path, 
     from etl.warehouse.store import read_meta
 
     monkeypatch.setenv("ETL_DATABASE_COPY_MIN", "1B")      # copy even a file this small
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
     layout = Layout.at(wh)
     first = layout.current_snapshot()
     assert read_meta(first)["database"]["mode"] == "full"
     published = hashlib.sha256((first / "warehouse.duckdb").read_bytes()).hexdigest()
-    p = raw / "007_huaian_hongze_district_2024.txt"
-    p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
+    edit(raw / "007_huaian_hongze_district_2024.txt", "信息公开申请17件", "信息公开申请95件")
     run(raw, wh)
     second = layout.current_snapshot()
     assert read_meta(second)["database"]["mode"] == "copied"
@@ -293,11 +294,7 @@ def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp
     import logging
 
     monkeypatch.setenv("ETL_DATABASE_COPY_MIN", "1B")      # and the database copied, too
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
     layout = Layout.at(wh)
     derived = ("validation_results", "validation_issues", "aggregates")
     chain = ("SELECT status, reason FROM validation_results WHERE year = 2024 "
@@ -308,9 +305,7 @@ def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp
                              "四、结转下年度继续办理                   3", True)):
         before = {t: partitions(layout.current_snapshot(), t)[2024] for t in derived}
         chain_before = query(wh, chain)
-        text = p.read_text("utf-8")
-        assert old in text
-        p.write_text(text.replace(old, new), "utf-8")
+        edit(p, old, new)
         caplog.clear()
         with caplog.at_level(logging.INFO):
             s = run(raw, wh)
@@ -355,11 +350,7 @@ def test_database_built_in_full_when_the_copy_would_be_wrong_or_wasteful(built, 
 
 
 def test_manifest_change_reapplies_identity_without_reparsing(built, tmp_path):
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
     m = raw / "manifest.csv"
     m.write_text(m.read_text("utf-8").replace(",street,", ",街道,"), "utf-8")
     s = run(raw, wh)
@@ -368,18 +359,13 @@ def test_manifest_change_reapplies_identity_without_reparsing(built, tmp_path):
 
 
 def test_year_rerun_replaces_exactly_that_year(built, tmp_path):
-    raw0, _, _ = built
-    raw = tmp_path / "raw"
-    shutil.copytree(raw0, raw)
-    wh = tmp_path / "w"
-    run(raw, wh)
+    raw, wh = published_copy(built, tmp_path)
     layout = Layout.at(wh)
     before = {t: partitions(layout.current_snapshot(), t) for t in ("reports", "applications")}
     before_rows = dump(wh)
     # 2024's report changes on disk, 2023's file disappears: a rerun of 2024 picks up the first
     # and must not notice the second.
-    p = raw / "007_huaian_hongze_district_2024.txt"
-    p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
+    edit(raw / "007_huaian_hongze_district_2024.txt", "信息公开申请17件", "信息公开申请95件")
     (raw / "000_0ef24cf9c99c7ecf.txt").unlink()
     s = run(raw, wh, year=2024)
     assert s["year"] == 2024 and s["years_rebuilt"] == [2024]
