@@ -24,11 +24,17 @@ def run(raw, wh, corrections):
     return state.result()
 
 
-def test_corrections_apply_keep_the_original_and_rerun_the_checks(prefect_harness, tmp_path):
+def published(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The fixture's raw folder, a warehouse published from it, an empty corrections folder."""
     raw = make_raw(tmp_path)
     wh, fixes = tmp_path / "wh", tmp_path / "corrections"
     fixes.mkdir()
     run(raw, wh, fixes)
+    return raw, wh, fixes
+
+
+def test_corrections_apply_keep_the_original_and_rerun_the_checks(prefect_harness, tmp_path):
+    raw, wh, fixes = published(tmp_path)
     (rid,) = query(wh, "SELECT report_id FROM reports WHERE agency_id = 'hongze' AND year = 2023")[0]
     assert ("review_sum", -11) in query(wh, "SELECT rule, delta FROM validation_issues "
                                             "WHERE agency_id = 'hongze' AND year = 2023")
@@ -55,10 +61,7 @@ def test_corrections_apply_keep_the_original_and_rerun_the_checks(prefect_harnes
 
 
 def test_a_correction_for_an_older_version_is_stale(prefect_harness, tmp_path):
-    raw = make_raw(tmp_path)
-    wh, fixes = tmp_path / "wh", tmp_path / "corrections"
-    fixes.mkdir()
-    run(raw, wh, fixes)
+    raw, wh, fixes = published(tmp_path)
     (rid,) = query(wh, "SELECT report_id FROM reports WHERE agency_id = 'hongze' AND year = 2024")[0]
     (fixes / "a.csv").write_text(
         HEADER + f"{rid},hongze,,2024,applications,new_received,total,95,复核,张三,2025-02-01\n", "utf-8")
