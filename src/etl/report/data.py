@@ -225,8 +225,17 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
         orig = "original_value" if has_column(con, view, "original_value") else "NULL"
         cells.append(f"SELECT report_id, hash({keys}, value, state, raw, note, {orig}) AS h "
                      f"FROM {view}")
+    # The report's row enters as its md5, taken before the window picks one row per report:
+    # the window then holds four narrow columns, not the reports' texts (which took ~200 MB).
     rows = con.execute(f"""
-        WITH r AS ({_card_reports()}),
+        WITH r AS (
+            SELECT report_id, k, row_md5 FROM (
+                SELECT report_id, {_FILE_KEY} AS k, status, source_file,
+                       md5(to_json(struct_pack({", ".join(f"{c} := {c}" for c in _REPORT_COLS)},
+                                               parser_version := parser_version))) AS row_md5
+                FROM reports WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL)
+            QUALIFY row_number() OVER (PARTITION BY report_id
+                                       ORDER BY status = 'loaded' DESC, source_file) = 1),
         c AS (SELECT report_id, bit_xor(h) AS h, count(*) AS n
               FROM ({" UNION ALL ".join(cells)}) GROUP BY report_id),
         res AS (SELECT report_id, bit_xor(hash(rule, status, reason)) AS h, count(*) AS n
@@ -240,9 +249,9 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
         -- report's md5, with their count): an ordered aggregate keeps a sort per group, which
         -- at 14k agencies overflowed any memory limit.
         per_report AS (
-            SELECT {_FILE_KEY} AS k,
-                   to_json(struct_pack(r := r, c := c.h, n := c.n, res := res.h, res_n := res.n,
-                       iss := iss.h, iss_n := iss.n, pr := pr.h, pr_n := pr.n)) AS j
+            SELECT k, to_json(struct_pack(r := row_md5, c := c.h, n := c.n, res := res.h,
+                       res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
+                       pr_n := pr.n)) AS j
             FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
             LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id))
         SELECT k, md5(concat_ws('|', $salt, bit_xor(md5_number_upper(j)),

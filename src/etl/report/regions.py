@@ -84,12 +84,6 @@ def _metrics() -> tuple[str, ...]:
         f"outcome.{r.key}" for r in layout.section3_rows("2021") if r.is_result_block}))
 
 
-@lru_cache(maxsize=None)
-def _metric_index() -> dict[str, int]:
-    return {m: i for i, m in enumerate(_metrics())}
-
-
-_NONE = float("nan")
 
 
 class Totals:
@@ -102,24 +96,16 @@ class Totals:
     def __init__(self, values: array):
         self.values = values
 
-    @classmethod
-    def of(cls, positions, values) -> Totals:
-        a = array("d", _nans())
-        for i, v in zip(positions, values):
-            a[i] = v
-        return cls(a)
-
     def get(self, metric: str, default=None):
-        i = _metric_index().get(metric)
-        if i is None:
-            return default
-        v = self.values[i]
-        return default if v != v else v
+        i = _METRIC_INDEX.get(metric)
+        if i is not None:
+            v = self.values[i]
+            if v == v:                  # not NaN
+                return v
+        return default
 
 
-@lru_cache(maxsize=None)
-def _nans() -> array:
-    return array("d", [_NONE] * len(_metrics()))
+_METRIC_INDEX = {m: i for i, m in enumerate(_metrics())}
 
 
 @dataclass
@@ -149,24 +135,72 @@ class TreeData:
 
 
 def read_tree_data(con: duckdb.DuckDBPyConnection) -> TreeData:
-    # One row per region x year (all levels) and per region x level (all years, summed) with
-    # the metrics' positions and values as two lists (not one row per metric: at 100k reports
-    # the long form is millions of rows), fetched a few thousand rows at a time.
-    cur = con.execute("""
-        WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i),
-        a AS (SELECT a.region_path, a.year, a.level, m.i, a.value FROM aggregates a
-              JOIN m USING (metric) WHERE a.year IS NOT NULL AND a.value IS NOT NULL)
-        SELECT region_path, year, NULL, list(i), list(value) FROM a
-        WHERE level = $all GROUP BY ALL
-        UNION ALL
-        SELECT region_path, NULL, level, list(i), list(s) FROM (
-            SELECT region_path, level, i, sum(value) AS s FROM a WHERE level <> $all
-            GROUP BY ALL)
-        GROUP BY ALL""", {"m": list(_metrics()), "all": ALL})
-    totals = []
-    while rows := cur.fetchmany(5000):
-        totals += [(path, year, level, Totals.of(idx, values))
-                   for path, year, level, idx, values in rows]
+    return TreeData(_read_totals(con), *_read_failing_and_ranked(con))
+
+
+def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
+    """Per region x year (all levels) and per region x level (all years summed): the shown
+    metrics as Totals.  The long form (millions of rows) streams as Arrow batches into two
+    dense matrices (numpy): no Python object per value, and a bounded result in DuckDB."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    metrics = list(_metrics())
+    paths = [r[0] for r in con.execute(
+        "SELECT DISTINCT region_path FROM aggregates WHERE region_path IS NOT NULL "
+        "ORDER BY 1").fetchall()]
+    levels = [r[0] for r in con.execute(
+        "SELECT DISTINCT level FROM aggregates WHERE level IS NOT NULL AND level <> ? "
+        "ORDER BY 1", [ALL]).fetchall()]
+    [(lo, hi)] = con.execute("SELECT min(year), max(year) FROM aggregates").fetchall()
+    if not paths or lo is None:
+        return []
+    n_years = hi - lo + 1
+    by_year = np.full((len(paths) * n_years, len(metrics)), np.nan)
+    by_level = np.full((len(paths) * max(len(levels), 1), len(metrics)), np.nan)
+    known_paths, known_levels = pa.array(paths), pa.array(levels, pa.string())
+    query = """
+        WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
+        SELECT * FROM (
+            SELECT a.region_path, a.year AS part, m.i::SMALLINT AS i, a.value FROM aggregates a
+            JOIN m USING (metric)
+            WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+              AND a.region_path IS NOT NULL)
+        UNION ALL BY NAME
+        SELECT * FROM (
+            SELECT a.region_path, a.level AS level_part, m.i::SMALLINT AS i, sum(a.value) AS value
+            FROM aggregates a JOIN m USING (metric)
+            WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+              AND a.region_path IS NOT NULL
+            GROUP BY ALL)"""
+    reader = con.sql(query, params={"m": metrics, "all": ALL}).to_arrow_reader(50_000)
+    for batch in reader:
+        path = pc.index_in(batch.column("region_path"), value_set=known_paths).to_numpy(
+            zero_copy_only=False)
+        col = batch.column("i").to_numpy(zero_copy_only=False)
+        value = batch.column("value").to_numpy(zero_copy_only=False)
+        year = batch.column("part")
+        is_year = pc.is_valid(year).to_numpy(zero_copy_only=False)
+        y = pc.fill_null(year, lo).to_numpy(zero_copy_only=False)
+        by_year[path[is_year] * n_years + (y[is_year] - lo), col[is_year]] = value[is_year]
+        if not is_year.all():
+            lv = pc.index_in(batch.column("level_part"), value_set=known_levels).to_numpy(
+                zero_copy_only=False)
+            rest = ~is_year
+            by_level[path[rest] * len(levels) + lv[rest], col[rest]] = value[rest]
+    out = []
+    for matrix, part in ((by_year, lambda k: (lo + k % n_years, None)),
+                         (by_level, lambda k: (None, levels[k % len(levels)]))):
+        width = n_years if matrix is by_year else len(levels)
+        for k in np.flatnonzero(~np.isnan(matrix).all(axis=1)).tolist():
+            values = array("d")
+            values.frombytes(matrix[k].tobytes())
+            out.append((paths[k // width], *part(k), Totals(values)))
+    return out
+
+
+def _read_failing_and_ranked(con: duckdb.DuckDBPyConnection) -> tuple[list, list]:
     failing = con.execute("""
         WITH failed AS (
             SELECT coalesce(region_path, ?) AS path, rule, report_id FROM validation_results
@@ -196,7 +230,7 @@ def read_tree_data(con: duckdb.DuckDBPyConnection) -> TreeData:
         GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= $min""",
         {"denied": [r.key for r in SECTION3_ROWS if r.group == DENIED_GROUP],
          "min": RANK_MIN_HANDLED}).fetchall()
-    return TreeData(totals, failing, ranked)
+    return failing, ranked
 
 
 def build_tree(index: list, data: TreeData) -> dict[str, Node]:

@@ -194,9 +194,9 @@ def _ident(name: str) -> str:
 
 def _database_file(con: duckdb.DuckDBPyConnection) -> str | None:
     """The file of the connection's current database (None: an in-memory one)."""
-    row = con.execute("SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchone()
-    return row[0] if row and row[0] else None
+    rows = con.execute("SELECT path FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
 
 
 def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
@@ -228,12 +228,13 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
 
     (out / "style.css").write_text(CSS, encoding="utf-8")
     root = source_root if source_root is not None else raw_root(con)
-    # The two heavy scans (every cell hashed; the aggregates) run on cursors of their own in
-    # threads — DuckDB releases the GIL — while this thread reads the index and renders.
-    with ThreadPoolExecutor(2, thread_name_prefix="report-query") as queries:
-        fingerprints = queries.submit(agency_fingerprints, _cursor(con),
-                                      f"{_code_digest()}|{root}")
-        tree_data = queries.submit(read_tree_data, _cursor(con))
+    # The two heavy scans (every cell hashed; the aggregates) run one after the other (two at
+    # once overflowed the memory limit) on a cursor of their own in a thread — DuckDB
+    # releases the GIL — while this thread reads the index and renders the lists.
+    with ThreadPoolExecutor(1, thread_name_prefix="report-query") as queries:
+        cursor = _cursor(con)
+        fingerprints = queries.submit(agency_fingerprints, cursor, f"{_code_digest()}|{root}")
+        tree_data = queries.submit(read_tree_data, cursor)
         index = report_index(con)
         stats.cards = len(index)
         lap("index")
@@ -256,17 +257,24 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                           rss_limit=(worker_memory_mb + 1024) * 2**20)
             cards = CardRendering(job, batches, min(workers - 1, len(batches)))
         try:
-            _lists(con, index, write)
-            lap("lists")
-            nodes = build_tree(index, tree_data.result())
+            if cards is None:
+                # (no card workers: little to render) the lists while the tree is read
+                _lists(con, index, write)
+                lap("lists")
+                nodes = build_tree(index, tree_data.result())
+            else:
+                # the workers hold memory too: one heavy thing at a time here, and what DuckDB
+                # keeps after the scans handed back before the lists
+                nodes = build_tree(index, tree_data.result())
+                _squeeze(con)
+                _lists(con, index, write)
+                lap("lists")
             regions = _regions(nodes, out, previous, write, stats)
             render_overview(con, nodes, index, write)
             # what the cards do not need goes before they are rendered here too
             del nodes, index, tree_data
             release()
             lap("regions")
-            if cards is not None:
-                _limit_memory(con, worker_memory_mb)
             if cards is None:
                 for batch in batches:         # None: every card, in one query
                     render_batch(con, batch, write, root)
@@ -289,13 +297,15 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     return stats
 
 
-def _limit_memory(con: duckdb.DuckDBPyConnection, mb: int) -> None:
-    """Lower the connection's DuckDB memory limit (its cache of table blocks shrinks to it),
-    unless its configuration is locked (`etl report` on a published warehouse)."""
-    locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
-    current = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    if locked and not locked[0] and current:
-        con.execute(f"SET memory_limit = '{int(mb)}MB'")
+def _squeeze(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back what DuckDB keeps after the heavy scans (its cache of table blocks and
+    buffers, ~100 MB more than it then needs) while the region pages are rendered: its memory
+    limit is lowered for a moment, which evicts them, unless its configuration is locked."""
+    [(locked, limit)] = con.execute("SELECT current_setting('lock_configuration'), "
+                                    "current_setting('memory_limit')").fetchall()
+    if not locked:
+        con.execute("SET memory_limit = '32MB'")
+        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _lists(con, index, write) -> None:
@@ -324,15 +334,13 @@ def build_snapshot_site(db: Path, out_dir: str | Path, *, settings, spill: Path,
                         source_root: str | None = None,
                         previous: str | Path | None = None) -> SiteStats:
     """The site of a snapshot's database ``db``, as the nightly flow builds it: the run's number
-    of processes (``settings.workers``: this one and workers - 1 card workers), sharing the
-    run's DuckDB memory (``settings.duckdb_memory``, a connection each), spilling into
-    ``spill``."""
+    of processes (``settings.workers``: this one and workers - 1 card workers) share the run's
+    DuckDB memory (``settings.duckdb_memory``, a connection each), spilling into ``spill``."""
     from etl.warehouse.database import attach_read_only
 
     spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(":memory:", config={
-        "memory_limit": f"{max(settings.duckdb_memory // 2**20, 64)}MB",
-        "temp_directory": str(spill)})
+    con = duckdb.connect(":memory:", config={"memory_limit": f"{worker_memory_mb(settings)}MB",
+                                             "temp_directory": str(spill)})
     try:
         attach_read_only(con, db)
         return build_site(con, out_dir, source_root=source_root, previous=previous,
@@ -343,7 +351,7 @@ def build_snapshot_site(db: Path, out_dir: str | Path, *, settings, spill: Path,
 
 
 def worker_memory_mb(settings) -> int:
-    """The DuckDB memory of each card worker's connection, and of this process's once it
-    renders cards too: a share of the run's (the fingerprints over every cell need the whole
-    of it, the cards' batches do not)."""
+    """The DuckDB memory of each process building the site (this one and the card workers, a
+    connection each): a share of the run's.  (DuckDB keeps table blocks cached up to its
+    limit: the process's size follows it.)"""
     return max(settings.duckdb_memory // 2**20 // max(settings.workers, 1), 128)
