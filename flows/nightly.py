@@ -168,7 +168,9 @@ def validate(run: Run, written: write.Written, years: set) -> derive.Derived:
         out = derive.validate(run.layout, run.run_id, written, run.previous, years, con)
     finally:
         con.close()
-    log.info("validate: years %s, %d issues", sorted(years) or "none",
+    kept = "".join(f" ({y}: its cross-year rules only{', unchanged' if y in out.unchanged else ''})"
+                   for y in sorted(out.reused))
+    log.info("validate: years %s%s, %d issues", sorted(years) or "none", kept,
              sum(out.issues_by_rule.values()))
     return out
 
@@ -188,8 +190,14 @@ def aggregate(run: Run, written: write.Written, years: set) -> int:
 
 @task(name="database", **_task)
 def build_database(run: Run, written: write.Written) -> None:
-    publish.build_snapshot_database(run, written)
-    log.info("database: %s built", written.snapshot.name)
+    built = publish.build_snapshot_database(run, written)
+    if built.mode == "full":
+        log.info("database: %s built in full", written.snapshot.name)
+    else:
+        log.info("database: %s copied from %s, partitions replaced: %s", written.snapshot.name,
+                 run.previous.name if run.previous else "?",
+                 "; ".join(f"{t} {', '.join(map(str, ys))}" for t, ys in built.replaced.items())
+                 or "none")
 
 
 @task(name="report site", **_task)
@@ -344,8 +352,8 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
     else:
         written = _timed(run, "write", write_facts, run, res, wplan, fixes)
         years = derive.years_to_derive(written, run.previous)
-        _timed(run, "validate", validate, run, written, years)
-        _timed(run, "aggregate", aggregate, run, written, years)
+        derived = _timed(run, "validate", validate, run, written, years)
+        _timed(run, "aggregate", aggregate, run, written, derive.years_to_aggregate(years, derived))
         issues = publish.issues_by_rule(written.snapshot, scope)
         run.counts["issues"] = sum(issues.values())
         _timed(run, "database", build_database, run, written)
@@ -413,6 +421,7 @@ def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: b
     etl_log = logging.getLogger("etl")
     etl_log.addHandler(handler)
     t0 = time.perf_counter()
+    memory.dedicated_process()
     try:
         state = nightly(year=year, raw=str(raw), warehouse=str(warehouse),
                         allow_shrink=allow_shrink, dask=dask,

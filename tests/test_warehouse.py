@@ -213,6 +213,144 @@ def test_one_changed_file_reparses_one_file_and_rewrites_one_year(built, tmp_pat
             assert (after[t][y] == before[t][y]) == (y != 2024), (t, y)
 
 
+def _full_build_beside(snapshot: Path, runs_from: Path) -> Path:
+    """The same snapshot's partitions in a sibling folder (relative links stay valid), its
+    database built in full, for comparison."""
+    import duckdb
+
+    from etl.warehouse.database import build_database
+
+    twin = snapshot.parent / f"{snapshot.name}-full"
+    twin.mkdir()
+    for t in TABLES:
+        shutil.copytree(snapshot / t, twin / t, symlinks=True)
+    con = duckdb.connect(str(runs_from), read_only=True)
+    runs = con.sql("SELECT * FROM runs").to_arrow_table()
+    con.close()
+    built = build_database(twin, runs, 256 * 2**20, twin / "spill")
+    assert built.mode == "full"
+    return built.path
+
+
+def _table_differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    def count(sql: str) -> int:
+        return con.execute(sql).fetchall()[0][0]
+
+    out = {}
+    for t in (*TABLES, "runs", "template_section3_rows", "rules"):
+        n = count(f"SELECT count(*) FROM a.{t}")
+        assert n or t == "corrections", f"{t} is empty: the comparison would prove nothing"
+        out[t] = (count(f"SELECT count(*) FROM (FROM a.{t} EXCEPT ALL FROM b.{t})"),
+                  count(f"SELECT count(*) FROM (FROM b.{t} EXCEPT ALL FROM a.{t})"))
+    comments = ("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                "WHERE database_name = '{}' ORDER BY ALL")
+    differ = con.execute(comments.format("a")).fetchall() != con.execute(comments.format("b")).fetchall()
+    out["comments"] = (int(differ), 0)
+    con.close()
+    return {k: v for k, v in out.items() if v != (0, 0)}
+
+
+def test_changed_partitions_replaced_in_a_copy_of_the_database(built, tmp_path):
+    """A night that changes one year copies the published warehouse.duckdb and replaces that
+    year's rows (and the next year's derived rows): the result equals a full build, and the
+    published file is never written."""
+    import hashlib
+
+    from etl.warehouse.store import read_meta
+
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+    layout = Layout.at(wh)
+    first = layout.current_snapshot()
+    assert read_meta(first)["database"]["mode"] == "full"
+    published = hashlib.sha256((first / "warehouse.duckdb").read_bytes()).hexdigest()
+    p = raw / "007_huaian_hongze_district_2024.txt"
+    p.write_text(p.read_text("utf-8").replace("信息公开申请17件", "信息公开申请95件"), "utf-8")
+    run(raw, wh)
+    second = layout.current_snapshot()
+    assert read_meta(second)["database"]["mode"] == "copied"
+    assert read_meta(second)["database"]["full_bytes"] == read_meta(first)["database"]["full_bytes"]
+    assert hashlib.sha256((first / "warehouse.duckdb").read_bytes()).hexdigest() == published
+    assert query(wh, "SELECT count(*) FROM prose_figures WHERE year = 2024 AND value = 95") != [(0,)]
+    twin = _full_build_beside(second, second / "warehouse.duckdb")
+    assert _table_differences(second / "warehouse.duckdb", twin) == {}
+
+
+def test_next_year_recomputes_its_cross_year_rules_and_keeps_the_rest(built, tmp_path, caplog):
+    """2023 changes: 2024's own reports did not, so only its cross-year results can move —
+    those are computed, the rest kept.  A change that moves none of them (a prose figure)
+    leaves 2024's derived partitions linked as they were; one that does (a carried-forward
+    cell) rewrites them.  Either way the warehouse equals one built from scratch."""
+    import logging
+
+    raw0, _, _ = built
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    wh = tmp_path / "w"
+    run(raw, wh)
+    layout = Layout.at(wh)
+    derived = ("validation_results", "validation_issues", "aggregates")
+    chain = ("SELECT status, reason FROM validation_results WHERE year = 2024 "
+             "AND rule = 'carry_chain' AND agency_id = 'hongze'")
+    p = raw / "006_huaian_hongze_district_2023.txt"
+    for old, new, moves in (("受理政府信息公开申请21件", "受理政府信息公开申请25件", False),
+                            ("四、结转下年度继续办理                   0",
+                             "四、结转下年度继续办理                   3", True)):
+        before = {t: partitions(layout.current_snapshot(), t)[2024] for t in derived}
+        chain_before = query(wh, chain)
+        text = p.read_text("utf-8")
+        assert old in text
+        p.write_text(text.replace(old, new), "utf-8")
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            s = run(raw, wh)
+        assert s["years_rebuilt"] == [2023]
+        note = "(2024: its cross-year rules only" + ("" if moves else ", unchanged") + ")"
+        assert f"validate: years [2023, 2024] {note}" in caplog.text
+        after = {t: partitions(layout.current_snapshot(), t)[2024] for t in derived}
+        assert all((after[t] == before[t]) != moves for t in derived), (moves, before, after)
+        assert (query(wh, chain) != chain_before) == moves
+        fresh = tmp_path / f"fresh-{moves}"
+        run(raw, fresh)
+        assert dump(wh) == dump(fresh)
+
+
+def test_database_built_in_full_when_the_copy_would_be_wrong_or_wasteful(built, tmp_path):
+    """Another code version, a file grown past MAX_GROWTH, or most partitions changed: the
+    previous file is not copied."""
+    from etl.warehouse import database
+    from etl.warehouse.store import read_meta, write_meta
+
+    raw, _, _ = built
+    wh = tmp_path / "w"
+    run(raw, wh)
+    snap = Layout.at(wh).current_snapshot()
+    twin = snap.parent / "twin"
+    twin.mkdir()
+    for t in TABLES:
+        shutil.copytree(snap / t, twin / t, symlinks=True)
+    meta = read_meta(snap)
+    assert database._copy_plan(twin, snap) == (snap / "warehouse.duckdb", {}, meta["database"]["full_bytes"])
+    (twin / "reports" / "year=2024").unlink()      # one partition gone: its rows are replaced
+    assert database._copy_plan(twin, snap)[1] == {"reports": [2024]}
+    for key, value in (("version", "other"), ("full_bytes", 1000)):
+        write_meta(snap, {**meta, "database": {**meta["database"], key: value}})
+        assert database._copy_plan(twin, snap) is None, key
+    write_meta(snap, meta)
+    for t in TABLES:
+        for link in (twin / t).iterdir():
+            link.unlink()                          # every partition changed
+    assert database._copy_plan(twin, snap) is None
+
+
 def test_manifest_change_reapplies_identity_without_reparsing(built, tmp_path):
     raw0, _, _ = built
     raw = tmp_path / "raw"

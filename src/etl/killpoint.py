@@ -13,7 +13,7 @@ import signal
 POINTS: tuple[str, ...] = (
     "discover.walk", "discover.done", "plan.done", "parse.batch_done", "parse.index_saved",
     "resolve.done", "write.snapshot_created", "write.partition_written", "write.done",
-    "validate.partition_written", "validate.done", "aggregate.done", "database.tables",
+    "validate.partition_written", "validate.done", "aggregate.done", "database.copied", "database.tables",
     "database.done", "publish.meta_written", "publish.synced", "publish.swapped",
     "publish.links", "publish.run_recorded", "gc.removing",
 )

@@ -11,7 +11,7 @@ recomputes every year.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -22,7 +22,9 @@ import pyarrow.compute as pc
 from etl.killpoint import killpoint
 from etl.stages import memory
 from etl.stages.write import Written
+from etl.template import CROSS_YEAR_RULES
 from etl.warehouse import store
+from etl.warehouse.schemas import SCHEMAS
 from etl.warehouse.views import create_template_tables, create_views, register_functions
 
 
@@ -57,22 +59,27 @@ def derived_version() -> str:
 
 def years_to_derive(written: Written, previous: Path | None) -> set[int]:
     present = {y for y in written.years if y != 0}
-    if store.read_meta(previous).get("derived_version") != derived_version():
+    if not _same_rules(previous):
         return present
     return {y for y in written.changed | {y + 1 for y in written.changed} if y in present}
+
+
+def _same_rules(previous: Path | None) -> bool:
+    return store.read_meta(previous).get("derived_version") == derived_version()
 
 
 def _connection(con: duckdb.DuckDBPyConnection, snapshot: Path, years: set[int]) -> None:
     create_template_tables(con)
     register_functions(con)
-    # the cross-year rules of year t read year t-1
-    create_views(con, snapshot, years | {y - 1 for y in years})
+    create_views(con, snapshot, years)
 
 
 @dataclass
 class Derived:
     years: set[int]                 # years recomputed
     issues_by_rule: dict[str, int]  # over the recomputed years
+    reused: set[int] = field(default_factory=set)   # years whose single-year results were kept
+    unchanged: set[int] = field(default_factory=set)    # ... and whose results did not move at all
 
 
 def _link_others(snapshot: Path, previous: Path | None, table: str, years: set[int],
@@ -94,33 +101,94 @@ _IDENTITY_JOIN = """
     FROM _derived v LEFT JOIN report_identity r USING (report_id)"""
 
 
-def validate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
-             years: set[int], con: duckdb.DuckDBPyConnection) -> Derived:
-    """The checks of each year in ``years``, one year at a time (the views hold that year and
-    the one before, which its cross-year rules read): memory follows a year's reports, never
-    the whole warehouse's."""
+def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
+            rules: tuple[str, ...]) -> dict[str, pa.Table]:
+    """The results and issues of ``rules`` for the reports of ``year``, with their identity.
+    Rules about one report read that year's views only; the cross-year rules read the year
+    before as well."""
     from etl.checks import run_checks
 
-    keep = {y for y in written.years if y != 0}
-    for t in ("validation_results", "validation_issues"):
-        _link_others(written.snapshot, previous, t, years, keep)
-    by_rule: dict[str, int] = {}
-    for y in sorted(years):
-        _connection(con, written.snapshot, {y})
-        results, issues = run_checks(con)
+    parts: dict[str, list[pa.Table]] = {"validation_results": [], "validation_issues": []}
+    for rules_, years in ((tuple(r for r in rules if r not in CROSS_YEAR_RULES), {year}),
+                          (tuple(r for r in rules if r in CROSS_YEAR_RULES), {year - 1, year})):
+        if not rules_:
+            continue
+        _connection(con, snapshot, years)
+        results, issues = run_checks(con, rules_)
         for name, tbl in (("validation_results", results), ("validation_issues", issues)):
-            tbl = tbl.filter(pc.equal(tbl.column("year"), y))
-            con.register("_derived", tbl)
-            out = con.sql(_IDENTITY_JOIN).to_arrow_table()
+            con.register("_derived", tbl.filter(pc.equal(tbl.column("year"), year)))
+            parts[name].append(con.sql(_IDENTITY_JOIN).to_arrow_table())
             con.unregister("_derived")
-            _write_years(layout, run_id, written.snapshot, name, out, {y})
+    return {name: pa.concat_tables(tbls) for name, tbls in parts.items()}
+
+
+def _published(previous: Path, table: str, year: int) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(store.partitions(previous, table)[year] / "part-0.parquet")
+
+
+def _with_kept(previous: Path, table: str, year: int, fresh: pa.Table) -> tuple[pa.Table, bool]:
+    """``fresh`` (the cross-year rules' rows of ``year``) with the published rows of every
+    other rule, and whether the whole equals the published partition (then it is linked, not
+    written: the year's aggregates and the database's rows of it stay as they are)."""
+    old = _published(previous, table, year)
+    others = old.filter(pc.invert(pc.is_in(old.column("rule"), pa.array(sorted(CROSS_YEAR_RULES)))))
+    schema = SCHEMAS[table]
+    merged = pa.concat_tables([others.select(schema.names).cast(schema),
+                               fresh.select(schema.names).cast(schema)])
+    same = store.sort_table(table, merged).equals(old.select(schema.names).cast(schema))
+    merged = merged.append_column("year", pa.array([year] * merged.num_rows, pa.int32()))
+    return merged, same
+
+
+def validate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
+             years: set[int], con: duckdb.DuckDBPyConnection) -> Derived:
+    """The checks of each year in ``years``, one year at a time (the views hold that year, and
+    the one before for the cross-year rules): memory follows a year's reports, never the whole
+    warehouse's.  A year recomputed only because the year before it changed (its own reports
+    did not, nor the rules) can only see its cross-year results change: those are computed, the
+    rest are the published ones; when nothing moved, the published partitions are linked."""
+    from etl.checks import RULE_FILES
+
+    keep = {y for y in written.years if y != 0}
+    tables = ("validation_results", "validation_issues")
+    for t in tables:
+        _link_others(written.snapshot, previous, t, years, keep)
+    same_rules = _same_rules(previous)
+    by_rule: dict[str, int] = {}
+    reused, unchanged = set(), set()
+    for y in sorted(years):
+        kept = (previous is not None and same_rules and y not in written.changed
+                and all(y in store.partitions(previous, t) for t in tables))
+        fresh = _checks(con, written.snapshot, y,
+                        tuple(r for r in RULE_FILES if r in CROSS_YEAR_RULES) if kept else RULE_FILES)
+        if kept:
+            assert previous is not None
+            merged = {t: _with_kept(previous, t, y, fresh[t]) for t in tables}
+            fresh = {t: tbl for t, (tbl, _) in merged.items()}
+            reused.add(y)
+            if all(same for _, same in merged.values()):
+                unchanged.add(y)
+        for name, tbl in fresh.items():
+            if y in unchanged:
+                assert previous is not None
+                store.link_partition(written.snapshot, name, y, store.partitions(previous, name)[y])
+            else:
+                _write_years(layout, run_id, written.snapshot, name, tbl, {y})
             killpoint("validate.partition_written")
             if name == "validation_issues":
-                for r in out.column("rule").to_pylist():
+                for r in tbl.column("rule").to_pylist():
                     by_rule[r] = by_rule.get(r, 0) + 1
         memory.release()        # one year's peak, not the sum of every year's leftovers
     killpoint("validate.done")
-    return Derived(years, dict(sorted(by_rule.items())))
+    return Derived(years, dict(sorted(by_rule.items())), reused, unchanged)
+
+
+def years_to_aggregate(years: set[int], derived: Derived) -> set[int]:
+    """A year's aggregates read its facts and its validation results: unchanged both, they are
+    the published ones."""
+    return years - derived.unchanged
 
 
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,

@@ -26,8 +26,24 @@ def _libc():
 _LIBC = _libc()
 
 
+_freeze_survivors = False
+
+
+def dedicated_process() -> None:
+    """This process runs one flow and exits: from now on what survives a release's collection
+    is frozen (``gc.freeze``), so the next release walks only what was made since (a full
+    collection over the run's ≈ 400k long-lived objects costs ≈ 0.25 s, at every stage
+    boundary).  Frozen objects are still freed by their reference counts; only a cycle among
+    them would outlive the run's stages — and the process ends with the run."""
+    global _freeze_survivors
+    _freeze_survivors = True
+    gc.freeze()
+
+
 def release() -> None:
     gc.collect()
+    if _freeze_survivors:
+        gc.freeze()
     try:
         import pyarrow as pa
 

@@ -31,8 +31,9 @@ def publish_reports(run: Run, reports: list[tuple[SourceFile, str, ParsedReport]
         written = write.write_facts(run.layout, run.run_id, run.previous, plan, res.reports,
                                     run.cache, con)
         years = derive.years_to_derive(written, run.previous)
-        derive.validate(run.layout, run.run_id, written, run.previous, years, con)
-        derive.aggregate(run.layout, run.run_id, written, run.previous, years, con)
+        derived = derive.validate(run.layout, run.run_id, written, run.previous, years, con)
+        derive.aggregate(run.layout, run.run_id, written, run.previous,
+                         derive.years_to_aggregate(years, derived), con)
     finally:
         con.close()
     publish.build_snapshot_database(run, written)

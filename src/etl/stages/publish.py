@@ -21,7 +21,7 @@ from etl.stages.derive import derived_version
 from etl.stages.run import Run, ShrinkRefused, read_runs, record_run, run_row, run_row_json
 from etl.stages.write import Written
 from etl.warehouse import store
-from etl.warehouse.database import build_database
+from etl.warehouse.database import DatabaseBuild, build_database
 
 log = logging.getLogger("etl.publish")
 
@@ -62,9 +62,12 @@ def check_shrink(run: Run, reports: pa.Table) -> dict[str, int]:
     return merged
 
 
-def build_snapshot_database(run: Run, written: Written) -> None:
+def build_snapshot_database(run: Run, written: Written) -> DatabaseBuild:
     runs = read_runs(run.layout, extra=run_row(run, "completed"))
-    build_database(written.snapshot, runs, run.settings.duckdb_memory, run.staging / "spill")
+    built = build_database(written.snapshot, runs, run.settings.duckdb_memory,
+                           run.staging / "spill", run.previous)
+    written.database = built.meta()
+    return built
 
 
 def publish(run: Run, written: Written, files_by_year_: dict[str, int]) -> None:
@@ -74,6 +77,7 @@ def publish(run: Run, written: Written, files_by_year_: dict[str, int]) -> None:
         "derived_version": derived_version(),
         "files_by_year": files_by_year_,
         "run_row": run_row_json(run, "completed"),
+        "database": written.database,
     })
     killpoint("publish.meta_written")
     store.publish(run.layout, written.snapshot)

@@ -83,6 +83,7 @@ class Written:
     years: list[int]
     changed: set[int]
     fingerprints: dict[str, str] = field(default_factory=dict)
+    database: dict = field(default_factory=dict)    # how warehouse.duckdb was built (publish)
 
 
 def code_version() -> str:
@@ -100,10 +101,14 @@ def fingerprint(part: pa.Table, fixes: pa.Table | None = None) -> str:
     from; not which cached copy of it: the cache may be compacted) and its corrections, over
     the values themselves (Arrow buffers of equal tables may differ in their padding)."""
     h = hashlib.sha256(code_version().encode())
-    rows = part.drop_columns(["parse_id"]).to_pylist()
-    rows += [] if fixes is None else fixes.to_pylist()
-    for row in rows:
-        h.update(json.dumps(row, default=str, sort_keys=True, ensure_ascii=False).encode())
+    for tbl in (part.drop_columns(["parse_id"]), fixes):
+        if tbl is None:
+            continue
+        h.update(str(tbl.num_rows).encode())
+        # column by column (one JSON text per column is far cheaper than one per row)
+        for name in sorted(tbl.column_names):
+            h.update(json.dumps([name, tbl.column(name).to_pylist()], default=str,
+                                ensure_ascii=False).encode())
     return h.hexdigest()[:24]
 
 

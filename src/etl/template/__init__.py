@@ -8,6 +8,7 @@ import unicodedata
 from etl.template.definitions import (  # noqa: F401  (re-exported: this package is the one home)
     APPLICANT_COLUMN_KEYS,
     CELL_STATES,
+    CROSS_YEAR_RULES,
     DASH_TOKENS,
     PROSE_FIGURE_KEYS,
     PROSE_RESULT_GROUPS,

@@ -343,6 +343,8 @@ RULES: tuple[Rule, ...] = (
          "the sections, a table split in two): the printed text beside the template's"),
 )
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
+#: The rules whose result for year t reads year t-1 too (they are what a change to t-1 can move).
+CROSS_YEAR_RULES: frozenset[str] = frozenset(r.id for r in RULES if r.scope == "cross_year")
 
 
 # --------------------------------------------------------------------------------------------

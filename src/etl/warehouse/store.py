@@ -209,10 +209,18 @@ def new_snapshot(layout: Layout, run_id: str) -> Path:
 
 def sync_tree(folder: Path) -> None:
     """fsync every file and folder under ``folder`` (following no links): what the swap
-    publishes is on disk before ``current`` names it."""
+    publishes is on disk before ``current`` names it.  A file with more than one link is a
+    page hard-linked from a snapshot published before (synced then): only its new folder
+    entry needs syncing, which the folder's fsync does."""
     for dirpath, _, filenames in os.walk(folder):
         for name in filenames:
-            _fsync(os.path.join(dirpath, name), os.O_RDONLY)
+            path = os.path.join(dirpath, name)
+            try:
+                if os.lstat(path).st_nlink > 1:
+                    continue
+            except OSError:
+                continue
+            _fsync(path, os.O_RDONLY)
         _fsync(dirpath, os.O_RDONLY | os.O_DIRECTORY)
 
 
