@@ -154,8 +154,9 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
 #: batch scans the cell tables again, filtered by its report ids).
 REPORTS_PER_BATCH = 10_000
 #: The same when card workers share the run's DuckDB memory (a batch costs ~0.2 s of scans
-#: plus ~0.06 ms per report; 4,000 reports fit in 192 MB).
-REPORTS_PER_WORKER_BATCH = 4_000
+#: plus ~0.06 ms per report; 2,500 reports fit in 128 MB, 4,000 in 192 MB: larger batches
+#: save CPU, at ~60 MB more per process on the run's peak).
+REPORTS_PER_WORKER_BATCH = 2_500
 
 
 def _batches(index, keys: set[str], everything: bool, size: int):
@@ -234,6 +235,8 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     with ThreadPoolExecutor(1, thread_name_prefix="report-query") as queries:
         cursor = _cursor(con)
         fingerprints = queries.submit(agency_fingerprints, cursor, f"{_code_digest()}|{root}")
+        if workers > 1:         # the card workers start after the fingerprints: make room
+            queries.submit(_set_memory_limit, cursor, worker_memory_mb)
         tree_data = queries.submit(read_tree_data, cursor)
         index = report_index(con)
         stats.cards = len(index)
@@ -297,6 +300,14 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     return stats
 
 
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, mb: int) -> None:
+    """Lower DuckDB's memory limit to ``mb`` (the instance's, all its cursors), unless its
+    configuration is locked (`etl report` on a published warehouse keeps its own)."""
+    [(locked,)] = con.execute("SELECT current_setting('lock_configuration')").fetchall()
+    if not locked:
+        con.execute(f"SET memory_limit = '{int(mb)}MB'")
+
+
 def _squeeze(con: duckdb.DuckDBPyConnection) -> None:
     """Hand back what DuckDB keeps after the heavy scans (its cache of table blocks and
     buffers, ~100 MB more than it then needs) while the region pages are rendered: its memory
@@ -334,13 +345,15 @@ def build_snapshot_site(db: Path, out_dir: str | Path, *, settings, spill: Path,
                         source_root: str | None = None,
                         previous: str | Path | None = None) -> SiteStats:
     """The site of a snapshot's database ``db``, as the nightly flow builds it: the run's number
-    of processes (``settings.workers``: this one and workers - 1 card workers) share the run's
-    DuckDB memory (``settings.duckdb_memory``, a connection each), spilling into ``spill``."""
+    of processes (``settings.workers``: this one and workers - 1 card workers) with the run's
+    DuckDB memory (``settings.duckdb_memory``: the fingerprints over every cell have it all,
+    then each process a share), spilling into ``spill``."""
     from etl.warehouse.database import attach_read_only
 
     spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(":memory:", config={"memory_limit": f"{worker_memory_mb(settings)}MB",
-                                             "temp_directory": str(spill)})
+    con = duckdb.connect(":memory:", config={
+        "memory_limit": f"{max(settings.duckdb_memory // 2**20, 64)}MB",
+        "temp_directory": str(spill)})
     try:
         attach_read_only(con, db)
         return build_site(con, out_dir, source_root=source_root, previous=previous,
@@ -351,7 +364,8 @@ def build_snapshot_site(db: Path, out_dir: str | Path, *, settings, spill: Path,
 
 
 def worker_memory_mb(settings) -> int:
-    """The DuckDB memory of each process building the site (this one and the card workers, a
-    connection each): a share of the run's.  (DuckDB keeps table blocks cached up to its
-    limit: the process's size follows it.)"""
-    return max(settings.duckdb_memory // 2**20 // max(settings.workers, 1), 128)
+    """The DuckDB memory of each process building the site while card workers run (this one
+    and the workers, a connection each): ``ETL_DUCKDB_MEMORY / (ETL_WORKERS + 1)``, so that
+    together they stay below the run's limit with room for what Python adds beside (DuckDB
+    keeps table blocks cached up to its limit: a process's size follows it)."""
+    return max(settings.duckdb_memory // 2**20 // (settings.workers + 1), 128)
