@@ -4,6 +4,13 @@
     .venv/bin/python bench/report.py --reports 10000 --reports 30000
     .venv/bin/python bench/report.py --warehouse data/warehouse   # an existing warehouse only
 
+``--warehouse``: the site of that warehouse's published snapshot, built as the nightly flow's
+report stage builds it (a connection with the run's DuckDB memory limit and a spill folder):
+first into an empty folder (a first full run), then again with that site as ``previous`` and
+nothing changed, then with one agency page and its region path marked changed in the previous
+manifest (what a run with one changed file renders).  Printed per build: wall and CPU seconds
+(this process and its children), the peak RSS of this process tree (sampled), and the phases.
+
 Each size: `etl synth` writes a corpus (text/HTML forms); `etl run` (the Prefect flow, as the
 nightly runs it) builds the warehouse, and the site is built into a fresh folder; then the next
 night with nothing changed: `etl run` again (its parse cache finds every file) and the site
@@ -63,6 +70,52 @@ def build(warehouse: Path, out: Path, previous: Path | None = None):
         con.close()
 
 
+def build_like_the_run(warehouse: Path, out: Path, previous: Path | None = None):
+    """build_site as the flow's report stage calls it (its connection and limits)."""
+    from etl.report.site import build_snapshot_site
+    from etl.settings import Settings
+    from etl.warehouse.store import DATABASE, Layout
+
+    snapshot = Layout(warehouse.resolve()).current_snapshot()
+    spill = out.parent / f".spill-{out.name}"
+    try:
+        return build_snapshot_site(snapshot / DATABASE, out, previous=previous,
+                                   settings=Settings.load(), spill=spill)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def mark_one_changed(site: Path) -> str:
+    """Forget the fingerprint of one agency page and of its region path in ``site``'s manifest
+    (as if that agency's report had changed); returns the agency page."""
+    import json
+
+    from etl.report.site import MANIFEST
+
+    m = json.loads((site / MANIFEST).read_text("utf-8"))
+    key = sorted(m["cards"])[len(m["cards"]) // 2]
+    m["cards"][key] = "changed"
+    for path in sorted(m["regions"], key=len):
+        m["regions"][path] = "changed"          # the root and one line of descent
+        break
+    deepest = max(m["regions"], key=lambda p: p.count("/"))
+    parts = deepest.split("/")
+    for i in range(1, len(parts) + 1):
+        m["regions"]["/".join(parts[:i])] = "changed"
+    (site / MANIFEST).write_text(json.dumps(m), "utf-8")
+    return key
+
+
+def measured(fn, *args):
+    """(result, wall s, CPU s, peak RSS of this process tree in bytes)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from proctree import TreeSampler
+
+    with TreeSampler() as s:
+        result, w, c = timed(fn, *args)
+    return result, w, c, s.peak
+
+
 def site_size(out: Path) -> tuple[float, int]:
     files = [p for p in out.rglob("*") if p.is_file()]
     return sum(p.stat().st_size for p in files) / 1e6, len(files)
@@ -92,9 +145,16 @@ def main() -> None:
           f"{'cpu sh.':>7} {'site MB':>8} {'files':>7} {'ms/rep':>6}  phases (s)")
     try:
         if args.warehouse:
-            out = base / "site"
-            stats, w, c = timed(build, args.warehouse, out)
-            row(stats.cards, 0, 0, stats, w, c, out)
+            full, again, one = base / "site", base / "site-again", base / "site-one"
+            for name, out, prev in (("full", full, None), ("nothing changed", again, full),
+                                    ("one agency changed", one, full)):
+                if name == "one agency changed":
+                    mark_one_changed(full)
+                stats, w, c, peak = measured(build_like_the_run, args.warehouse, out, prev)
+                row(stats.cards, 0, 0, stats, w, c, out,
+                    f"({name}: {stats.reused:,} agency and {stats.reused_regions:,} region "
+                    f"pages kept; tree peak {peak / 2**20:,.0f} MB; CPU "
+                    + " ".join(f"{k} {v}" for k, v in stats.cpu.items()) + ")")
             return
         from etl.synth.command import synth_command
 

@@ -203,24 +203,13 @@ def build_database(run: Run, written: write.Written) -> None:
 @task(name="report site", **_task)
 def build_report(run: Run, written: write.Written) -> None:
     """The quality report of the snapshot, built inside it (published by the same swap)."""
-    import duckdb
-
-    from etl.report.site import build_site
-    from etl.warehouse.database import attach_read_only
+    from etl.report.site import build_snapshot_site
     from etl.warehouse.store import DATABASE, REPORT
 
-    spill = run.staging / "spill"
-    spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(":memory:", config={
-        "memory_limit": f"{max(run.settings.duckdb_memory // 2**20, 64)}MB",
-        "temp_directory": str(spill)})
-    try:
-        attach_read_only(con, written.snapshot / DATABASE)
-        previous = run.previous / REPORT if run.previous and (run.previous / REPORT).is_dir() else None
-        stats = build_site(con, written.snapshot / REPORT, source_root=str(run.raw),
-                           previous=previous)
-    finally:
-        con.close()
+    previous = run.previous / REPORT if run.previous and (run.previous / REPORT).is_dir() else None
+    stats = build_snapshot_site(written.snapshot / DATABASE, written.snapshot / REPORT,
+                                settings=run.settings, spill=run.staging / "spill",
+                                source_root=str(run.raw), previous=previous)
     log.info("report: %d cards, %d regions, %.0f MB (%d pages kept unchanged)", stats.cards,
              stats.regions, stats.bytes / 1e6, stats.reused)
 

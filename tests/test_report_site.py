@@ -5,6 +5,7 @@ Chromium (rendered DOM asserted, screenshots kept in tests/output/)."""
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -372,3 +373,47 @@ def test_overview_counts_agree_with_the_warehouse(site):
     row = re.search(r"<tr><td>未通过的核对</td>.*?</tr>", page, re.S).group(0)
     n = run_query("SELECT count(*) FROM validation_issues", wh)[1][0][0]
     assert re.findall(r"<td>(\d+)</td>", row)[0] == str(n)
+
+
+def _descendants(pid: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                kids.setdefault(int(fh.read().rsplit(b")", 1)[1].split()[1]), []).append(int(name))
+        except (OSError, IndexError, ValueError):
+            pass
+    out, todo = [], list(kids.get(pid, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
+    return out
+
+
+def test_card_workers_write_the_same_site_and_leave_no_process(site, tmp_path, monkeypatch):
+    """Cards rendered by worker processes (batches of two reports, so every worker and this
+    process render some) are the very pages rendered in-process; the workers are gone after."""
+    from etl.report import site as site_module
+
+    wh, one_process, _ = site
+    monkeypatch.setattr(site_module, "REPORTS_PER_WORKER_BATCH", 2)
+    before = set(_descendants(os.getpid()))
+    out = tmp_path / "site"
+    con = connect_readonly(wh)
+    try:
+        stats = build_site(con, out, workers=3, worker_memory_mb=128)
+    finally:
+        con.close()
+    assert "cards (workers)" in stats.cpu            # the workers did render cards
+    left = [open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+            for p in set(_descendants(os.getpid())) - before]
+    # (multiprocessing's resource tracker stays, one per process, as after the parse stage)
+    assert [c for c in left if "resource_tracker" not in c] == []
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(one_process) for p in one_process.rglob("*")
+                           if p.is_file())
+    for rel in files:
+        if rel.name != ".manifest.json":
+            assert (out / rel).read_bytes() == (one_process / rel).read_bytes(), rel
+    assert stats.pages == len([f for f in files if f.suffix == ".html"])

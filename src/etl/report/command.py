@@ -15,7 +15,8 @@ import duckdb
 
 
 def report_command(warehouse: Path, out: Path | None = None) -> int:
-    from etl.report.site import build_site
+    from etl.report.site import build_site, worker_memory_mb
+    from etl.settings import Settings
     from etl.warehouse.query import connect_readonly
 
     out = Path(out) if out is not None else Path(warehouse) / "report"
@@ -32,7 +33,10 @@ def report_command(warehouse: Path, out: Path | None = None) -> int:
         return 2
     building = out.parent / f".{out.name}.building-{os.getpid()}"
     try:
-        stats = build_site(con, building, previous=out if out.is_dir() else None)
+        settings = Settings.load()
+        stats = build_site(con, building, previous=out if out.is_dir() else None,
+                           workers=settings.workers,
+                           worker_memory_mb=worker_memory_mb(settings))
     except (duckdb.Error, OSError) as e:
         shutil.rmtree(building, ignore_errors=True)
         print(f"etl report: {type(e).__name__}: {e}", file=sys.stderr)

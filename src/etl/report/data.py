@@ -199,9 +199,15 @@ _REPORT_COLS = ("report_id", "year", "agency_id", "agency", "agency_key", "regio
 
 
 _FILE_KEY = "coalesce(agency_key, 'report:' || report_id)"
-_CARD_REPORTS = f"""
+
+
+def _card_reports(also: str = "TRUE") -> str:
+    """The reports with a card (one row per report_id), those matching ``also`` — a condition
+    on report_id only: the window partitions by it, so a report's rows are kept or dropped
+    together and a filtered query does not rank every report of the warehouse."""
+    return f"""
     SELECT {", ".join(_REPORT_COLS)}, parser_version FROM reports
-    WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL
+    WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL AND ({also})
     QUALIFY row_number() OVER (PARTITION BY report_id
                                ORDER BY status = 'loaded' DESC, source_file) = 1"""
 
@@ -219,8 +225,17 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
         orig = "original_value" if has_column(con, view, "original_value") else "NULL"
         cells.append(f"SELECT report_id, hash({keys}, value, state, raw, note, {orig}) AS h "
                      f"FROM {view}")
+    # The report's row enters as its md5, taken before the window picks one row per report:
+    # the window then holds four narrow columns, not the reports' texts (which took ~200 MB).
     rows = con.execute(f"""
-        WITH r AS ({_CARD_REPORTS}),
+        WITH r AS (
+            SELECT report_id, k, row_md5 FROM (
+                SELECT report_id, {_FILE_KEY} AS k, status, source_file,
+                       md5(to_json(struct_pack({", ".join(f"{c} := {c}" for c in _REPORT_COLS)},
+                                               parser_version := parser_version))) AS row_md5
+                FROM reports WHERE status IN ('loaded', 'superseded') AND year IS NOT NULL)
+            QUALIFY row_number() OVER (PARTITION BY report_id
+                                       ORDER BY status = 'loaded' DESC, source_file) = 1),
         c AS (SELECT report_id, bit_xor(h) AS h, count(*) AS n
               FROM ({" UNION ALL ".join(cells)}) GROUP BY report_id),
         res AS (SELECT report_id, bit_xor(hash(rule, status, reason)) AS h, count(*) AS n
@@ -234,9 +249,9 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
         -- report's md5, with their count): an ordered aggregate keeps a sort per group, which
         -- at 14k agencies overflowed any memory limit.
         per_report AS (
-            SELECT {_FILE_KEY} AS k,
-                   to_json(struct_pack(r := r, c := c.h, n := c.n, res := res.h, res_n := res.n,
-                       iss := iss.h, iss_n := iss.n, pr := pr.h, pr_n := pr.n)) AS j
+            SELECT k, to_json(struct_pack(r := row_md5, c := c.h, n := c.n, res := res.h,
+                       res_n := res.n, iss := iss.h, iss_n := iss.n, pr := pr.h,
+                       pr_n := pr.n)) AS j
             FROM r LEFT JOIN c USING (report_id) LEFT JOIN res USING (report_id)
             LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id))
         SELECT k, md5(concat_ws('|', $salt, bit_xor(md5_number_upper(j)),
@@ -245,12 +260,13 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
     return dict(rows)
 
 
-def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = None,
+def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None,
                       batch: int = 2000):
     """Yield the cards of one agency at a time (its reports with cells, loaded or superseded,
-    by year); ``only``: just these agency pages (file keys).  One query: every table is scanned
-    once, the per-report texts are aggregated in DuckDB, and rows reach Python ``batch`` at a
-    time.  Byte-identical copies share a report_id: one card."""
+    by year); ``report_ids``: just these reports (whole agencies: the caller passes every report
+    of an agency page it renders).  One query: every table is scanned once, the per-report
+    texts are aggregated in DuckDB, and rows reach Python ``batch`` at a time.  Byte-identical
+    copies share a report_id: one card."""
     positions, params = _positions()
     s2_value = ("CASE WHEN f.value = trunc(f.value) THEN f.value::BIGINT::VARCHAR "
                 "ELSE f.value::VARCHAR END")
@@ -262,13 +278,13 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
         "s4": _section_sql(con, "review_litigation", "pos4 p USING (key)",
                            "f.value::VARCHAR"),
     }
-    keep = ""
-    if only is not None:
-        params["only"] = list(only)
-        keep = f"WHERE {_FILE_KEY} IN (SELECT unnest($only::VARCHAR[]))"
+    reports = _card_reports()
+    if report_ids is not None:
+        params["ids"] = list(report_ids)
+        reports = _card_reports("report_id IN (SELECT unnest($ids::VARCHAR[]))")
     sql = f"""
         WITH {positions}, r AS (
-            SELECT {", ".join(_REPORT_COLS)} FROM ({_CARD_REPORTS}) {keep}
+            SELECT {", ".join(_REPORT_COLS)} FROM ({reports})
         ), s2 AS ({sections["s2"]}), s3 AS ({sections["s3"]}), s4 AS ({sections["s4"]}),
         res AS (
             SELECT report_id,
@@ -281,7 +297,8 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, only: list[str] | None = N
             SELECT report_id, list(struct_pack(rule := rule, severity := severity, cells := cells,
                 formula := formula, expected := expected, actual := actual, delta := delta,
                 message := message) ORDER BY severity, rule, cells) AS issues
-            FROM validation_issues GROUP BY report_id
+            FROM validation_issues WHERE report_id IN (SELECT report_id FROM r)
+            GROUP BY report_id
         ), pr AS (
             SELECT report_id, list(struct_pack(key := key, value := value, text := text,
                 source := source) ORDER BY key, source) AS prose

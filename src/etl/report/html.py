@@ -77,7 +77,21 @@ def _thead(headers: tuple[str, ...], raw: bool) -> str:
 
 
 def num(v) -> str:
-    """A count as shown in tables: thousands separated; None -> an em dash."""
+    """A count as shown in tables: thousands separated; None -> an em dash.  Memoised for
+    ints and floats (equal ones print alike): the region pages show millions of counts, few
+    distinct."""
+    text = _NUMS.get(v) if type(v) in (int, float) else None
+    if text is None:
+        text = _num(v)
+        if type(v) in (int, float) and len(_NUMS) < 100_000:
+            _NUMS[v] = text
+    return text
+
+
+_NUMS: dict = {}
+
+
+def _num(v) -> str:
     if v is None:
         return '<span class="na">—</span>'
     if isinstance(v, float):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from etl.report.layout import section2_label, section3_column_label, section3_row, section4_label
 from etl.template import (
@@ -102,6 +103,7 @@ def cell_label(ref: CellRef, version: str | None = None) -> str:
 _QUALIFIER_ZH = {"(t)": "(本年)", "(t-1)": "(上年)"}
 
 
+@lru_cache(maxsize=65536)
 def to_chinese(text: str | None, version: str | None = None) -> str:
     """Template keys and the checks' fixed phrases in a formula or cells text -> Chinese labels.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,13 +76,45 @@ def total_columns() -> list[tuple[str, str]]:
 
 # --- the region tree and what each node shows -------------------------------------------------
 
+@lru_cache(maxsize=None)
+def _metrics() -> tuple[str, ...]:
+    """The aggregates' metrics the region pages show."""
+    return tuple(sorted({m for m, _ in total_columns()} | {
+        f"review_litigation.{c.key}" for c in layout.section4_columns()} | {
+        f"outcome.{r.key}" for r in layout.section3_rows("2021") if r.is_result_block}))
+
+
+
+
+class Totals:
+    """A node's numbers of one year (or one level, all years): one float per metric of
+    ``_metrics()``, NaN where the aggregates have none.  An array, not a dict: 7k regions x 7
+    years x 72 metrics held as dicts of floats took ~300 MB."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: array):
+        self.values = values
+
+    def get(self, metric: str, default=None):
+        i = _METRIC_INDEX.get(metric)
+        if i is not None:
+            v = self.values[i]
+            if v == v:                  # not NaN
+                return v
+        return default
+
+
+_METRIC_INDEX = {m: i for i, m in enumerate(_metrics())}
+
+
 @dataclass
 class Node:
     path: str                       # "" = every region
     name: str
     children: list[str] = field(default_factory=list)
-    by_year: dict[int, dict[str, float]] = field(default_factory=dict)
-    by_level: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_year: dict[int, Totals] = field(default_factory=dict)
+    by_level: dict[str, Totals] = field(default_factory=dict)
     failing: dict[str, int] = field(default_factory=dict)        # rule -> reports failing
     ranking: list[tuple] = field(default_factory=list)  # (share, agency, key, latest, denied, handled)
     agencies: list[IndexRow] = field(default_factory=list)       # from the report index
@@ -92,7 +125,115 @@ def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
-def build_tree(con: duckdb.DuckDBPyConnection, index: list) -> dict[str, Node]:
+@dataclass
+class TreeData:
+    """What the region pages read from the warehouse (``read_tree_data``), kept apart from the
+    tree built of it so the queries can run while the run's process does other work."""
+    totals: list[tuple[str, int | None, str | None, Totals]]   # (region, year, level, totals)
+    failing: list[tuple[str, str, int]]                          # (node path, rule, reports)
+    ranked: list[tuple]        # (agency key, agency, region, latest report, denied, handled)
+
+
+def read_tree_data(con: duckdb.DuckDBPyConnection) -> TreeData:
+    return TreeData(_read_totals(con), *_read_failing_and_ranked(con))
+
+
+def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
+    """Per region x year (all levels) and per region x level (all years summed): the shown
+    metrics as Totals.  The long form (millions of rows) streams as Arrow batches into two
+    dense matrices (numpy): no Python object per value, and a bounded result in DuckDB."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    metrics = list(_metrics())
+    paths = [r[0] for r in con.execute(
+        "SELECT DISTINCT region_path FROM aggregates WHERE region_path IS NOT NULL "
+        "ORDER BY 1").fetchall()]
+    levels = [r[0] for r in con.execute(
+        "SELECT DISTINCT level FROM aggregates WHERE level IS NOT NULL AND level <> ? "
+        "ORDER BY 1", [ALL]).fetchall()]
+    [(lo, hi)] = con.execute("SELECT min(year), max(year) FROM aggregates").fetchall()
+    if not paths or lo is None:
+        return []
+    n_years = hi - lo + 1
+    by_year = np.full((len(paths) * n_years, len(metrics)), np.nan)
+    by_level = np.full((len(paths) * max(len(levels), 1), len(metrics)), np.nan)
+    known_paths, known_levels = pa.array(paths), pa.array(levels, pa.string())
+    query = """
+        WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
+        SELECT * FROM (
+            SELECT a.region_path, a.year AS part, m.i::SMALLINT AS i, a.value FROM aggregates a
+            JOIN m USING (metric)
+            WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+              AND a.region_path IS NOT NULL)
+        UNION ALL BY NAME
+        SELECT * FROM (
+            SELECT a.region_path, a.level AS level_part, m.i::SMALLINT AS i, sum(a.value) AS value
+            FROM aggregates a JOIN m USING (metric)
+            WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+              AND a.region_path IS NOT NULL
+            GROUP BY ALL)"""
+    reader = con.sql(query, params={"m": metrics, "all": ALL}).to_arrow_reader(50_000)
+    for batch in reader:
+        path = pc.index_in(batch.column("region_path"), value_set=known_paths).to_numpy(
+            zero_copy_only=False)
+        col = batch.column("i").to_numpy(zero_copy_only=False)
+        value = batch.column("value").to_numpy(zero_copy_only=False)
+        year = batch.column("part")
+        is_year = pc.is_valid(year).to_numpy(zero_copy_only=False)
+        y = pc.fill_null(year, lo).to_numpy(zero_copy_only=False)
+        by_year[path[is_year] * n_years + (y[is_year] - lo), col[is_year]] = value[is_year]
+        if not is_year.all():
+            lv = pc.index_in(batch.column("level_part"), value_set=known_levels).to_numpy(
+                zero_copy_only=False)
+            rest = ~is_year
+            by_level[path[rest] * len(levels) + lv[rest], col[rest]] = value[rest]
+    out = []
+    for matrix, part in ((by_year, lambda k: (lo + k % n_years, None)),
+                         (by_level, lambda k: (None, levels[k % len(levels)]))):
+        width = n_years if matrix is by_year else len(levels)
+        for k in np.flatnonzero(~np.isnan(matrix).all(axis=1)).tolist():
+            values = array("d")
+            values.frombytes(matrix[k].tobytes())
+            out.append((paths[k // width], *part(k), Totals(values)))
+    return out
+
+
+def _read_failing_and_ranked(con: duckdb.DuckDBPyConnection) -> tuple[list, list]:
+    failing = con.execute("""
+        WITH failed AS (
+            SELECT coalesce(region_path, ?) AS path, rule, report_id FROM validation_results
+            WHERE status = 'failed')
+        SELECT array_to_string(string_split(path, '/')[1:k], '/') AS node, rule,
+               count(DISTINCT report_id)
+        FROM failed, range(1, len(string_split(path, '/')) + 1) t(k)
+        GROUP BY ALL
+        UNION ALL
+        SELECT '', rule, count(DISTINCT report_id) FROM failed GROUP BY ALL""",
+        [UNKNOWN]).fetchall()
+    # Share refused (不予公开 ÷ 办理结果总计, the printed 总计 column, all years of loaded
+    # reports) per agency; agencies that handled fewer than RANK_MIN_HANDLED applications are
+    # left out (one refusal of two is not a pattern).
+    ranked = con.execute("""
+        WITH rep AS (
+            SELECT report_id, agency_key, agency, region_path, year FROM reports
+            WHERE status = 'loaded'
+            QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY source_file) = 1)
+        SELECT coalesce(r.agency_key, 'report:' || r.report_id) AS key,
+               arg_max(r.agency, r.year), arg_max(r.region_path, r.year),
+               arg_max(r.report_id, r.year),
+               sum(a.value) FILTER (a.row_key IN (SELECT unnest($denied))) AS denied,
+               sum(a.value) FILTER (a.row_key = 'total') AS handled
+        FROM applications a JOIN rep r USING (report_id)
+        WHERE a.status = 'loaded' AND a.applicant = 'total'
+        GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= $min""",
+        {"denied": [r.key for r in SECTION3_ROWS if r.group == DENIED_GROUP],
+         "min": RANK_MIN_HANDLED}).fetchall()
+    return failing, ranked
+
+
+def build_tree(index: list, data: TreeData) -> dict[str, Node]:
     """Every region path of a report and all its ancestors; "" is the root."""
     nodes: dict[str, Node] = {"": Node("", "全部地区")}
     paths = {r.region_path or UNKNOWN for r in index}
@@ -103,41 +244,18 @@ def build_tree(con: duckdb.DuckDBPyConnection, index: list) -> dict[str, Node]:
             if q not in nodes:
                 nodes[q] = Node(q, parts[i - 1] if q != UNKNOWN else "(未知地区)")
                 nodes[_parent(q) if q != UNKNOWN else ""].children.append(q)
-    metrics = sorted({m for m, _ in total_columns()} | {
-        f"review_litigation.{c.key}" for c in layout.section4_columns()} | {
-        f"outcome.{r.key}" for r in layout.section3_rows("2021") if r.is_result_block})
-    # One row per region x year x level with the metrics' positions and values as two lists (not
-    # one row per metric: at 100k reports the long form is millions of rows).
-    for path, year, level, idx, values in con.execute("""
-            WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
-            SELECT region_path, year, level, list(m.i), list(a.value)
-            FROM aggregates a JOIN m USING (metric)
-            WHERE a.year IS NOT NULL AND a.value IS NOT NULL GROUP BY ALL""",
-            {"m": metrics}).fetchall():
+    for path, year, level, got in data.totals:
         node = nodes.get("" if path == ALL else path)
         if node is None:
             continue
-        got = {metrics[i]: v for i, v in zip(idx, values)}
-        if level == ALL:
+        if level is None:
             node.by_year[year] = got
         else:
-            d = node.by_level.setdefault(level, {})
-            for m, v in got.items():
-                d[m] = d.get(m, 0) + v
-    for path, rule, n in con.execute("""
-            WITH failed AS (
-                SELECT coalesce(region_path, ?) AS path, rule, report_id FROM validation_results
-                WHERE status = 'failed')
-            SELECT array_to_string(string_split(path, '/')[1:k], '/') AS node, rule,
-                   count(DISTINCT report_id)
-            FROM failed, range(1, len(string_split(path, '/')) + 1) t(k)
-            GROUP BY ALL
-            UNION ALL
-            SELECT '', rule, count(DISTINCT report_id) FROM failed GROUP BY ALL""",
-            [UNKNOWN]).fetchall():
+            node.by_level[level] = got
+    for path, rule, n in data.failing:
         if path in nodes:
             nodes[path].failing[rule] = n
-    _rank_agencies(con, nodes)
+    _rank_agencies(data.ranked, nodes)
     for r in index:
         nodes[r.region_path or UNKNOWN].agencies.append(r)
         p = r.region_path or UNKNOWN
@@ -155,25 +273,8 @@ RANK_TOP = 20
 RANK_MIN_HANDLED = 10
 
 
-def _rank_agencies(con: duckdb.DuckDBPyConnection, nodes: dict[str, Node]) -> None:
-    """Share refused (不予公开 ÷ 办理结果总计, the printed 总计 column, all years of loaded
-    reports) per agency, ranked within every region above it; agencies that handled fewer
-    than RANK_MIN_HANDLED applications are left out (one refusal of two is not a pattern)."""
-    rows = con.execute("""
-        WITH rep AS (
-            SELECT report_id, agency_key, agency, region_path, year FROM reports
-            WHERE status = 'loaded'
-            QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY source_file) = 1)
-        SELECT coalesce(r.agency_key, 'report:' || r.report_id) AS key,
-               arg_max(r.agency, r.year), arg_max(r.region_path, r.year),
-               arg_max(r.report_id, r.year),
-               sum(a.value) FILTER (a.row_key IN (SELECT unnest($denied))) AS denied,
-               sum(a.value) FILTER (a.row_key = 'total') AS handled
-        FROM applications a JOIN rep r USING (report_id)
-        WHERE a.status = 'loaded' AND a.applicant = 'total'
-        GROUP BY ALL HAVING sum(a.value) FILTER (a.row_key = 'total') >= $min""",
-        {"denied": [r.key for r in SECTION3_ROWS if r.group == DENIED_GROUP],
-         "min": RANK_MIN_HANDLED}).fetchall()
+def _rank_agencies(rows: list[tuple], nodes: dict[str, Node]) -> None:
+    """The agencies ranked by share refused within every region above them."""
     per_node: dict[str, list] = defaultdict(list)
     for key, agency, region, latest, denied, handled in rows:
         share = (denied or 0) / handled
@@ -258,15 +359,25 @@ def region_pages(node: Node) -> list[str]:
 
 def region_digest(node: Node, nodes: dict[str, Node]) -> str:
     """A digest of everything the node's pages show (its numbers, its children's, its agencies):
-    equal digests, equal pages.  ~20 times cheaper than rendering them."""
-    def canon(d: dict) -> list:       # dicts in key order (their insertion order is the SQL's)
-        return sorted((k, canon(v) if isinstance(v, dict) else v) for k, v in d.items())
+    equal digests, equal pages.  Much cheaper than rendering them."""
+    h = hashlib.sha1()
 
-    kids = [(c, nodes[c].name, canon(nodes[c].by_year), canon(nodes[c].failing),
-             nodes[c].n_unknown_cells) for c in sorted(node.children)]
-    data = (node.path, node.name, canon(node.by_year), canon(node.by_level), canon(node.failing),
-            node.ranking, [tuple(a) for a in node.agencies], node.n_unknown_cells, kids)
-    return hashlib.sha1(repr(data).encode("utf-8")).hexdigest()
+    def totals(by: dict) -> None:
+        for k in sorted(by):
+            h.update(f"|{k}|".encode())
+            h.update(by[k].values.tobytes())
+
+    kids = [(c, nodes[c].name, sorted(nodes[c].failing.items()), nodes[c].n_unknown_cells)
+            for c in sorted(node.children)]
+    h.update(repr((node.path, node.name, sorted(node.failing.items()), node.ranking,
+                   [tuple(a) for a in node.agencies], node.n_unknown_cells, kids)).encode())
+    totals(node.by_year)
+    h.update(b"|levels")
+    totals(node.by_level)
+    for c in sorted(node.children):
+        h.update(b"|child")
+        totals(nodes[c].by_year)
+    return h.hexdigest()
 
 
 def render_region(node: Node, nodes: dict[str, Node], write) -> int:
@@ -312,7 +423,7 @@ def render_region(node: Node, nodes: dict[str, Node], write) -> int:
         body.append("<h2>未通过的核对规则(本地区及下级)</h2>" + table(
             ["规则", "rule", "未通过的报告数"],
             [[esc(rule_name_zh(r)), f'<span class="en">{esc(r)}</span>', num(n)]
-             for r, n in sorted(node.failing.items(), key=lambda x: -x[1])]))
+             for r, n in sorted(node.failing.items(), key=lambda x: (-x[1], x[0]))]))
     head = "".join(body)
     rows = _agency_rows(node.agencies)
     n_pages = max(1, -(-len(rows) // AGENCIES_PER_PAGE))

@@ -22,18 +22,17 @@ import json
 import os
 import shutil
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
-from etl.report.cards import render_agency_page
 from etl.report.data import (
     agency_file_key,
     agency_fingerprints,
-    agency_path,
-    iter_agency_cards,
     page_of_key,
     raw_root,
     report_index,
@@ -46,7 +45,15 @@ from etl.report.overview import (
     render_rule_lists,
     render_unknown_list,
 )
-from etl.report.regions import build_tree, region_digest, region_pages, render_region
+from etl.report.pool import CardJob, CardRendering, render_batch
+from etl.report.regions import (
+    build_tree,
+    read_tree_data,
+    region_digest,
+    region_pages,
+    render_region,
+)
+from etl.stages.memory import release
 
 
 @dataclass
@@ -61,31 +68,37 @@ class SiteStats:
     bytes: int = 0
     seconds: dict[str, float] = field(default_factory=dict)      # wall, per phase
     cpu: dict[str, float] = field(default_factory=dict)          # CPU (all threads), per phase
+    wall: float = 0.0               # the whole build (phases overlap when workers render cards)
 
     @property
     def total_seconds(self) -> float:
-        return round(sum(self.seconds.values()), 2)
+        return self.wall
 
 
 class _Writer:
-    """Writes pages under one folder; refuses any path that would leave it."""
+    """Writes pages under one folder; refuses any path that would leave it.  Counts what it
+    wrote (``pages``, ``bytes``)."""
 
-    def __init__(self, root: Path, stats: SiteStats):
-        self.root = root.resolve()
-        self.stats = stats
-        self.made: set[Path] = set()
+    def __init__(self, root: Path):
+        self.root = os.path.realpath(root)
+        self.made: set[str] = set()
+        self.pages = 0
+        self.bytes = 0
 
     def __call__(self, rel: str, html: str) -> None:
-        path = (self.root / rel).resolve()
-        if self.root not in path.parents:
+        # normpath, not realpath: the folders below the root are the site's own (made here)
+        path = os.path.normpath(os.path.join(self.root, rel))
+        if not path.startswith(self.root + os.sep):
             raise ValueError(f"refusing to write outside the site: {rel!r}")
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
+        folder = os.path.dirname(path)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
         data = html.encode("utf-8")
-        path.write_bytes(data)
-        self.stats.pages += 1
-        self.stats.bytes += len(data)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        self.pages += 1
+        self.bytes += len(data)
 
 
 #: {"cards": {agency page key: fingerprint}, "regions": {region path: fingerprint}}
@@ -114,18 +127,20 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
     except (OSError, ValueError, AttributeError):
         return set()
     reused = set()
-    made: set[Path] = set()
+    made: set[str] = set()
+    src_root, dst_root = str(previous), str(out)
     for key, fp in prints.items():
         if old.get(key) != fp:
             continue
         rels = files(key)
-        if not all((Path(previous) / rel).is_file() for rel in rels):
+        if not all(os.path.isfile(os.path.join(src_root, rel)) for rel in rels):
             continue
         for rel in rels:
-            src, dst = Path(previous) / rel, out / rel
-            if dst.parent not in made:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                made.add(dst.parent)
+            src, dst = os.path.join(src_root, rel), os.path.join(dst_root, rel)
+            folder = os.path.dirname(dst)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             try:
                 os.link(src, dst)
             except OSError:
@@ -136,44 +151,74 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
 
 #: Reports per card query: DuckDB holds every report's aggregated cells of a query at once
 #: (about 20 MB per 1,000 reports), so larger corpora are read in batches of agencies (each
-#: batch scans the cell tables again: ~15 % more CPU per extra batch, memory stays bounded).
+#: batch scans the cell tables again, filtered by its report ids).
 REPORTS_PER_BATCH = 10_000
+#: The same when card workers share the run's DuckDB memory (a batch costs ~0.2 s of scans
+#: plus ~0.06 ms per report; 2,500 reports fit in 128 MB, 4,000 in 192 MB: larger batches
+#: save CPU, at ~60 MB more per process on the run's peak).
+REPORTS_PER_WORKER_BATCH = 2_500
 
 
-def _batches(index, keys: set[str], everything: bool):
-    """The agency pages to render, in batches of about REPORTS_PER_BATCH reports; ``None`` is
-    "all of them" (one query, no key list)."""
-    sizes: dict[str, int] = {}
+def _batches(index, keys: set[str], everything: bool, size: int):
+    """The reports of the agency pages to render, in batches of about ``size`` reports (whole
+    agencies); ``None`` is "all of them" (one query, no id list)."""
+    ids: dict[str, list[str]] = {}
     for r in index:
         k = agency_file_key(r.agency_key, r.report_id)
-        sizes[k] = sizes.get(k, 0) + 1
-    if everything and len(index) <= REPORTS_PER_BATCH:
+        if k in keys:
+            ids.setdefault(k, []).append(r.report_id)
+    if everything and len(index) <= size:
         yield None
         return
-    batch, n = [], 0
-    for k in sorted(keys):
-        batch.append(k)
-        n += sizes.get(k, 1)
-        if n >= REPORTS_PER_BATCH:
+    batch: list[str] = []
+    for k in sorted(ids):
+        batch += ids[k]
+        if len(batch) >= size:
             yield batch
-            batch, n = [], 0
+            batch = []
     if batch:
         yield batch
 
 
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the same database (for another thread), on the same default
+    database."""
+    [(name,)] = con.execute("SELECT current_database()").fetchall()
+    cur = con.cursor()
+    cur.execute(f"USE {_ident(name)}")
+    return cur
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _database_file(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file of the connection's current database (None: an in-memory one)."""
+    rows = con.execute("SELECT path FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
 def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
-               source_root: str | None = None, previous: str | Path | None = None) -> SiteStats:
+               source_root: str | None = None, previous: str | Path | None = None,
+               workers: int = 1, worker_memory_mb: int = 256,
+               spill: Path | None = None) -> SiteStats:
     """Write the report site of the warehouse behind ``con`` into ``out_dir`` (created; files
     already there are overwritten, others left alone — build into an empty folder).
     ``source_root``: where the raw files are, for the cards' source links (default: the raw
     root of the latest completed run).  ``previous``: the site published before (only read):
-    its agency pages whose inputs are unchanged are hard-linked instead of rendered again."""
+    its agency pages whose inputs are unchanged are hard-linked instead of rendered again.
+    ``workers`` > 1: the agency pages are rendered by that many worker processes (each with a
+    DuckDB connection of its own, limited to ``worker_memory_mb`` and spilling into ``spill``)
+    while this process renders the region pages and the lists."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     previous = Path(previous) if previous is not None else None
     stats = SiteStats(out)
-    write = _Writer(out, stats)
-    t, c = time.perf_counter(), time.process_time()
+    write = _Writer(out)
+    t0 = t = time.perf_counter()
+    c = time.process_time()
 
     def lap(name: str) -> None:
         nonlocal t, c
@@ -183,23 +228,108 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
         t, c = now, cpu
 
     (out / "style.css").write_text(CSS, encoding="utf-8")
-    index = report_index(con)
-    lap("index")
-
     root = source_root if source_root is not None else raw_root(con)
-    prints = agency_fingerprints(con, f"{_code_digest()}|{root}")
-    reused = _reuse(previous, out, prints, "cards",
-                    lambda k: [page_of_key(k)]) if previous is not None else set()
-    stats.reused = len(reused)
-    for batch in _batches(index, set(prints) - reused, len(reused) == 0):
-        for reps in iter_agency_cards(con, batch):
-            write(agency_path(reps[0].agency_key, reps[0].report_id),
-                  render_agency_page(reps, root))
-    stats.agencies = len(prints)
-    stats.cards = len(index)
-    lap("cards")
+    # The two heavy scans (every cell hashed; the aggregates) run one after the other (two at
+    # once overflowed the memory limit) on a cursor of their own in a thread — DuckDB
+    # releases the GIL — while this thread reads the index and renders the lists.
+    with ThreadPoolExecutor(1, thread_name_prefix="report-query") as queries:
+        cursor = _cursor(con)
+        fingerprints = queries.submit(agency_fingerprints, cursor, f"{_code_digest()}|{root}")
+        if workers > 1:         # the card workers start after the fingerprints: make room
+            queries.submit(_set_memory_limit, cursor, worker_memory_mb)
+        tree_data = queries.submit(read_tree_data, cursor)
+        index = report_index(con)
+        stats.cards = len(index)
+        lap("index")
+        prints = fingerprints.result()
+        reused = _reuse(previous, out, prints, "cards",
+                        lambda k: [page_of_key(k)]) if previous is not None else set()
+        stats.reused, stats.agencies = len(reused), len(prints)
+        todo, everything = set(prints) - reused, len(reused) == 0
+        database = _database_file(con) if workers > 1 else None
+        batches = deque(_batches(index, todo, everything,
+                                 REPORTS_PER_WORKER_BATCH if database else REPORTS_PER_BATCH))
+        lap("fingerprints")
+        cards = None
+        if database and len(batches) > 1:
+            # workers - 1 processes render cards while this one renders the lists and the
+            # regions, then takes card batches too (a process fewer: the run's memory peak is
+            # in this stage)
+            job = CardJob(database, str(out), root, worker_memory_mb,
+                          str(spill) if spill else None,
+                          rss_limit=(worker_memory_mb + 1024) * 2**20)
+            cards = CardRendering(job, batches, min(workers - 1, len(batches)))
+        try:
+            if cards is None:
+                # (no card workers: little to render) the lists while the tree is read
+                _lists(con, index, write)
+                lap("lists")
+                nodes = build_tree(index, tree_data.result())
+            else:
+                # the workers hold memory too: one heavy thing at a time here, and what DuckDB
+                # keeps after the scans handed back before the lists
+                nodes = build_tree(index, tree_data.result())
+                _squeeze(con)
+                _lists(con, index, write)
+                lap("lists")
+            regions = _regions(nodes, out, previous, write, stats)
+            render_overview(con, nodes, index, write)
+            # what the cards do not need goes before they are rendered here too
+            del nodes, index, tree_data
+            release()
+            lap("regions")
+            if cards is None:
+                for batch in batches:         # None: every card, in one query
+                    render_batch(con, batch, write, root)
+                lap("cards")
+            else:
+                while (batch := cards.take()) is not None:
+                    render_batch(con, batch, write, root)
+                lap("cards")
+                cards.wait()
+                stats.seconds["cards (waited)"] = round(time.perf_counter() - t, 2)
+                stats.cpu["cards (workers)"] = round(cards.cpu, 2)
+                write.pages, write.bytes = write.pages + cards.pages, write.bytes + cards.bytes
+        finally:
+            if cards:
+                cards.close()
+    (out / MANIFEST).write_text(json.dumps({"cards": prints, "regions": regions},
+                                           ensure_ascii=False, sort_keys=True), "utf-8")
+    stats.pages, stats.bytes = write.pages, write.bytes
+    stats.wall = round(time.perf_counter() - t0, 2)
+    return stats
 
-    nodes = build_tree(con, index)
+
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, mb: int) -> None:
+    """Lower DuckDB's memory limit to ``mb`` (the instance's, all its cursors), unless its
+    configuration is locked (`etl report` on a published warehouse keeps its own)."""
+    [(locked,)] = con.execute("SELECT current_setting('lock_configuration')").fetchall()
+    if not locked:
+        con.execute(f"SET memory_limit = '{int(mb)}MB'")
+
+
+def _squeeze(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back what DuckDB keeps after the heavy scans (its cache of table blocks and
+    buffers, ~100 MB more than it then needs) while the region pages are rendered: its memory
+    limit is lowered for a moment, which evicts them, unless its configuration is locked."""
+    [(locked, limit)] = con.execute("SELECT current_setting('lock_configuration'), "
+                                    "current_setting('memory_limit')").fetchall()
+    if not locked:
+        con.execute("SET memory_limit = '32MB'")
+        con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _lists(con, index, write) -> None:
+    """The long lists (they do not need the region tree)."""
+    render_rule_lists(con, write)
+    render_unknown_list(con, index, write)
+    render_quarantined(con, write)
+    render_agency_directory(index, write)
+
+
+def _regions(nodes, out: Path, previous: Path | None, write, stats: SiteStats) -> dict[str, str]:
+    """The region pages (unchanged ones taken over from ``previous``); returns their
+    fingerprints."""
     salt = _code_digest()
     region_prints = {p: f"{salt}|{region_digest(n, nodes)}" for p, n in nodes.items()}
     kept = _reuse(previous, out, region_prints, "regions",
@@ -207,16 +337,35 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     for path, node in nodes.items():
         if path not in kept:
             render_region(node, nodes, write)
-    stats.regions = len(nodes)
-    stats.reused_regions = len(kept)
-    (out / MANIFEST).write_text(json.dumps({"cards": prints, "regions": region_prints},
-                                           ensure_ascii=False, sort_keys=True), "utf-8")
-    lap("regions")
+    stats.regions, stats.reused_regions = len(nodes), len(kept)
+    return region_prints
 
-    render_overview(con, nodes, index, write)
-    render_rule_lists(con, write)
-    render_unknown_list(con, index, write)
-    render_quarantined(con, write)
-    render_agency_directory(index, write)
-    lap("lists")
-    return stats
+
+def build_snapshot_site(db: Path, out_dir: str | Path, *, settings, spill: Path,
+                        source_root: str | None = None,
+                        previous: str | Path | None = None) -> SiteStats:
+    """The site of a snapshot's database ``db``, as the nightly flow builds it: the run's number
+    of processes (``settings.workers``: this one and workers - 1 card workers) with the run's
+    DuckDB memory (``settings.duckdb_memory``: the fingerprints over every cell have it all,
+    then each process a share), spilling into ``spill``."""
+    from etl.warehouse.database import attach_read_only
+
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(":memory:", config={
+        "memory_limit": f"{max(settings.duckdb_memory // 2**20, 64)}MB",
+        "temp_directory": str(spill)})
+    try:
+        attach_read_only(con, db)
+        return build_site(con, out_dir, source_root=source_root, previous=previous,
+                          workers=settings.workers, worker_memory_mb=worker_memory_mb(settings),
+                          spill=spill)
+    finally:
+        con.close()
+
+
+def worker_memory_mb(settings) -> int:
+    """The DuckDB memory of each process building the site while card workers run (this one
+    and the workers, a connection each): ``ETL_DUCKDB_MEMORY / (ETL_WORKERS + 1)``, so that
+    together they stay below the run's limit with room for what Python adds beside (DuckDB
+    keeps table blocks cached up to its limit: a process's size follows it)."""
+    return max(settings.duckdb_memory // 2**20 // (settings.workers + 1), 128)
