@@ -248,10 +248,10 @@ def build_tree(index: list, data: TreeData) -> dict[str, Node]:
         node = nodes.get("" if path == ALL else path)
         if node is None:
             continue
-        if level is None:
-            node.by_year[year] = got
-        else:
+        if level is not None:           # one level, all years
             node.by_level[level] = got
+        elif year is not None:          # one year, all levels
+            node.by_year[year] = got
     for path, rule, n in data.failing:
         if path in nodes:
             nodes[path].failing[rule] = n
@@ -296,7 +296,7 @@ def _rank_agencies(rows: list[tuple], nodes: dict[str, Node]) -> None:
 AGENCIES_PER_PAGE = 300
 
 
-def _totals_table(first_header: str, rows: list[tuple[str, dict[str, float]]]) -> str:
+def _totals_table(first_header: str, rows: list[tuple[str, Totals]]) -> str:
     cols = total_columns()
     body = [[k] + [num(d.get(m)) for m, _ in cols] for k, d in rows]
     return table([first_header] + [h for _, h in cols], body, cls="list totals")
@@ -397,10 +397,10 @@ def render_region(node: Node, nodes: dict[str, Node], write) -> int:
         kids = []
         for c in sorted(node.children, key=lambda c: nodes[c].name):
             k = nodes[c]
-            latest = k.by_year[max(k.by_year)] if k.by_year else {}
+            latest = k.by_year[max(k.by_year)] if k.by_year else None
             kids.append([link("../" + region_path_file(c), k.name),
                          num(sum(d.get("reports", 0) for d in k.by_year.values())),
-                         num(latest.get("applications.new_received.total")),
+                         num(latest.get("applications.new_received.total") if latest else None),
                          num(sum(k.failing.values())), num(k.n_unknown_cells)])
         body.append("<h2>下级地区</h2>" + table(
             ["地区", "报告数(历年)", f"{_row_label('new_received')}(最近一年)",
