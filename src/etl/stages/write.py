@@ -112,10 +112,11 @@ def fingerprint(part: pa.Table, fixes: pa.Table | None = None) -> str:
     return h.hexdigest()[:24]
 
 
-def _by_year(reports: pa.Table, more_years: frozenset[int] | set[int] = frozenset()) -> dict[int, pa.Table]:
-    """Reports per year (also, empty, the years that only corrections name)."""
-    return {y: reports.filter(pc.equal(reports.column("year"), y))
-            for y in sorted(_years(reports) | set(more_years))}
+def _by_year(reports: pa.Table, more_years: frozenset[int] | set[int] = frozenset()):
+    """(year, its reports) for each year, one at a time (also, empty, the years that only
+    corrections name): a year's copy is let go before the next is made."""
+    for y in sorted(_years(reports) | set(more_years)):
+        yield y, reports.filter(pc.equal(reports.column("year"), y))
 
 
 def plan_write(previous: Path | None, reports: pa.Table, only_year: int | None = None,
@@ -125,19 +126,19 @@ def plan_write(previous: Path | None, reports: pa.Table, only_year: int | None =
     published)."""
     prev_fp = store.read_meta(previous).get("fingerprints", {})
     fixes = corrections if corrections is not None else empty_with_year("corrections")
-    parts = _by_year(reports, _years(fixes))
     fps = {str(y): fingerprint(store.sort_table("reports", t),
                                fixes.filter(pc.equal(fixes.column("year"), y)))
-           for y, t in parts.items()}
+           for y, t in _by_year(reports, _years(fixes))}
+    present = {int(y) for y in fps}
     prev_years = {y for t in FACT_TABLES for y in store.partitions(previous, t)}
     if only_year is None:
-        changed = {y for y in parts if prev_fp.get(str(y)) != fps[str(y)]} | (prev_years - set(parts))
-        keep = set(parts) - changed
-        return WritePlan(sorted(parts), changed, keep, fps)
+        changed = {y for y in present if prev_fp.get(str(y)) != fps[str(y)]} | (prev_years - present)
+        keep = present - changed
+        return WritePlan(sorted(present), changed, keep, fps)
     changed = {only_year} if prev_fp.get(str(only_year)) != fps.get(str(only_year)) else set()
     keep = prev_years - changed
     merged = {k: v for k, v in prev_fp.items() if k != str(only_year)} | fps
-    years = sorted(keep | set(parts))
+    years = sorted(keep | present)
     return WritePlan(years, changed, keep, {k: v for k, v in merged.items() if int(k) in years})
 
 
@@ -155,12 +156,12 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         for y, vdir in store.partitions(previous, t).items():
             if y in plan.keep:
                 store.link_partition(snap, t, y, vdir)
-    parts = _by_year(reports, _years(fixes_all))
     segments = cache.whole_segments()
     cache.register(con, "cells", segments)
     cache.register(con, "prose", segments)
-    for y in sorted(plan.changed & set(parts)):
-        part = parts[y]
+    for y, part in _by_year(reports, _years(fixes_all)):
+        if y not in plan.changed:
+            continue
         store.write_partition(layout, snap, run_id, "reports", y, part)
         year_reports = part.select(
             ["report_id", "agency_id", "agency", "region_path", "level", "status", "parse_id"]) \
