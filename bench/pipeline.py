@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,12 @@ def etl_run(raw: Path, wh: Path, *extra: str) -> tuple[float, int, str]:
     if p.returncode != 0:
         raise SystemExit(f"etl run failed:\n{err[-3000:]}")
     status = next((line for line in out.splitlines() if "— run" in line), "")
-    return time.perf_counter() - t0, s.peak, status
+    wall = time.perf_counter() - t0
+    # the stage lines the run logs ("write: 2.7 s; the run's process: ...")
+    stages = [m.group(1, 2) for m in re.finditer(r"^\S+ ([a-z]+): ([0-9.]+) s; the run's process", err, re.M)]
+    print(f"    {' '.join(extra) or 'run'}: {wall:.1f} s, tree peak {s.peak / 2**20:,.0f} MB; stages: "
+          + ", ".join(f"{name} {sec}" for name, sec in stages), flush=True)
+    return wall, s.peak, status
 
 
 def touch_one(raw: Path, year: int) -> None:

@@ -94,8 +94,10 @@ def after_commit(run: Run, status: str) -> None:
                        ("runs log", lambda: record_run(run, status)),
                        ("", lambda: killpoint("publish.run_recorded")),
                        ("old parser versions", run.cache.drop_other_versions),
+                       # half the run's DuckDB memory: housekeeping after the publication
+                       # need not be fast, and a first full run's tree peaks here otherwise
                        ("cache compaction", lambda: run.cache.compact(
-                           _live_keys(run), memory_bytes=run.settings.duckdb_memory,
+                           _live_keys(run), memory_bytes=run.settings.duckdb_memory // 2,
                            spill=run.staging / "spill")),
                        ("old snapshots", lambda: store.collect_garbage(run.layout))):
         try:
