@@ -338,8 +338,10 @@ def _cards(cur: duckdb.DuckDBPyConnection, batch: int):
             results = [(d["rule"], d["status"], d["reason"]) for d in other or ()]
             if passed:
                 results += [(rule, "passed", None) for rule in passed.split(",")]
-            rep = CardReport(*row[:n], _cells(len(S2_POS), t2, x2), _cells(len(S3_POS), t3, x3),
-                             _cells(len(S4_POS), t4, x4), results, issues or [], prose or [])
+            rep = CardReport(**dict(zip(_REPORT_COLS, row[:n])),
+                             s2=_cells(len(S2_POS), t2, x2), s3=_cells(len(S3_POS), t3, x3),
+                             s4=_cells(len(S4_POS), t4, x4), results=results,
+                             issues=issues or [], prose=prose or [])
             k = agency_file_key(rep.agency_key, rep.report_id)
             if k != key and group:
                 yield group
