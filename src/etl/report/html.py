@@ -10,8 +10,10 @@ untrusted.  Links to the outside only ever get an ``http(s)://`` URL (:func:`saf
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import quote
 
 SITE_TITLE = "政府信息公开工作年度报告 核对报告"
@@ -175,3 +177,29 @@ sup.mark{color:var(--fail);font-weight:bold}sup.umark{color:var(--unk)}
 ol.foot{font-size:.9em;color:#444}
 @media print{header{display:none}main{max-width:none}}
 """
+
+
+class PageWriter:
+    """Writes pages under one folder; refuses any path that would leave it.  Counts what it
+    wrote (``pages``, ``bytes``)."""
+
+    def __init__(self, root: Path):
+        self.root = os.path.realpath(root)
+        self.made: set[str] = set()
+        self.pages = 0
+        self.bytes = 0
+
+    def __call__(self, rel: str, html: str) -> None:
+        # normpath, not realpath: the folders below the root are the site's own (made here)
+        path = os.path.normpath(os.path.join(self.root, rel))
+        if not path.startswith(self.root + os.sep):
+            raise ValueError(f"refusing to write outside the site: {rel!r}")
+        folder = os.path.dirname(path)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
+        data = html.encode("utf-8")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        self.pages += 1
+        self.bytes += len(data)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.report.html import PageWriter
+
 #: A batch whose rendering takes longer than this is hung (a batch takes seconds).
 BATCH_TIMEOUT = 600.0
 
@@ -71,11 +73,9 @@ def _connect(job: CardJob) -> duckdb.DuckDBPyConnection:
 
 def _render_chunk(items: list, job: CardJob, started) -> tuple[int, int, float]:
     """WorkerPool's chunk function: each item is one batch of report ids."""
-    from etl.report.site import _Writer
-
     cpu = time.process_time()
     con = _connect(job)
-    write = _Writer(Path(job.out))
+    write = PageWriter(Path(job.out))
     for i, ids in enumerate(items):
         started(i)
         render_batch(con, ids, write, job.source_root)

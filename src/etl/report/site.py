@@ -37,7 +37,7 @@ from etl.report.data import (
     raw_root,
     report_index,
 )
-from etl.report.html import CSS
+from etl.report.html import CSS, PageWriter
 from etl.report.overview import (
     render_agency_directory,
     render_overview,
@@ -73,32 +73,6 @@ class SiteStats:
     @property
     def total_seconds(self) -> float:
         return self.wall
-
-
-class _Writer:
-    """Writes pages under one folder; refuses any path that would leave it.  Counts what it
-    wrote (``pages``, ``bytes``)."""
-
-    def __init__(self, root: Path):
-        self.root = os.path.realpath(root)
-        self.made: set[str] = set()
-        self.pages = 0
-        self.bytes = 0
-
-    def __call__(self, rel: str, html: str) -> None:
-        # normpath, not realpath: the folders below the root are the site's own (made here)
-        path = os.path.normpath(os.path.join(self.root, rel))
-        if not path.startswith(self.root + os.sep):
-            raise ValueError(f"refusing to write outside the site: {rel!r}")
-        folder = os.path.dirname(path)
-        if folder not in self.made:
-            os.makedirs(folder, exist_ok=True)
-            self.made.add(folder)
-        data = html.encode("utf-8")
-        with open(path, "wb") as fh:
-            fh.write(data)
-        self.pages += 1
-        self.bytes += len(data)
 
 
 #: {"cards": {agency page key: fingerprint}, "regions": {region path: fingerprint}}
@@ -216,7 +190,7 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     previous = Path(previous) if previous is not None else None
     stats = SiteStats(out)
-    write = _Writer(out)
+    write = PageWriter(out)
     t0 = t = time.perf_counter()
     c = time.process_time()
 
