@@ -43,7 +43,6 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from etl.settings import Settings, check_year  # noqa: E402
 from etl.stages import derive, discover, memory, parse, publish, resolve, unchanged, write  # noqa: E402
 from etl.stages.run import Run, open_run  # noqa: E402
-from etl.warehouse import store  # noqa: E402
 
 log = logging.getLogger("etl.flow")
 if logging.getLogger("etl").level == logging.NOTSET:      # run logs at INFO reach the API
@@ -341,9 +340,7 @@ def _stages(run: Run, corrections: Optional[str], dask: Optional[str]) -> dict:
     wplan = write.plan_write(run.previous, res.reports, run.year, fixes)
     scope = {year} if year is not None else None
     status, snapshot, years = "completed", None, set()
-    if (not wplan.changed and run.previous is not None
-            and store.read_meta(run.previous).get("derived_version")
-            == derive.derived_version()):
+    if not wplan.changed and run.previous is not None and derive.same_rules(run.previous):
         status, snapshot = "unchanged", run.previous
         issues = publish.issues_by_rule(snapshot, scope)
         run.counts["issues"] = sum(issues.values())

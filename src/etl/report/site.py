@@ -17,7 +17,6 @@ Layout (at 100k reports the cards dominate: one file per agency, in 256 folders)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.code_digest import digest, source_files
 from etl.report.data import (
     agency_file_key,
     agency_fingerprints,
@@ -83,14 +83,7 @@ MANIFEST = ".manifest.json"
 def _code_digest() -> str:
     """The rendering code and its labels: a page rendered by other code is never reused.  Read
     once per process (the code that runs is the code imported)."""
-    import etl.report
-    import etl.template
-
-    h = hashlib.sha256()
-    for pkg in (etl.report, etl.template):
-        for f in sorted(Path(str(pkg.__file__)).parent.glob("*.py")):
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    return digest(source_files("report", "template"), length=16)
 
 
 def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) -> set[str]:

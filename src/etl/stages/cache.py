@@ -34,6 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl.code_digest import digest, module_file, source_files
 from etl.errors import ReportError
 from etl.killpoint import killpoint
 from etl.model import ParsedReport
@@ -95,14 +96,8 @@ def parser_version() -> str:
     """The declared PARSER_VERSION + a hash of the parser's source code."""
     from etl.parse import PARSER_VERSION
 
-    base = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    paths = [p for pkg in _PARSER_PACKAGES for p in sorted((base / pkg).rglob("*.py"))]
-    paths += [base / m for m in _PARSER_MODULES]
-    for p in paths:
-        h.update(p.relative_to(base).as_posix().encode())
-        h.update(p.read_bytes())
-    return f"{PARSER_VERSION}+{h.hexdigest()[:10]}"
+    files = source_files(*_PARSER_PACKAGES) + [module_file(m) for m in _PARSER_MODULES]
+    return f"{PARSER_VERSION}+{digest(files, length=10)}"
 
 
 def content_id(data: bytes) -> str:

@@ -10,15 +10,15 @@ recomputes every year.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.code_digest import digest, module_file, source_files
 from etl.killpoint import killpoint
 from etl.stages import memory
 from etl.stages.write import Written
@@ -28,43 +28,25 @@ from etl.warehouse.schemas import SCHEMAS
 from etl.warehouse.views import create_template_tables, create_views, register_functions
 
 
-def _hash_package(package: str, *extra: Path) -> str:
-    h = hashlib.sha256()
-    root = resources.files(package)
-    for entry in sorted(_walk(root), key=str):
-        h.update(str(entry).encode())
-        h.update(entry.read_bytes())
-    for p in extra:
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def _walk(node):
-    for child in node.iterdir():
-        if child.is_dir():
-            if child.name != "__pycache__":
-                yield from _walk(child)
-        elif child.name.endswith((".sql", ".py")):
-            yield child
-
-
+@lru_cache(maxsize=1)
 def derived_version() -> str:
-    """The rules, the aggregates and the template they read."""
-    from etl.template import definitions
-    from etl.warehouse import views
-
-    return "+".join((_hash_package("etl.checks", Path(definitions.__file__), Path(views.__file__)),
-                     _hash_package("etl.aggregates")))
+    """The rules, the aggregates and the template and views they read."""
+    sql = (".sql", ".py")
+    return "+".join((digest([*source_files("checks", suffixes=sql),
+                             module_file("template/definitions.py"),
+                             module_file("warehouse/views.py")]),
+                     digest(source_files("aggregates", suffixes=sql))))
 
 
 def years_to_derive(written: Written, previous: Path | None) -> set[int]:
     present = {y for y in written.years if y != 0}
-    if not _same_rules(previous):
+    if not same_rules(previous):
         return present
     return {y for y in written.changed | {y + 1 for y in written.changed} if y in present}
 
 
-def _same_rules(previous: Path | None) -> bool:
+def same_rules(previous: Path | None) -> bool:
+    """The published snapshot's checks and aggregates were made by these rules."""
     return store.read_meta(previous).get("derived_version") == derived_version()
 
 
@@ -155,11 +137,11 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
     tables = ("validation_results", "validation_issues")
     for t in tables:
         _link_others(written.snapshot, previous, t, years, keep)
-    same_rules = _same_rules(previous)
+    rules_unchanged = same_rules(previous)
     by_rule: dict[str, int] = {}
     reused, unchanged = set(), set()
     for y in sorted(years):
-        kept = (previous is not None and same_rules and y not in written.changed
+        kept = (previous is not None and rules_unchanged and y not in written.changed
                 and all(y in store.partitions(previous, t) for t in tables))
         fresh = _checks(con, written.snapshot, y,
                         tuple(r for r in RULE_FILES if r in CROSS_YEAR_RULES) if kept else RULE_FILES)

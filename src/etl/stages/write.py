@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.code_digest import digest, module_file
 from etl.killpoint import killpoint
 from etl.stages import memory
 from etl.stages.cache import ParseCache
@@ -88,12 +89,8 @@ class Written:
 
 def code_version() -> str:
     """What the written tables depend on besides their inputs: schemas and this module."""
-    from etl.warehouse import schemas
-
-    h = hashlib.sha256(WRITE_VERSION.encode())
-    h.update(Path(schemas.__file__).read_bytes())
-    h.update(Path(__file__).read_bytes())
-    return h.hexdigest()[:12]
+    return digest([module_file("warehouse/schemas.py"), module_file("stages/write.py")],
+                  salt=WRITE_VERSION)
 
 
 def fingerprint(part: pa.Table, fixes: pa.Table | None = None) -> str:

@@ -17,7 +17,6 @@ freed blocks, but not all of them).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from etl.code_digest import digest, module_file, source_files
 from etl.killpoint import killpoint
 from etl.warehouse import store
 from etl.warehouse.schemas import COLUMN_COMMENTS, TABLES
@@ -89,15 +89,9 @@ def database_version() -> str:
     """What the file's layout depends on besides the Parquet: this code, the contract's views
     and schemas, the template tables, the DuckDB that writes it.  A file written by another
     version is never copied."""
-    from etl import template
-    from etl.warehouse import schemas, views
-
-    h = hashlib.sha256(duckdb.__version__.encode())
-    files = [Path(__file__), Path(str(views.__file__)), Path(str(schemas.__file__)),
-             *sorted(Path(str(template.__file__)).parent.glob("*.py"))]
-    for f in files:
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
+    return digest([module_file("warehouse/database.py"), module_file("warehouse/views.py"),
+                   module_file("warehouse/schemas.py"), *source_files("template")],
+                  salt=duckdb.__version__)
 
 
 @dataclass(frozen=True)
@@ -131,13 +125,11 @@ def _copy_plan(snapshot: Path, previous: Path | None,
     small file grow by half)."""
     if previous is None or not (previous / DATABASE).is_file():
         return None
-    if (previous / DATABASE).stat().st_size < copy_min:
-        return None
+    size = (previous / DATABASE).stat().st_size
     meta = store.read_meta(previous).get("database", {})
-    if meta.get("version") != database_version():
-        return None
     full_bytes = int(meta.get("full_bytes") or 0)
-    if not full_bytes or (previous / DATABASE).stat().st_size > MAX_GROWTH * full_bytes:
+    if (size < copy_min or meta.get("version") != database_version()
+            or not full_bytes or size > MAX_GROWTH * full_bytes):
         return None
     changed = changed_partitions(snapshot, previous)
     total = sum(len(store.partitions(snapshot, t)) for t in TABLES)
