@@ -165,7 +165,7 @@ def describe(rule: str, severity: str | None, formula: str | None, cells: str | 
         return IssueText(rule, SEVERITY_ZH.get(severity or "", severity or ""), formula_zh, "")
     fields = {"formula": formula_zh, "cells": to_chinese(cells, version), "year": year,
               "expected": expected, "actual": actual, "delta": delta}
-    needed = re.findall(r"{(\w+)}", spec.message or "")
+    needed = _fields_of(spec.message)
     if spec.message is None:
         message = spec.description
     elif any(fields.get(k) is None for k in needed):
@@ -173,6 +173,12 @@ def describe(rule: str, severity: str | None, formula: str | None, cells: str | 
     else:
         message = spec.message.format(**fields)
     return IssueText(spec.name, SEVERITY_ZH.get(severity or "", severity or ""), formula_zh, message)
+
+
+@lru_cache(maxsize=None)
+def _fields_of(message: str | None) -> list[str]:
+    """The {fields} a rule's message template names."""
+    return re.findall(r"{(\w+)}", message or "")
 
 
 def rule_name_zh(rule: str) -> str:

@@ -123,7 +123,7 @@ REPORTS_PER_BATCH = 10_000
 #: The same when card workers share the run's DuckDB memory (a batch costs ~0.2 s of scans
 #: plus ~0.06 ms per report; 2,500 reports fit in 128 MB, 4,000 in 192 MB: larger batches
 #: save CPU, at ~60 MB more per process on the run's peak).
-REPORTS_PER_WORKER_BATCH = 2_500
+REPORTS_PER_WORKER_BATCH = 10_000
 
 
 def _batches(index, keys: set[str], everything: bool, size: int):
