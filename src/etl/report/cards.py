@@ -229,27 +229,25 @@ def _s2_grid(version: str) -> _Grid:
 # --- the card ---------------------------------------------------------------------------------
 
 def _meta(rep: CardReport, raw_root: str | None) -> str:
-    src = esc(rep.source_file)
     if rep.source_file and raw_root:
         src = link(file_url(f"{raw_root.rstrip('/')}/{rep.source_file}"), rep.source_file)
+    else:
+        src = esc(rep.source_file)
     url = safe_url(rep.source_url)
-    region = esc(rep.region_path or "(未知)")
     if rep.region_path:
         region = link("../../" + region_path_file(rep.region_path), rep.region_path)
-    rows = (
-        ("地区", region),
-        ("层级", _esc_cached(level_zh(rep.level))),
-        ("机关代码", esc(rep.agency_id)),
-        ("模板版本", _esc_cached(rep.template or "未识别")),
-        ("状态", _status_badge(rep.status)),
-        ("来源文件", src),
-        ("原文网址", link(url, url) if url else esc(rep.source_url)),
-        ("发布日期", esc(rep.published)),
-        ("格式", _esc_cached(rep.format)),
-        ("报告编号", f"<code>{esc(rep.report_id)}</code>"),
-    )
-    return ('<table class="list card-meta">'
-            + "".join([f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows]) + "</table>")
+    else:
+        region = "(未知)"
+    return (f'<table class="list card-meta"><tr><td>地区</td><td>{region}</td></tr>'
+            f"<tr><td>层级</td><td>{_esc_cached(level_zh(rep.level))}</td></tr>"
+            f"<tr><td>机关代码</td><td>{esc(rep.agency_id)}</td></tr>"
+            f"<tr><td>模板版本</td><td>{_esc_cached(rep.template or '未识别')}</td></tr>"
+            f"<tr><td>状态</td><td>{_status_badge(rep.status)}</td></tr>"
+            f"<tr><td>来源文件</td><td>{src}</td></tr>"
+            f"<tr><td>原文网址</td><td>{link(url, url) if url else esc(rep.source_url)}</td></tr>"
+            f"<tr><td>发布日期</td><td>{esc(rep.published)}</td></tr>"
+            f"<tr><td>格式</td><td>{_esc_cached(rep.format)}</td></tr>"
+            f"<tr><td>报告编号</td><td><code>{esc(rep.report_id)}</code></td></tr></table>")
 
 
 @lru_cache(maxsize=4096)
@@ -338,31 +336,49 @@ def _prose(rep: CardReport, anchor: str) -> str:
                                        if r == "prose_vs_table"), (None, ""))
     if prose_status is None and "prose_vs_table" in (rep.passed or "").split(","):
         prose_status = "passed"
+    assessed = prose_status in ("passed", "not_assessable")
     rows = []
     for key, value, text, source in rep.prose:
-        name, checked = PROSE_FIGURES_ZH.get(key, (key, False))
+        head, checked = _prose_head(key)
         if key in mismatched:
             n = mismatched[key]
             check = f'<a href="#{anchor}-issue-{n}" class="b-failed badge">与表格不符 (#{n})</a>'
         elif not checked:
             check = '<span class="note">不核对</span>'
-        elif prose_status not in ("passed", "not_assessable"):
+        elif not assessed:
             check = '<span class="note">—</span>'
         elif f"{key}:" in prose_reason:
-            check = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
+            check = _NOT_ASSESSABLE
         else:
             check = '<span class="badge b-passed">与表格一致</span>'
-        rows.append(f"<tr>{_prose_name(key, name)}"
-                    f'<td class=n>{esc(_fmt_value(value))}</td><td>“{esc(text)}”'
-                    f'<div class=en>{esc(source)}</div></td><td>{check}</td></tr>')
+        rows.append(f"<tr>{head}<td class=n>{_value_text(value)}</td><td>“{esc(text)}”"
+                    f"<div class=en>{esc(source)}</div></td><td>{check}</td></tr>")
     return ('<table class="list prose"><caption>正文中的数字</caption><thead><tr><th>项目</th>'
             "<th>数值</th><th>原文</th><th>核对</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
 
+_NOT_ASSESSABLE = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
+
+
 @lru_cache(maxsize=256)
-def _prose_name(key: str, name: str) -> str:
-    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>"
+def _prose_head(key: str) -> tuple[str, bool]:
+    """(the name cell of a prose figure, whether it is checked against the tables)."""
+    name, checked = PROSE_FIGURES_ZH.get(key, (key, False))
+    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>", checked
+
+
+class _ValueTexts(dict):
+    """esc(_fmt_value(v)) of a figure, memoised (figures repeat): ``_value_text(v)``."""
+
+    def __missing__(self, v) -> str:
+        text = esc(_fmt_value(v))
+        if v == v and len(self) < 10_000:         # (a NaN is never found again)
+            self[v] = text
+        return text
+
+
+_value_text = _ValueTexts().__getitem__
 
 
 _LEGEND = ('<p class="legend">'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -51,6 +52,7 @@ def card_path(agency_key: str | None, report_id: str) -> str:
     return f"{agency_path(agency_key, report_id)}#{card_anchor(report_id)}"
 
 
+@lru_cache(maxsize=8192)
 def region_path_file(path: str) -> str:
     """The page of a region node, relative to the site root; ``""`` is the all-regions root."""
     if not path:
@@ -146,12 +148,14 @@ def _cells(size: int, tokens: str | None, specials: dict[int, CellSpecial] | Non
 
 
 def _position_cte(keys: tuple[str, ...], positions: dict) -> tuple[str, dict]:
-    """A CTE ``p`` with the position of every cell of a table, from bound lists (no temp
-    objects: the connection may be a read-only one with its configuration locked)."""
+    """A CTE ``p`` with the position character (``pc``) of every cell of a table, from bound
+    lists (no temp objects: the connection may be a read-only one with its configuration
+    locked)."""
     cols = [list(positions)] if len(keys) == 1 else [list(c) for c in zip(*positions)]
-    params = {f"k{i}": c for i, c in enumerate(cols)} | {"pos": list(positions.values())}
+    params = {f"k{i}": c for i, c in enumerate(cols)} | {
+        "pc": [chr(_POS_BASE + p) for p in positions.values()]}
     sql = ", ".join(f"unnest($k{i}) AS {k}" for i, k in enumerate(keys))
-    return f"p AS (SELECT {sql}, unnest($pos) AS pos)", params
+    return f"p AS (SELECT {sql}, unnest($pc) AS pc)", params
 
 
 def _original(con, view: str) -> str:
@@ -291,9 +295,7 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | No
             FROM validation_issues WHERE {ids}
             ORDER BY report_id, severity, rule, cells, formula, expected, actual, delta,
                      message""", params)
-        prose = _by_report(con, f"""
-            SELECT report_id, key, value, text, source FROM prose_figures WHERE {ids}
-            ORDER BY report_id, key, source, value, text""", params)
+        prose = _prose(con, ids, params)
     finally:
         if not locked:
             con.execute(f"SET threads = {int(threads)}")
@@ -335,6 +337,24 @@ _SECTIONS: dict[str, tuple[str, tuple[str, ...], dict, str]] = {
 }
 
 
+def _prose(con, ids: str, params: dict) -> dict[str, list[tuple]]:
+    """report_id -> its prose figures (key, value, text, source).  A sentence states several
+    figures and keys and sources repeat: each text is held once (a batch's prose took ~20 MB,
+    most of a card worker's Python data)."""
+    out: dict[str, list[tuple]] = {}
+    same: dict[str, str] = {}
+    one = same.setdefault
+    for rid, key, value, text, source in con.execute(f"""
+            SELECT report_id, key, value, text, source FROM prose_figures WHERE {ids}
+            ORDER BY report_id, key, source, value, text""", params).fetchall():
+        row = (one(key, key), value, one(text, text), one(source, source))
+        if rid in out:
+            out[rid].append(row)
+        else:
+            out[rid] = [row]
+    return out
+
+
 def _section(con, name: str, ids: str, params: dict) -> tuple[dict, dict]:
     """(report_id -> tokens, report_id -> specials) of one table (see _TOKEN): the tokens of
     every cell, and apart the cells that are not a plain number, blank or absent (few: their
@@ -344,8 +364,7 @@ def _section(con, name: str, ids: str, params: dict) -> tuple[dict, dict]:
     where = f"f.status IN ('loaded', 'superseded') AND {ids}"
     tokens = dict(con.execute(f"""
         WITH {cte}
-        SELECT f.report_id, string_agg(chr(({_POS_BASE} + p.pos)::INTEGER) || {_TOKEN.format(
-            v=value)}, chr({ord(_SEP)}))
+        SELECT f.report_id, string_agg(p.pc || {_TOKEN.format(v=value)}, chr({ord(_SEP)}))
         FROM {view} f JOIN p USING ({", ".join(keys)}) WHERE {where}
         GROUP BY f.report_id""", {**pos, **params}).fetchall())
     specials: dict[str, dict[int, CellSpecial]] = {}

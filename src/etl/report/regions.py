@@ -144,8 +144,6 @@ def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
     metrics as Totals.  The long form (millions of rows) streams as Arrow batches into two
     dense matrices (numpy): no Python object per value, and a bounded result in DuckDB."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     metrics = list(_metrics())
     paths = [r[0] for r in con.execute(
@@ -160,36 +158,29 @@ def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
     n_years = hi - lo + 1
     by_year = np.full((len(paths) * n_years, len(metrics)), np.nan)
     by_level = np.full((len(paths) * max(len(levels), 1), len(metrics)), np.nan)
-    known_paths, known_levels = pa.array(paths), pa.array(levels, pa.string())
-    query = """
-        WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
-        SELECT * FROM (
-            SELECT a.region_path, a.year AS part, m.i::SMALLINT AS i, a.value FROM aggregates a
-            JOIN m USING (metric)
-            WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL
-              AND a.region_path IS NOT NULL)
-        UNION ALL BY NAME
-        SELECT * FROM (
-            SELECT a.region_path, a.level AS level_part, m.i::SMALLINT AS i, sum(a.value) AS value
-            FROM aggregates a JOIN m USING (metric)
-            WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
-              AND a.region_path IS NOT NULL
-            GROUP BY ALL)"""
-    reader = con.sql(query, params={"m": metrics, "all": ALL}).to_arrow_reader(50_000)
-    for batch in reader:
-        path = pc.index_in(batch.column("region_path"), value_set=known_paths).to_numpy(
-            zero_copy_only=False)
-        col = batch.column("i").to_numpy(zero_copy_only=False)
-        value = batch.column("value").to_numpy(zero_copy_only=False)
-        year = batch.column("part")
-        is_year = pc.is_valid(year).to_numpy(zero_copy_only=False)
-        y = pc.fill_null(year, lo).to_numpy(zero_copy_only=False)
-        by_year[path[is_year] * n_years + (y[is_year] - lo), col[is_year]] = value[is_year]
-        if not is_year.all():
-            lv = pc.index_in(batch.column("level_part"), value_set=known_levels).to_numpy(
-                zero_copy_only=False)
-            rest = ~is_year
-            by_level[path[rest] * len(levels) + lv[rest], col[rest]] = value[rest]
+    # Each value's row of its matrix is computed in DuckDB (paths, levels and metrics joined
+    # as their indexes): only numbers reach Python.
+    index = """m AS (SELECT unnest($m::VARCHAR[]) AS metric, generate_subscripts($m, 1) - 1 AS i),
+               p AS (SELECT unnest($p::VARCHAR[]) AS region_path,
+                            generate_subscripts($p, 1) - 1 AS k)"""
+    queries = ((by_year, f"""
+        WITH {index}
+        SELECT (p.k * $n + a.year - $lo)::INTEGER AS row, m.i::SMALLINT AS i, a.value
+        FROM aggregates a JOIN m USING (metric) JOIN p USING (region_path)
+        WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL""",
+                {"n": n_years, "lo": lo}), (by_level, f"""
+        WITH {index}, l AS (SELECT unnest($l::VARCHAR[]) AS level,
+                                   generate_subscripts($l, 1) - 1 AS j)
+        SELECT (p.k * $n + l.j)::INTEGER AS row, m.i::SMALLINT AS i, sum(a.value) AS value
+        FROM aggregates a JOIN m USING (metric) JOIN p USING (region_path) JOIN l USING (level)
+        WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+        GROUP BY ALL""", {"n": len(levels), "l": levels}))
+    for matrix, query, params in queries:
+        reader = con.sql(query, params={"m": metrics, "p": paths, "all": ALL, **params}
+                         ).to_arrow_reader(50_000)
+        for batch in reader:
+            matrix[batch.column("row").to_numpy(), batch.column("i").to_numpy()] = \
+                batch.column("value").to_numpy()
     out = []
     for matrix, part in ((by_year, lambda k: (lo + k % n_years, None)),
                          (by_level, lambda k: (None, levels[k % len(levels)]))):
