@@ -66,7 +66,7 @@ def _s4_head() -> str:
 
 # --- cells ------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Marks:
     """What to mark on the cells of one card."""
     failed: dict[tuple, list[int]]      # cell ref -> issue numbers
@@ -171,27 +171,30 @@ class _Grid(NamedTuple):
     positions: tuple[int, ...]
     refs: tuple[tuple, ...]
     at: dict[tuple, int]            # ref -> its index
+    every: bool                     # the cells are every token, in order (no gathering)
 
     def render(self, cells: Cells, marks: Marks | None, version: str) -> str:
-        toks = self.tokens(cells.tokens)
+        toks = cells.tokens if self.every else self.tokens(cells.tokens)
+        if marks is None:
+            return self.html % tuple(map(_plain, toks))
+        # the cells to mark and the special ones (token "x") cell by cell, in table order
+        # (unknown cells are numbered as they come)
         tds = list(map(_plain, toks))
-        if marks is not None:
-            # the cells to mark and the special ones (token "x") cell by cell, in table order
-            # (unknown cells are numbered as they come)
-            at = self.at
-            todo = {at[ref] for ref in (*marks.failed, *marks.part) if ref in at}
-            if "x" in toks:
-                todo.update(i for i, t in enumerate(toks) if t == "x")
-            for i in sorted(todo):
-                tds[i] = _cell(cells, self.positions[i], self.refs[i], marks, version)
+        at = self.at
+        todo = {at[ref] for ref in (*marks.failed, *marks.part) if ref in at}
+        if "x" in toks:
+            todo.update(i for i, t in enumerate(toks) if t == "x")
+        for i in sorted(todo):
+            tds[i] = _cell(cells, self.positions[i], self.refs[i], marks, version)
         return self.html % tuple(tds)
 
 
-def _grid(html: str, cells: list[tuple[tuple, int]]) -> _Grid:
-    """``cells``: (ref, position) in template order."""
+def _grid(html: str, cells: list[tuple[tuple, int]], size: int) -> _Grid:
+    """``cells``: (ref, position) in template order; ``size``: the table's number of tokens."""
     positions = tuple(p for _, p in cells)
     refs = tuple(r for r, _ in cells)
-    return _Grid(html, itemgetter(*positions), positions, refs, {r: i for i, r in enumerate(refs)})
+    return _Grid(html, itemgetter(*positions), positions, refs, {r: i for i, r in enumerate(refs)},
+                 positions == tuple(range(size)))
 
 
 @lru_cache(maxsize=None)
@@ -201,7 +204,8 @@ def _s3_grid(version: str) -> _Grid:
     body = "".join(f"<tr>{_template(h)}{cells}</tr>" for _, h in rows)
     return _grid(f'<table class="grid s3"><thead>{_template(head)}</thead><tbody>{body}'
                  "</tbody></table>",
-                 [(("3", k, c), S3_POS[(k, c)]) for k, _ in rows for c in SECTION3_COLUMN_KEYS])
+                 [(("3", k, c), S3_POS[(k, c)]) for k, _ in rows for c in SECTION3_COLUMN_KEYS],
+                 len(S3_POS))
 
 
 @lru_cache(maxsize=None)
@@ -209,7 +213,7 @@ def _s4_grid() -> _Grid:
     cols = layout.section4_columns()
     return _grid(f'<table class="grid s4"><thead>{_template(_s4_head())}</thead>'
                  f"<tbody><tr>{'%s' * len(cols)}</tr></tbody></table>",
-                 [(("4", c.key, ""), S4_POS[c.key]) for c in cols])
+                 [(("4", c.key, ""), S4_POS[c.key]) for c in cols], len(S4_POS))
 
 
 @lru_cache(maxsize=None)
@@ -223,7 +227,7 @@ def _s2_grid(version: str) -> _Grid:
                        + "</tr>" for _, cl in t.categories)
         html.append(f'<table class="grid s2">{_template(head)}<tbody>{body}</tbody></table>')
         cells += [(("2", ck, mk), S2_POS[(ck, mk)]) for ck, _ in t.categories for mk, _ in t.metrics]
-    return _grid('<div class="side">' + "".join(html) + "</div>", cells)
+    return _grid('<div class="side">' + "".join(html) + "</div>", cells, len(S2_POS))
 
 
 # --- the card ---------------------------------------------------------------------------------

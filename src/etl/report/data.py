@@ -37,6 +37,7 @@ def agency_path(agency_key: str | None, report_id: str) -> str:
     return page_of_key(agency_file_key(agency_key, report_id))
 
 
+@lru_cache(maxsize=32768)
 def page_of_key(file_key: str) -> str:
     h = hashlib.sha1(file_key.encode("utf-8")).hexdigest()
     return f"cards/{h[:2]}/{h[2:14]}.html"
@@ -104,7 +105,7 @@ for _tables in SECTION2.values():
                 S2_POS.setdefault((_c.key, _m.key), len(S2_POS))
 
 
-@dataclass
+@dataclass(slots=True)
 class CellSpecial:
     state: str
     value: float | int | None
@@ -113,7 +114,7 @@ class CellSpecial:
     original: float | int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Cells:
     """A report's cells of one table: ``tokens[pos]`` (None = the report has no such cell) and
     the specials (token "x") by pos."""
@@ -165,7 +166,7 @@ def _original(con, view: str) -> str:
 
 # --- report cards -----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class CardReport:
     report_id: str
     year: int

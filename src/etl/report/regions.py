@@ -301,22 +301,29 @@ def _totals_table(first_header: str, rows: list[tuple[str, Totals]]) -> str:
     return table([first_header, *headers], body, cls="list totals")
 
 
+@lru_cache(maxsize=None)
+def _trend_and_mix() -> tuple[list[tuple[str, int]], itemgetter, list[str]]:
+    """The trend chart's series (name, Totals index); the getter of the result groups'
+    values and their names (the mix chart)."""
+    trend = [(_row_label("new_received"), "applications.new_received.total"),
+             ("办理结果" + _row_label("total"), "applications.total"),
+             (_row_label("carried_forward"), "applications.carried_forward")]
+    return ([(name, _METRIC_INDEX[m]) for name, m in trend],
+            itemgetter(*(_METRIC_INDEX[f"outcome_group.{k}"] for k, _ in OUTCOME_GROUPS)),
+            [_group_name(g) for _, g in OUTCOME_GROUPS])
+
+
 def _charts(node: Node) -> str:
     years = sorted(node.by_year)
     ys = [str(y) for y in years]
-    trend = svg.line_chart("历年申请数量", ys, [
-        (_row_label("new_received"), [node.by_year[y].get("applications.new_received.total")
-                                      for y in years]),
-        ("办理结果" + _row_label("total"), [node.by_year[y].get("applications.total")
-                                          for y in years]),
-        (_row_label("carried_forward"), [node.by_year[y].get("applications.carried_forward")
-                                         for y in years]),
-    ])
-    mix = svg.stacked_bars("办理结果构成(占办理总数)", [
-        (y, [node.by_year[int(y)].get(f"outcome_group.{k}") for k, _ in OUTCOME_GROUPS])
-        for y in ys], [_group_name(g) for _, g in OUTCOME_GROUPS])
-    labels, items = _review_columns()
     per_year = [node.by_year[y].values for y in years]
+    series, groups_of, group_names = _trend_and_mix()
+    trend = svg.line_chart("历年申请数量", ys, [
+        (name, [None if a[i] != a[i] else a[i] for a in per_year]) for name, i in series])
+    mix = svg.stacked_bars("办理结果构成(占办理总数)", [
+        (y, [None if v != v else v for v in groups_of(a)]) for y, a in zip(ys, per_year)],
+        group_names)
+    labels, items = _review_columns()
     groups = [(name, [sum([v if v == v else 0 for v in (a[i] for a in per_year)]) for i in cols])
               for name, cols in items]
     review = svg.stacked_bars("行政复议、行政诉讼结果(历年合计)", groups, labels, share=False,

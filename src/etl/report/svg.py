@@ -9,6 +9,8 @@ escaped (agency names are document text).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from etl.report.html import esc
 
 PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#c62828", "#6a1b9a", "#00838f", "#827717",
@@ -36,11 +38,30 @@ def _nice_max(v: float) -> float:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+    return _FMT[v]
+
+
+class _Formatted(dict):
+    """A value as the charts print it, memoised (counts repeat across thousands of charts)."""
+
+    def __missing__(self, v: float) -> str:
+        text = f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+        if v == v and len(self) < 100_000:          # (a NaN is never found again)
+            self[v] = text
+        return text
+
+
+_FMT = _Formatted()
 
 
 def _legend(names: list[str], x: int, y: int, width: int) -> tuple[str, int]:
-    """Legend items flowing left to right; returns (svg, height used)."""
+    """Legend items flowing left to right; returns (svg, height used).  Memoised: a chart
+    kind has the same legend on every region's page."""
+    return _legend_of(tuple(names), x, y, width)
+
+
+@lru_cache(maxsize=64)
+def _legend_of(names: tuple[str, ...], x: int, y: int, width: int) -> tuple[str, int]:
     out, cx, cy = [], x, y
     for i, name in enumerate(names):
         w = 18 + 12 * len(name)
