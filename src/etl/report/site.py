@@ -221,13 +221,13 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                                  REPORTS_PER_WORKER_BATCH if database else REPORTS_PER_BATCH))
         lap("fingerprints")
         cards = None
+        cards_memory = min(worker_memory_mb, CARD_WORKER_MEMORY_MB)
         if database and len(batches) > 1:
             # workers - 1 processes render cards while this one renders the lists and the
             # regions, then takes card batches too (a process fewer: the run's memory peak is
             # in this stage)
-            memory = min(worker_memory_mb, CARD_WORKER_MEMORY_MB)
-            job = CardJob(database, str(out), root, memory, str(spill) if spill else None,
-                          rss_limit=(memory + 1024) * 2**20)
+            job = CardJob(database, str(out), root, cards_memory, str(spill) if spill else None,
+                          rss_limit=(cards_memory + 1024) * 2**20)
             cards = CardRendering(job, batches, min(workers - 1, len(batches)))
         try:
             if cards is None:
@@ -236,10 +236,11 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                 lap("lists")
                 nodes = build_tree(index, tree_data.result())
             else:
-                # the workers hold memory too: one heavy thing at a time here, and what DuckDB
-                # keeps after the scans handed back before the lists
+                # the workers hold memory too: one heavy thing at a time here, and DuckDB keeps
+                # what the lists, the overview and the cards need (a card worker's share, less
+                # than the heavy scans': lowering its limit evicts the blocks they cached)
                 nodes = build_tree(index, tree_data.result())
-                _squeeze(con)
+                _set_memory_limit(con, cards_memory)
                 _lists(con, index, write)
                 lap("lists")
             regions = _regions(nodes, out, previous, write, stats)
@@ -253,8 +254,6 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                     render_batch(con, batch, write, root)
                 lap("cards")
             else:
-                # the card workers' memory here too (what the regions' queries kept goes)
-                _set_memory_limit(con, min(worker_memory_mb, CARD_WORKER_MEMORY_MB))
                 while (batch := cards.take()) is not None:
                     render_batch(con, batch, write, root)
                 lap("cards")
@@ -278,17 +277,6 @@ def _set_memory_limit(con: duckdb.DuckDBPyConnection, mb: int) -> None:
     [(locked,)] = con.execute("SELECT current_setting('lock_configuration')").fetchall()
     if not locked:
         con.execute(f"SET memory_limit = '{int(mb)}MB'")
-
-
-def _squeeze(con: duckdb.DuckDBPyConnection) -> None:
-    """Hand back what DuckDB keeps after the heavy scans (its cache of table blocks and
-    buffers, ~100 MB more than it then needs) while the region pages are rendered: its memory
-    limit is lowered for a moment, which evicts them, unless its configuration is locked."""
-    [(locked, limit)] = con.execute("SELECT current_setting('lock_configuration'), "
-                                    "current_setting('memory_limit')").fetchall()
-    if not locked:
-        con.execute("SET memory_limit = '32MB'")
-        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _lists(con, index, write) -> None:
