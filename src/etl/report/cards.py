@@ -394,9 +394,10 @@ _LEGEND = ('<p class="legend">'
 _HEADINGS = {n: f"<h3>{esc(layout.section_heading(n))}</h3>" for n in ("二", "三", "四")}
 
 
-def render_card(rep: CardReport, raw_root: str | None = None) -> str:
-    """One agency-year: a <section> of the agency's page, id = card_anchor(report_id)."""
-    anchor = card_anchor(rep.report_id)
+def render_card(rep: CardReport, raw_root: str | None = None, anchor: str | None = None) -> str:
+    """One agency-year: a <section> of the agency's page, id = ``anchor``, the
+    card_anchor(report_id) (given when known)."""
+    anchor = anchor or card_anchor(rep.report_id)
     version = _layout_version(rep)
     issues_html, marks = _issues(rep, version, anchor)
     t2 = _s2_grid(version).render(rep.s2, marks, version)
@@ -432,10 +433,10 @@ def render_agency_page(reps: list[CardReport], raw_root: str | None = None) -> s
     crumbs: list[tuple[str | None, str]] = [("index.html", "总览")]
     if last.region_path:
         crumbs.append((region_path_file(last.region_path), last.region_path))
-    nav = " ".join(link(f"#{card_anchor(r.report_id)}", f"{r.year}"
-                        + ("(旧版)" if r.status == "superseded" else "")
+    anchors = [card_anchor(r.report_id) for r in reps]
+    nav = " ".join(link(f"#{a}", f"{r.year}" + ("(旧版)" if r.status == "superseded" else "")
                         + (f" ✗{len(r.issues)}" if r.issues else ""),
-                        "fail" if r.issues else None) for r in reps)
+                        "fail" if r.issues else None) for r, a in zip(reps, anchors))
     body = (f'<p class="years">年度:{nav}</p>' + _LEGEND
-            + "".join(render_card(r, raw_root) for r in reps))
+            + "".join(render_card(r, raw_root, a) for r, a in zip(reps, anchors)))
     return page(title, body, DEPTH, crumbs)
