@@ -193,8 +193,9 @@ class CardReport:
     prose: list[tuple]          # (key, value, text, source)
 
 
-#: The reports' columns a card shows: the first fields of CardReport, in its order.
-_REPORT_COLS = tuple(f.name for f in fields(CardReport))[:16]
+_CARD_FIELDS = [f.name for f in fields(CardReport)]
+#: The reports' columns a card shows: CardReport's fields before its cells, in its order.
+_REPORT_COLS = tuple(_CARD_FIELDS[:_CARD_FIELDS.index("s2")])
 
 
 _FILE_KEY = "coalesce(agency_key, 'report:' || report_id)"
@@ -262,15 +263,16 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
 def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None):
     """Yield the cards of one agency at a time (its reports with cells, loaded or superseded,
     by year); ``report_ids``: just these reports (whole agencies: the caller passes every report
-    of an agency page it renders).  A few queries one after another, each scanning one table
-    once and aggregating its rows per report in DuckDB; DuckDB holds the result of one of them
-    at a time, so a batch can be large (each scan of a table costs the same for 100 reports as
-    for 10,000).  Byte-identical copies share a report_id: one card."""
+    of an agency page it renders).  A query per table, one after another, each scanning its
+    table once and aggregating the rows per report in DuckDB: DuckDB holds one query's hash
+    table at a time, so a batch can be large (a scan costs about the same whatever the batch).
+    Flat rows, not lists of structs, reach Python.  Byte-identical copies share a report_id:
+    one card."""
     if report_ids is None:
         ids, params = "TRUE", {}
     else:
         ids, params = "report_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": list(report_ids)}
-    # One thread: the per-report lists are aggregated in hash tables that cannot spill, one set
+    # One thread: the per-report strings are aggregated in hash tables that cannot spill, one
     # per thread (with every core at work they overflowed the workers' memory limit).  A
     # session whose configuration is locked — `etl report` on a published warehouse, under
     # ETL_QUERY_MEMORY — keeps its own.
@@ -291,6 +293,7 @@ def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | No
             SELECT report_id, rule, status, reason FROM validation_results
             WHERE status <> 'passed' AND {ids} ORDER BY report_id, rule, status, reason""",
                             params)
+        # (issues and prose in the order the cards show them; the rest of a row breaks ties)
         issues = _by_report(con, f"""
             SELECT report_id, rule, severity, cells, formula, expected, actual, delta, message
             FROM validation_issues WHERE {ids}
