@@ -189,13 +189,15 @@ STREAM_ROWS = 50_000
 
 def stream_partition(layout: Layout, snapshot: Path, run_id: str, table: str, year: int,
                      batches) -> Path:
-    """Like write_partition for big tables: ``batches`` (an Arrow RecordBatchReader, already
-    sorted) is streamed into the file, so a year of cells is never one table in memory."""
+    """Like write_partition for big tables: ``batches`` (Arrow record batches or tables, e.g.
+    a RecordBatchReader, already sorted) are streamed into the file, one row group each, so a
+    year of cells is never one table in memory."""
     schema = SCHEMAS[table]
     vdir = new_version(layout, run_id, table, year)
     with pq.ParquetWriter(vdir / "part-0.parquet", schema, compression="zstd") as writer:
         for batch in batches:
-            writer.write_table(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
+            part = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            writer.write_table(part.select(schema.names).cast(schema))
     link_partition(snapshot, table, year, vdir)
     return vdir
 
