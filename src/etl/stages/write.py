@@ -176,12 +176,14 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         for y, vdir in store.partitions(previous, t).items():
             if y in plan.keep:
                 store.link_partition(snap, t, y, vdir)
+    scratch = layout.staging(run_id) / "write"          # chunks of rows before they are sorted
     segments = cache.whole_segments()
-    cache.register(con, "cells", segments)
-    cache.register(con, "prose", segments)
+    years_of = {p: cache.year_ranges(p, segments) for p in ("cells", "prose")}
     for y, part in _by_year(reports, _years(fixes_all)):
         if y not in plan.changed:
             continue
+        for p, ranges in years_of.items():      # the views hold the segments of year y only
+            cache.register(con, p, [n for n, r in ranges.items() if r is None or r[0] <= y <= r[1]])
         store.write_partition(layout, snap, run_id, "reports", y, part)
         year_reports = _ordered(part.select([*IDENTITY, "parse_id"])
                                 .filter(pc.is_valid(part.column("parse_id"))))
@@ -190,14 +192,14 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         counts = _row_counts(con, y, year_reports)
         for t in FACT_SQL:
             store.stream_partition(layout, snap, run_id, t, y,
-                                   _sorted_rows(con, t, y, year_reports, counts[t]))
+                                   _sorted_rows(con, t, y, year_reports, counts[t], scratch))
             killpoint("write.partition_written")
         store.write_partition(layout, snap, run_id, "corrections", y,
                               confirm(fixes, layout, snap, y))
         con.unregister("fixes")
         memory.release()        # one year's peak, not the sum of every year's leftovers
-    con.execute("DROP VIEW cells")
-    con.execute("DROP VIEW prose")
+    con.execute("DROP VIEW IF EXISTS cells")
+    con.execute("DROP VIEW IF EXISTS prose")
     killpoint("write.done")
     return Written(snap, plan.years, plan.changed, plan.fingerprints)
 
@@ -217,29 +219,62 @@ def _row_counts(con: duckdb.DuckDBPyConnection, year: int, year_reports: pa.Tabl
 
 
 def _sorted_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, year_reports: pa.Table,
-                 rows_in_all: int) -> Iterator[pa.Table]:
+                 rows_in_all: int, scratch: Path) -> Iterator[pa.Table]:
     """The year's rows of a fact table (``rows_in_all`` of them) in SORT_KEYS order, STREAM_ROWS
-    at a time, each with its report's identity.  DuckDB joins the rows of a chunk of reports
-    (consecutive places, about CHUNK_ROWS rows: the chunks follow each other in order) without
-    sorting them; Arrow sorts a chunk's rows by place and the table's other keys and adds each
-    row's identity by its place.  (DuckDB's ORDER BY moved every text of every row through its
-    sort and spilled: it cost more than the rest of the stage.)"""
+    at a time, each with its report's identity.  DuckDB joins the rows without sorting them
+    (its ORDER BY moved every text of every row through its sort and spilled: it cost more
+    than the rest of the stage); Arrow sorts them by their report's place and the table's
+    other keys, one chunk of consecutive places (about CHUNK_ROWS rows) at a time, and adds
+    each row's identity by its place."""
     assert SORT_KEYS[table][0] == "report_id", table     # the place orders rows by report_id
     keys = [("ord", "ascending"), *((k, "ascending") for k in SORT_KEYS[table][1:])]
     names = SCHEMAS[table].names
     identity = year_reports.select(IDENTITY).combine_chunks()
-    chunks = max(1, -(-rows_in_all // CHUNK_ROWS))
-    step = max(1, -(-year_reports.num_rows // chunks))
-    for start in range(0, year_reports.num_rows, step):
-        con.register("year_reports", year_reports.slice(start, step))
-        rows = con.sql(FACT_SQL[table], params={"year": year}).to_arrow_table().combine_chunks()
-        con.unregister("year_reports")
+    per_chunk = -(-year_reports.num_rows // max(1, -(-rows_in_all // CHUNK_ROWS)))
+    con.register("year_reports", year_reports)
+    batches = con.sql(FACT_SQL[table], params={"year": year}).to_arrow_reader(store.STREAM_ROWS)
+    if per_chunk >= year_reports.num_rows:
+        chunks: list = [batches.read_all()]
+    else:
+        chunks = _by_chunk(batches, per_chunk, scratch / table)
+    con.unregister("year_reports")
+    for chunk in chunks:
+        rows = chunk if isinstance(chunk, pa.Table) else _read_spilled(chunk)
+        rows = rows.combine_chunks()
         order = pc.sort_indices(rows, sort_keys=keys)
         for at in range(0, len(order), store.STREAM_ROWS):
             part = rows.take(order.slice(at, store.STREAM_ROWS))
             who = identity.take(part.column("ord"))
             yield pa.table({n: (who if n in IDENTITY else part).column(n) for n in names})
         del rows, order
+        if isinstance(chunk, Path):
+            chunk.unlink()
+
+
+def _by_chunk(batches: pa.RecordBatchReader, per_chunk: int, folder: Path) -> list[Path]:
+    """The rows of ``batches`` in files of ``folder``, one per chunk of ``per_chunk`` places
+    (Arrow IPC, uncompressed: written and mapped back at the speed of memory), so the cache
+    is scanned once whatever the number of chunks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[int, Path] = {}
+    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+    try:
+        for batch in batches:
+            chunk_of = pc.divide(batch.column("ord"), per_chunk)      # integer division
+            for c in pc.unique(chunk_of).to_pylist():
+                if c not in writers:
+                    files[c] = folder / f"chunk-{c:06d}.arrow"
+                    writers[c] = pa.ipc.new_file(files[c], batch.schema)
+                writers[c].write_batch(batch.filter(pc.equal(chunk_of, c)))
+    finally:
+        for w in writers.values():
+            w.close()
+    return [files[c] for c in sorted(files)]
+
+
+def _read_spilled(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _years(tbl: pa.Table) -> set[int]:
