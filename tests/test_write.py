@@ -4,6 +4,7 @@ row with its own report's identity — the same files whatever the chunk and bat
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 
 from conftest import add_prose, build_warehouse, seed_report, set_cell, variant
 from etl.stages import write
@@ -51,3 +52,25 @@ def test_fact_rows_sorted_with_their_own_identity_whatever_the_chunks(tmp_path, 
             (f"ag{i}", f"机关{i}", f"浙江省/杭州市/区{i}", "loaded"), r
         if (r["row_key"], r["applicant"]) == ("new_received", "commercial"):
             assert r["value"] == 10 + i, r
+
+
+def test_batches_written_beside_keep_their_order_and_a_writer_error_stops_the_stream():
+    done: list[int] = []
+    with store._beside(done.append) as put:
+        for i in range(200):
+            put(i)
+    assert done == list(range(200))
+
+    def fail_at_3(i: int) -> None:
+        if i == 3:
+            raise OSError("disk full")
+        done.append(i)
+
+    done.clear()
+    made = []
+    with pytest.raises(OSError, match="disk full"):
+        with store._beside(fail_at_3) as put:
+            for i in range(1000):
+                made.append(i)
+                put(i)
+    assert done == [0, 1, 2] and len(made) < 1000       # the stream stopped, nothing after 3
