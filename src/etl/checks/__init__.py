@@ -46,30 +46,37 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 def check_instances(con: duckdb.DuckDBPyConnection, rules: tuple[str, ...] = RULE_FILES) -> None:
     """Run the rule files into the temp table ``check_instances`` (and ``rules_run``).
 
-    The texts (cells, formula, message) are kept only for failed instances: a passed check needs
-    none, and at 100k reports they would be most of the memory."""
+    An instance keeps only what the results and issues read of it: its reason when it is not
+    assessable; its numbers (cast to the issues' BIGINT) and texts (cells, formula, message)
+    when it failed.  A passed check needs none, and at 100k reports they would be most of the
+    memory.  One statement per rule: a statement holds its rule's intermediate tables to its
+    end, so one statement for every rule would hold all of them at once (and spill)."""
     prepare(con)
-    union = "\nUNION ALL BY NAME\n".join(
-        f"SELECT * FROM ({rule_sql(r).rstrip().rstrip(';')})" for r in rules)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE check_instances AS
-        SELECT report_id, rule, status, reason, expected, actual, delta,
-               CASE WHEN status = 'failed' THEN cells END AS cells,
-               CASE WHEN status = 'failed' THEN formula END AS formula,
-               CASE WHEN status = 'failed' THEN message END AS message
-        FROM ({union})""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE check_instances (report_id VARCHAR, rule VARCHAR,
+        status VARCHAR, reason VARCHAR, expected BIGINT, actual BIGINT, delta BIGINT,
+        cells VARCHAR, formula VARCHAR, message VARCHAR)""")
+    for r in rules:
+        con.execute(f"""
+            INSERT INTO check_instances
+            SELECT report_id, rule, status,
+                   CASE WHEN status = 'not_assessable' THEN reason END,
+                   CASE WHEN status = 'failed' THEN expected::BIGINT END,
+                   CASE WHEN status = 'failed' THEN actual::BIGINT END,
+                   CASE WHEN status = 'failed' THEN delta::BIGINT END,
+                   CASE WHEN status = 'failed' THEN cells END,
+                   CASE WHEN status = 'failed' THEN formula END,
+                   CASE WHEN status = 'failed' THEN message END
+            FROM ({rule_sql(r).rstrip().rstrip(';')})""")
     con.execute("CREATE OR REPLACE TEMP TABLE rules_run AS SELECT * FROM rules WHERE rule IN "
                 "(SELECT unnest(?::VARCHAR[]))", [list(rules)])
 
 
 def run_checks(con: duckdb.DuckDBPyConnection,
                rules: tuple[str, ...] = RULE_FILES) -> tuple[pa.Table, pa.Table]:
-    """(validation_results, validation_issues) as Arrow tables with a ``year`` column.  Rules
-    run one at a time, so memory holds one rule's instances, not all of them."""
-    results, issues = [], []
-    for rule in rules:
-        check_instances(con, (rule,))
-        results.append(con.sql(_sql("results")).to_arrow_table())
-        issues.append(con.sql(_sql("issues")).to_arrow_table())
+    """(validation_results, validation_issues) as Arrow tables with a ``year`` column: one
+    pass of the results and issues queries over the instances of every rule."""
+    check_instances(con, rules)
+    results = con.sql(_sql("results")).to_arrow_table()
+    issues = con.sql(_sql("issues")).to_arrow_table()
     con.execute("DROP TABLE IF EXISTS check_instances")
-    return pa.concat_tables(results), pa.concat_tables(issues)
+    return results, issues

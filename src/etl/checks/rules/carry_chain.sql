@@ -13,18 +13,23 @@ WITH pairs AS (
     LEFT JOIN applications co ON co.report_id = p.report_id AND co.row_key = 'carried_over' AND co.applicant = c.column_key
     LEFT JOIN applications cf ON cf.report_id = p.prev_id AND cf.row_key = 'carried_forward' AND cf.applicant = c.column_key
     WHERE p.prev_id IS NOT NULL
+), judged AS (
+    SELECT *, CASE WHEN co IS NULL OR cf IS NULL THEN 'not_assessable'
+                   WHEN co = cf THEN 'passed' ELSE 'failed' END AS status
+    FROM cells
 )
 SELECT report_id, 'carry_chain' AS rule,
-    format('carried_over.{0}({1})={2}; carried_forward.{0}({3})={4}', applicant, year,
-           cv(co, coalesce(co_s, 'missing')), year - 1, cv(cf, coalesce(cf_s, 'missing'))) AS cells,
-    format('carried_over.{0}(t) = carried_forward.{0}(t-1)', applicant) AS formula,
+    CASE WHEN status = 'failed' THEN
+        format('carried_over.{0}({1})={2}; carried_forward.{0}({3})={4}', applicant, year,
+               cv(co, coalesce(co_s, 'missing')), year - 1, cv(cf, coalesce(cf_s, 'missing'))) END AS cells,
+    CASE WHEN status = 'failed' THEN format('carried_over.{0}(t) = carried_forward.{0}(t-1)', applicant) END AS formula,
     cf AS expected, co AS actual, co - cf AS delta,
-    CASE WHEN co IS NULL OR cf IS NULL THEN 'not_assessable'
-         WHEN co = cf THEN 'passed' ELSE 'failed' END AS status,
-    CASE WHEN co IS NULL OR cf IS NULL THEN format('column {}: a participant is not a number', applicant) END AS reason,
-    format('column {}: 上年结转 {} in {} but 结转下年度 {} in the {} report (delta {})',
-           applicant, co, year, cf, year - 1, co - cf) AS message
-FROM cells
+    status,
+    CASE WHEN status = 'not_assessable' THEN format('column {}: a participant is not a number', applicant) END AS reason,
+    CASE WHEN status = 'failed' THEN
+        format('column {}: 上年结转 {} in {} but 结转下年度 {} in the {} report (delta {})',
+               applicant, co, year, cf, year - 1, co - cf) END AS message
+FROM judged
 UNION ALL
 SELECT report_id, 'carry_chain', NULL, NULL, NULL, NULL, NULL, 'not_assessable',
     CASE WHEN agency_key IS NULL THEN 'agency not identified across years'
