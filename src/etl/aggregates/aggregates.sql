@@ -43,20 +43,26 @@ WITH loaded AS (
 ), base AS (
     SELECT l.year, l.region_path, l.level, p.metric, p.value
     FROM per_report p JOIN loaded l USING (report_id)
-), by_region AS (
-    -- every ancestor region of a report: 江苏省, 江苏省/淮安市, 江苏省/淮安市/洪泽区
-    SELECT b.year, r.region, b.level, b.metric, b.value
-    FROM base b, LATERAL (
-        SELECT array_to_string(list_slice(string_split(b.region_path, '/'), 1, i), '/') AS region
-        FROM range(1, len(string_split(b.region_path, '/')) + 1) t(i)) r
+), printed AS (
+    -- summed per printed region and level first: each ancestor region then adds up these few
+    -- sums, not every report's values again (the values are whole numbers: the same totals)
+    SELECT year, region_path, level, metric, sum(value) AS value, count(value) AS n_reports
+    FROM base GROUP BY year, region_path, level, metric
+), ancestors AS (
+    -- every ancestor region of a printed one: 江苏省, 江苏省/淮安市, 江苏省/淮安市/洪泽区
+    SELECT p.region_path, array_to_string(list_slice(string_split(p.region_path, '/'), 1, i), '/') AS region
+    FROM (SELECT DISTINCT region_path FROM printed) p,
+        range(1, len(string_split(p.region_path, '/')) + 1) t(i)
 ), summed AS (
     SELECT year, coalesce(region, '(all)') AS region_path, coalesce(level, '(all)') AS level, metric,
-           sum(value) AS value, count(value) AS n_reports
-    FROM by_region GROUP BY GROUPING SETS ((year, region, level, metric), (year, region, metric))
+           sum(value) AS value, sum(n_reports)::BIGINT AS n_reports
+    FROM printed JOIN ancestors USING (region_path)
+    GROUP BY GROUPING SETS ((year, region, level, metric), (year, region, metric))
     UNION ALL
-    SELECT year, '(all)', coalesce(level, '(all)'), metric, sum(value), count(value)
-    FROM base GROUP BY GROUPING SETS ((year, level, metric), (year, metric))
-), wide AS (
+    SELECT year, '(all)', coalesce(level, '(all)'), metric, sum(value), sum(n_reports)::BIGINT
+    FROM printed GROUP BY GROUPING SETS ((year, level, metric), (year, metric))
+), printed_wide AS (
+    -- the sums the rates divide, per printed region and level (then added up like the sums)
     SELECT year, region_path, level,
         max(value) FILTER (metric = 'applications.total') AS handled,
         max(value) FILTER (metric = 'outcome_group.granted') AS granted,
@@ -75,7 +81,23 @@ WITH loaded AS (
         max(value) FILTER (metric = 'review_litigation.suit_after_review_total') AS sat,
         max(value) FILTER (metric = 'review_litigation.suit_after_review_pending') AS ap,
         max(n_reports) FILTER (metric = 'reports') AS n
-    FROM summed GROUP BY year, region_path, level
+    FROM printed GROUP BY year, region_path, level
+), wide_sets AS (
+    SELECT year, coalesce(region, '(all)') AS region_path, coalesce(level, '(all)') AS level,
+        sum(handled), sum(granted), sum(partial), sum(denied), sum(unable), sum(rejected), sum(other), sum(rc), sum(rt), sum(rp), sum(dc), sum(dt), sum(dp), sum(ac), sum(sat), sum(ap), sum(n)
+    FROM printed_wide JOIN ancestors USING (region_path)
+    GROUP BY GROUPING SETS ((year, region, level), (year, region))
+    UNION ALL
+    SELECT year, '(all)', coalesce(level, '(all)'),
+        sum(handled), sum(granted), sum(partial), sum(denied), sum(unable), sum(rejected), sum(other), sum(rc), sum(rt), sum(rp), sum(dc), sum(dt), sum(dp), sum(ac), sum(sat), sum(ap), sum(n)
+    FROM printed_wide GROUP BY GROUPING SETS ((year, level), (year))
+), wide AS (
+    -- one row per region and level as `summed` has them (a printed level '(all)' meets the
+    -- all-levels row there)
+    SELECT year, region_path, level, max(s0) AS handled, max(s1) AS granted, max(s2) AS partial, max(s3) AS denied, max(s4) AS unable, max(s5) AS rejected, max(s6) AS other, max(s7) AS rc, max(s8) AS rt, max(s9) AS rp, max(s10) AS dc, max(s11) AS dt, max(s12) AS dp, max(s13) AS ac, max(s14) AS sat, max(s15) AS ap,
+        max(s16)::BIGINT AS n
+    FROM wide_sets w(year, region_path, level, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16)
+    GROUP BY year, region_path, level
 ), rates AS (
     SELECT year, region_path, level, metric, value, n AS n_reports FROM wide,
     LATERAL (VALUES
