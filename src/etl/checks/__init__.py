@@ -71,12 +71,21 @@ def check_instances(con: duckdb.DuckDBPyConnection, rules: tuple[str, ...] = RUL
                 "(SELECT unnest(?::VARCHAR[]))", [list(rules)])
 
 
-def run_checks(con: duckdb.DuckDBPyConnection,
-               rules: tuple[str, ...] = RULE_FILES) -> tuple[pa.Table, pa.Table]:
-    """(validation_results, validation_issues) as Arrow tables with a ``year`` column: one
-    pass of the results and issues queries over the instances of every rule."""
+#: Each result and issue with its report's identity (report_identity: one row per report_id).
+_WITH_IDENTITY = """
+    SELECT v.*, r.agency_id, r.agency, r.region_path, r.level, r.source_file
+    FROM ({}) v LEFT JOIN report_identity r USING (report_id)
+    WHERE $year IS NULL OR v.year = $year"""
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, rules: tuple[str, ...] = RULE_FILES,
+               year: int | None = None) -> tuple[pa.Table, pa.Table]:
+    """(validation_results, validation_issues) of the reports of ``year`` (every year's when
+    None) as Arrow tables with a ``year`` column and the reports' identity: one pass of the
+    results and issues queries over the instances of every rule."""
     check_instances(con, rules)
-    results = con.sql(_sql("results")).to_arrow_table()
-    issues = con.sql(_sql("issues")).to_arrow_table()
+    results, issues = (con.sql(_WITH_IDENTITY.format(_sql(name).rstrip().rstrip(";")),
+                               params={"year": year}).to_arrow_table()
+                       for name in ("results", "issues"))
     con.execute("DROP TABLE IF EXISTS check_instances")
     return results, issues

@@ -78,11 +78,6 @@ def _write_years(layout: store.Layout, run_id: str, snapshot: Path, table: str, 
                               tbl.filter(pc.equal(tbl.column("year"), y)))
 
 
-_IDENTITY_JOIN = """
-    SELECT v.*, r.agency_id, r.agency, r.region_path, r.level, r.source_file
-    FROM _derived v LEFT JOIN report_identity r USING (report_id)"""
-
-
 def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
             rules: tuple[str, ...]) -> dict[str, pa.Table]:
     """The results and issues of ``rules`` for the reports of ``year``, with their identity.
@@ -96,11 +91,9 @@ def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
         if not rules_:
             continue
         _connection(con, snapshot, years)
-        results, issues = run_checks(con, rules_)
-        for name, tbl in (("validation_results", results), ("validation_issues", issues)):
-            con.register("_derived", tbl.filter(pc.equal(tbl.column("year"), year)))
-            parts[name].append(con.sql(_IDENTITY_JOIN).to_arrow_table())
-            con.unregister("_derived")
+        results, issues = run_checks(con, rules_, year)
+        parts["validation_results"].append(results)
+        parts["validation_issues"].append(issues)
     return {name: pa.concat_tables(tbls) for name, tbls in parts.items()}
 
 
