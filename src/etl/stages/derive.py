@@ -166,22 +166,51 @@ def years_to_aggregate(years: set[int], derived: Derived) -> set[int]:
     return years - derived.unchanged
 
 
+#: The names aggregates.sql returns as ranks, by the kind aggregate_names files them under.
+_RANKED = {"region_path": "region", "level": "level", "metric": "metric"}
+
+
+def _names(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Array]:
+    """{kind: the names of aggregate_names by rank}"""
+    return {kind: pa.array(values, pa.string()) for kind, values in con.sql(
+        "SELECT kind, list(name ORDER BY rk) FROM aggregate_names GROUP BY kind").fetchall()}
+
+
+def _named(names: dict[str, pa.Array], ranked: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """The aggregates' batches with their names in place of the ranks."""
+    fields = [pa.field(c, pa.string()) if c in _RANKED else ranked.schema.field(c)
+              for c in ("year", "region_path", "level", "metric", "value", "n_reports")]
+
+    def batches():
+        for b in ranked:
+            yield pa.RecordBatch.from_arrays(
+                [pc.take(names[_RANKED[f.name]], b.column(f"{_RANKED[f.name]}_rk"))
+                 if f.name in _RANKED else b.column(f.name) for f in fields], schema=pa.schema(fields))
+    return pa.RecordBatchReader.from_batches(pa.schema(fields), batches())
+
+
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
               years: set[int], con: duckdb.DuckDBPyConnection) -> int:
     """The aggregates of each year in ``years``, one year at a time, streamed into the file
-    (a year has millions of region x level x metric rows at 100k reports)."""
-    from etl.aggregates import aggregate_sql
+    (a year has millions of region x level x metric rows at 100k reports).  The rows are
+    summed and sorted by the ranks of their names (sort_key follows the file's sort keys), and
+    the names put back batch by batch."""
+    from etl.aggregates import aggregate_sql, sums_sql
     from etl.warehouse.schemas import SORT_KEYS
 
+    assert SORT_KEYS["aggregates"] == tuple(_RANKED), "aggregates.sql's sort_key orders by these"
     keep = {y for y in written.years if y != 0}
     _link_others(written.snapshot, previous, "aggregates", years, keep)
-    order = ", ".join(SORT_KEYS["aggregates"])
     for y in sorted(years):
         _connection(con, written.snapshot, {y})
-        reader = con.sql(f"SELECT * FROM ({aggregate_sql().rstrip().rstrip(';')}) "
-                         f"WHERE year = $year ORDER BY {order}",
-                         params={"year": y}).to_arrow_reader(store.STREAM_ROWS)
+        con.execute(sums_sql())
+        names = _names(con)
+        reader = _named(names, con.sql(f"SELECT * EXCLUDE (sort_key) FROM ({aggregate_sql().rstrip().rstrip(';')}) "
+                                       f"WHERE year = $year ORDER BY sort_key",
+                                       params={"year": y}).to_arrow_reader(store.STREAM_ROWS))
         store.stream_partition(layout, written.snapshot, run_id, "aggregates", y, reader)
+        con.execute("DROP TABLE aggregate_printed; DROP TABLE aggregate_ancestors; "
+                    "DROP TABLE aggregate_rates; DROP TABLE aggregate_names")
         memory.release()
     killpoint("aggregate.done")
     return len(years)
