@@ -50,10 +50,10 @@ def same_rules(previous: Path | None) -> bool:
     return store.read_meta(previous).get("derived_version") == derived_version()
 
 
-def _connection(con: duckdb.DuckDBPyConnection, snapshot: Path, years: set[int]) -> None:
+def _template(con: duckdb.DuckDBPyConnection) -> None:
+    """What the SQL reads besides the views: once per stage (the views change with each year)."""
     create_template_tables(con)
     register_functions(con)
-    create_views(con, snapshot, years)
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
                           (tuple(r for r in rules if r in CROSS_YEAR_RULES), {year - 1, year})):
         if not rules_:
             continue
-        _connection(con, snapshot, years)
+        create_views(con, snapshot, years)
         results, issues = run_checks(con, rules_, year)
         parts["validation_results"].append(results)
         parts["validation_issues"].append(issues)
@@ -133,6 +133,7 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
     rules_unchanged = same_rules(previous)
     by_rule: dict[str, int] = {}
     reused, unchanged = set(), set()
+    _template(con)
     for y in sorted(years):
         kept = (previous is not None and rules_unchanged and y not in written.changed
                 and all(y in store.partitions(previous, t) for t in tables))
@@ -201,8 +202,9 @@ def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Pat
     assert SORT_KEYS["aggregates"] == tuple(_RANKED), "aggregates.sql's sort_key orders by these"
     keep = {y for y in written.years if y != 0}
     _link_others(written.snapshot, previous, "aggregates", years, keep)
+    _template(con)
     for y in sorted(years):
-        _connection(con, written.snapshot, {y})
+        create_views(con, written.snapshot, {y})
         con.execute(sums_sql())
         names = _names(con)
         reader = _named(names, con.sql(f"SELECT * EXCLUDE (sort_key) FROM ({aggregate_sql().rstrip().rstrip(';')}) "
