@@ -6,12 +6,16 @@ WITH pairs AS (
     SELECT cur.report_id, cur.year, cur.agency_key, prev.report_id AS prev_id
     FROM loaded_reports cur
     LEFT JOIN loaded_reports prev ON prev.agency_key = cur.agency_key AND prev.year = cur.year - 1
+), chain AS MATERIALIZED (
+    -- the two rows compared, read once for both sides
+    SELECT report_id, row_key, applicant, value, state FROM applications
+    WHERE row_key IN ('carried_over', 'carried_forward')
 ), cells AS (
     SELECT p.report_id, p.year, c.column_key AS applicant, c.ord,
         co.value AS co, co.state AS co_s, cf.value AS cf, cf.state AS cf_s
     FROM pairs p CROSS JOIN template_section3_columns c
-    LEFT JOIN applications co ON co.report_id = p.report_id AND co.row_key = 'carried_over' AND co.applicant = c.column_key
-    LEFT JOIN applications cf ON cf.report_id = p.prev_id AND cf.row_key = 'carried_forward' AND cf.applicant = c.column_key
+    LEFT JOIN chain co ON co.report_id = p.report_id AND co.row_key = 'carried_over' AND co.applicant = c.column_key
+    LEFT JOIN chain cf ON cf.report_id = p.prev_id AND cf.row_key = 'carried_forward' AND cf.applicant = c.column_key
     WHERE p.prev_id IS NOT NULL
 ), judged AS (
     SELECT *, CASE WHEN co IS NULL OR cf IS NULL THEN 'not_assessable'
