@@ -76,3 +76,31 @@ def test_a_damaged_segment_is_left_out(tmp_path):
 def test_the_parser_version_covers_the_parser_code():
     v = parser_version()
     assert "+" in v and len(v.split("+")[1]) == 10
+
+
+def test_a_few_live_segments_are_not_merged(tmp_path):
+    """A first run's segments (few, every parse live) stay as they are: merging them would cost
+    more than it saves."""
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 3)
+    live = cache.keys(cache.whole_segments())
+    assert cache.compact(keep=live) == 0
+    assert len(cache.whole_segments()) == 3
+
+
+def test_segments_mostly_dead_are_merged_however_few(tmp_path):
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 3)                                 # 6 parses
+    assert cache.parses(cache.whole_segments()) == 6
+    assert cache.compact(keep={cache_key("r1", None)}) == 3
+    assert cache.keys(cache.whole_segments()) == {cache_key("r1", None)}
+
+
+def test_a_batch_is_cut_into_a_chunk_per_worker_at_least():
+    from etl.stages.parse import CHUNK, chunks
+
+    files = list(range(7))
+    assert [len(c) for c in chunks(files, 2)] == [4, 3]          # type: ignore[arg-type]
+    big = list(range(3 * CHUNK + 1))
+    cut = chunks(big, 2)                                         # type: ignore[arg-type]
+    assert max(map(len, cut)) == CHUNK and sum(cut, []) == big

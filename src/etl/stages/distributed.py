@@ -17,7 +17,7 @@ import os
 import threading
 from typing import Any
 
-from etl.stages.parse import CHUNK, PRELOAD, Batch, Parsed, WorkerContext, collect, parse_chunk
+from etl.stages.parse import PRELOAD, Batch, Parsed, WorkerContext, chunks, collect, parse_chunk
 from etl.stages.workers import WorkerPool
 
 _pools: dict[Any, WorkerPool] = {}
@@ -50,8 +50,7 @@ def parse_batch_remote(files: list, ctx: WorkerContext, timeout: float, memory: 
                        max_file_bytes: int) -> dict[str, Parsed]:
     """Runs on a Dask worker: one batch through the local killable pool."""
     pool = _pool_here(ctx, timeout, memory)
-    chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
-    return collect(pool.run(chunks), max_file_bytes)
+    return collect(pool.run(chunks(files, pool.size)), max_file_bytes)
 
 
 def parse_on_dask(address: str, batches: list[Batch], run) -> dict[str, Parsed]:

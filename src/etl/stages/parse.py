@@ -30,8 +30,10 @@ from etl.stages.workers import ChunkResult, WorkerPool
 #: MAX_BATCHES tasks (100k files -> 200 tasks of 500): the task count never grows with files.
 MIN_BATCH = 500
 MAX_BATCHES = 200
-#: Files per worker chunk (= one cache segment; the work redone when a worker is killed).
-CHUNK = 100
+#: Files per worker chunk at most (= one cache segment; the work redone when a worker is
+#: killed).  Larger chunks mean fewer segments to open on each later run (see
+#: ParseCache.compact); a batch is still cut into at least one chunk per worker.
+CHUNK = 250
 #: Modules a worker imports once in the fork server, so replacing a killed worker is cheap.
 PRELOAD = ("etl.parse", "etl.parse.report", "etl.readers", "etl.stages.cache")
 
@@ -215,10 +217,16 @@ def new_pool(settings, cache: ParseCache, workers: int | None = None) -> WorkerP
                       settings.worker_memory, preload=PRELOAD)
 
 
+def chunks(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
+    """A batch as worker chunks: at most CHUNK files each, at least one chunk per worker (so a
+    small batch still keeps every worker busy)."""
+    size = max(1, min(CHUNK, math.ceil(len(files) / max(1, workers))))
+    return [files[i:i + size] for i in range(0, len(files), size)]
+
+
 def parse_batch(pool: WorkerPool, batch: Batch, max_file_bytes: int) -> dict[str, Parsed]:
     """Parse one batch; {rel: Parsed} for each of its files."""
-    chunks = [batch.files[i:i + CHUNK] for i in range(0, len(batch.files), CHUNK)]
-    out = collect(pool.run(chunks), max_file_bytes)
+    out = collect(pool.run(chunks(batch.files, pool.size)), max_file_bytes)
     killpoint("parse.batch_done")
     return out
 
