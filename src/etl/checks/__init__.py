@@ -7,10 +7,11 @@ Every rule file returns *check instances* with the same columns::
 ``status`` is passed | failed | not_assessable (a blank/dash/unknown participant is never read
 as 0).  ``reason`` is read only where the instance is not assessable, and the texts (cells,
 formula, message) only where it failed: a rule builds them for those alone (formatting them for
-every passed instance was most of a rule's time at 100k reports).  The runner turns the instances into ``validation_results`` (one row per report x rule:
-failed if any instance failed, else not_assessable if any instance — or every instance — could
-not be assessed, else passed) and ``validation_issues`` (the failed instances, with the rule's
-severity).  Cross-year instances carry the report of the later year t.
+every passed instance was most of a rule's time at 100k reports).  The runner turns the
+instances into ``validation_results`` (one row per report x rule: failed if any instance failed,
+else not_assessable if any instance — or every instance — could not be assessed, else passed)
+and ``validation_issues`` (the failed instances, with the rule's severity).  Cross-year
+instances carry the report of the later year t.
 """
 
 from __future__ import annotations
