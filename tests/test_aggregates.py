@@ -99,3 +99,20 @@ def test_reports_failing_each_rule(wh):
     assert agg(wh, "reports_failing.identity", 2023, "浙江省/杭州市/西湖区") == (1, 1)
     assert agg(wh, "reports_failing.identity", 2023) == (1, 1)
     assert agg(wh, "reports_failing.identity", 2023, "江苏省") is None
+
+
+def test_each_year_file_is_in_the_order_of_its_sort_keys(wh):
+    # the rows are summed and sorted by the ranks of their names (aggregates.sql's sort_key):
+    # each file must come out as sorting by the names themselves orders it
+    import pyarrow.parquet as pq
+
+    from etl.warehouse import store
+
+    files = store.partition_files(store.Layout.at(wh, create=False).current_snapshot(), "aggregates")
+    assert [y for y, _ in files] == [2019, 2023, 2024]
+    for year, f in files:
+        tbl = pq.read_table(f)
+        if year == 2023:        # two provinces, their ancestors, two levels and the '(all)' rows
+            assert len(set(tbl.column("region_path").to_pylist())) > 8
+            assert len(set(tbl.column("level").to_pylist())) == 3
+        assert tbl.equals(store.sort_table("aggregates", tbl)), year

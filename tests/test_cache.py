@@ -104,3 +104,37 @@ def test_a_batch_is_cut_into_a_chunk_per_worker_at_least():
     big = list(range(3 * CHUNK + 1))
     cut = chunks(big, 2)                                         # type: ignore[arg-type]
     assert max(map(len, cut)) == CHUNK and sum(cut, []) == big
+
+
+def test_year_ranges_come_from_the_footers_and_name_every_segment_a_year_may_be_in(tmp_path):
+    import copy
+
+    from etl.errors import ReportError
+
+    cache = ParseCache(tmp_path / "cache")
+
+    def segment(name: str, years: list, failed: bool = False) -> None:
+        rows = SegmentRows()
+        for i, y in enumerate(years):
+            rep = copy.deepcopy(seed_report())
+            rep.year = y
+            rows.add_parse(cache_key(f"{name}{i}", y), f"{name}{i}", rep, parser_version())
+        if failed:
+            rows.add_parse(cache_key(f"{name}x", None), f"{name}x", ReportError("parse_failed", "x"),
+                           parser_version())
+        rows.write(cache.segments, name)
+
+    segment("a", [2021, 2021])
+    segment("b", [2021, 2023])
+    segment("c", [None])                            # a year the parse could not tell: NULL
+    segment("d", [], failed=True)                   # no cells at all
+    names = cache.whole_segments()
+    assert cache.year_ranges("cells", names) == {"a": (2021, 2021), "b": (2021, 2023)}
+    assert cache.year_ranges("prose", names) == {}  # the seed report states no prose figure
+    con = duckdb.connect()
+    for year in (2021, 2022, 2023):                 # the segments named hold every row of the year
+        ranges = cache.year_ranges("cells", names)
+        cache.register(con, "cells", names)
+        everything = con.execute("SELECT count(*) FROM cells WHERE year = ?", [year]).fetchall()[0][0]
+        cache.register(con, "cells", [n for n, r in ranges.items() if r is None or r[0] <= year <= r[1]])
+        assert con.execute("SELECT count(*) FROM cells WHERE year = ?", [year]).fetchall()[0][0] == everything

@@ -1,95 +1,39 @@
--- Aggregates by year x region x agency level, and all-agency totals.  Long form: one row per
--- (year, region_path, level, metric).  Metric definitions: metrics.md beside this file.
--- Only loaded reports count (quarantined and superseded copies never do).
--- A blank cell adds nothing to a sum (blank means "none" in these reports); n_reports counts
--- the reports that printed a number, so a reader can see how much a total rests on.
-WITH loaded AS (
-    SELECT report_id, year, coalesce(region_path, '(unknown)') AS region_path,
-           coalesce(level, '(unknown)') AS level
-    FROM reports WHERE status = 'loaded'
-), s3 AS (
-    -- one value per report x row: the printed 总计, else the sum of the applicant columns that
-    -- print a number (some reports leave the 总计 column blank; a blank adds nothing)
-    SELECT a.report_id, a.row_key,
-        coalesce(max(a.value) FILTER (a.applicant = 'total'),
-                 sum(a.value) FILTER (c.is_applicant)) AS value
-    FROM applications a JOIN template_section3_columns c ON c.column_key = a.applicant
-    WHERE a.status = 'loaded' AND a.state <> 'absent'
-    GROUP BY a.report_id, a.row_key
-), groups(result_group, name) AS (
-    VALUES ('(一)', 'granted'), ('(二)', 'partial'), ('(三)', 'denied'), ('(四)', 'unable'),
-           ('(五)', 'rejected'), ('(六)', 'other')
-), per_report AS (
-    SELECT report_id, 'reports' AS metric, 1::DOUBLE AS value FROM loaded
-    UNION ALL
-    SELECT report_id, 'applications.new_received.' || applicant, value
-    FROM applications WHERE status = 'loaded' AND row_key = 'new_received' AND state <> 'absent'
-    UNION ALL
-    SELECT report_id, 'applications.' || row_key, value
-    FROM s3 WHERE row_key IN ('carried_over', 'carried_forward', 'total')
-    UNION ALL
-    SELECT s3.report_id, 'outcome.' || s3.row_key, s3.value
-    FROM s3 JOIN template_section3_rows t USING (row_key) WHERE t.is_result
-    UNION ALL
-    SELECT s3.report_id, 'outcome_group.' || g.name, sum(s3.value)
-    FROM s3 JOIN template_section3_rows t USING (row_key) JOIN groups g USING (result_group)
-    WHERE t.is_result GROUP BY s3.report_id, g.name
-    UNION ALL
-    SELECT report_id, 'review_litigation.' || key, value
-    FROM review_litigation WHERE status = 'loaded' AND state <> 'absent'
-    UNION ALL
-    SELECT v.report_id, 'reports_failing.' || v.rule, 1
-    FROM validation_results v JOIN loaded USING (report_id) WHERE v.status = 'failed'
-), base AS (
-    SELECT l.year, l.region_path, l.level, p.metric, p.value
-    FROM per_report p JOIN loaded l USING (report_id)
-), by_region AS (
-    -- every ancestor region of a report: 江苏省, 江苏省/淮安市, 江苏省/淮安市/洪泽区
-    SELECT b.year, r.region, b.level, b.metric, b.value
-    FROM base b, LATERAL (
-        SELECT array_to_string(list_slice(string_split(b.region_path, '/'), 1, i), '/') AS region
-        FROM range(1, len(string_split(b.region_path, '/')) + 1) t(i)) r
+-- The aggregates, long form: one row per (year, region, level, metric) as region, level and
+-- metric ranks (aggregate_names; the caller puts the names back) and sort_key, the row's place
+-- in the file's order.  Reads the tables sums.sql beside this file makes.
+WITH ranks AS (
+    SELECT kind, name, rk FROM aggregate_names
+), keyed AS (
+    SELECT p.year, p.region_path, l.rk AS level_rk, m.rk AS metric_rk, p.value, p.n_reports
+    FROM aggregate_printed p
+    JOIN ranks l ON l.kind = 'level' AND l.name = p.level
+    JOIN ranks m ON m.kind = 'metric' AND m.name = p.metric
+), ancestors AS (
+    SELECT a.region_path, r.rk AS region_rk
+    FROM aggregate_ancestors a JOIN ranks r ON r.kind = 'region' AND r.name = a.region
+), all_ranks AS (
+    SELECT max(rk) FILTER (kind = 'region' AND name = '(all)') AS all_regions,
+           max(rk) FILTER (kind = 'level' AND name = '(all)') AS all_levels,
+           count(*) FILTER (kind = 'level') AS n_levels, count(*) FILTER (kind = 'metric') AS n_metrics
+    FROM ranks
 ), summed AS (
-    SELECT year, coalesce(region, '(all)') AS region_path, coalesce(level, '(all)') AS level, metric,
-           sum(value) AS value, count(value) AS n_reports
-    FROM by_region GROUP BY GROUPING SETS ((year, region, level, metric), (year, region, metric))
+    SELECT year, region_rk, level_rk, metric_rk, sum(value) AS value, sum(n_reports)::BIGINT AS n_reports
+    FROM keyed JOIN ancestors USING (region_path)
+    GROUP BY GROUPING SETS ((year, region_rk, level_rk, metric_rk), (year, region_rk, metric_rk))
     UNION ALL
-    SELECT year, '(all)', coalesce(level, '(all)'), metric, sum(value), count(value)
-    FROM base GROUP BY GROUPING SETS ((year, level, metric), (year, metric))
-), wide AS (
-    SELECT year, region_path, level,
-        max(value) FILTER (metric = 'applications.total') AS handled,
-        max(value) FILTER (metric = 'outcome_group.granted') AS granted,
-        max(value) FILTER (metric = 'outcome_group.partial') AS partial,
-        max(value) FILTER (metric = 'outcome_group.denied') AS denied,
-        max(value) FILTER (metric = 'outcome_group.unable') AS unable,
-        max(value) FILTER (metric = 'outcome_group.rejected') AS rejected,
-        max(value) FILTER (metric = 'outcome_group.other') AS other,
-        max(value) FILTER (metric = 'review_litigation.review_corrected') AS rc,
-        max(value) FILTER (metric = 'review_litigation.review_total') AS rt,
-        max(value) FILTER (metric = 'review_litigation.review_pending') AS rp,
-        max(value) FILTER (metric = 'review_litigation.suit_direct_corrected') AS dc,
-        max(value) FILTER (metric = 'review_litigation.suit_direct_total') AS dt,
-        max(value) FILTER (metric = 'review_litigation.suit_direct_pending') AS dp,
-        max(value) FILTER (metric = 'review_litigation.suit_after_review_corrected') AS ac,
-        max(value) FILTER (metric = 'review_litigation.suit_after_review_total') AS sat,
-        max(value) FILTER (metric = 'review_litigation.suit_after_review_pending') AS ap,
-        max(n_reports) FILTER (metric = 'reports') AS n
-    FROM summed GROUP BY year, region_path, level
-), rates AS (
-    SELECT year, region_path, level, metric, value, n AS n_reports FROM wide,
-    LATERAL (VALUES
-        ('rate.granted', granted / nullif(handled, 0)),
-        ('rate.granted_or_partial', (granted + partial) / nullif(handled, 0)),
-        ('rate.denied', denied / nullif(handled, 0)),
-        ('rate.unable', unable / nullif(handled, 0)),
-        ('rate.rejected', rejected / nullif(handled, 0)),
-        ('rate.other', other / nullif(handled, 0)),
-        ('rate.correction.review', rc / nullif(rt - rp, 0)),
-        ('rate.correction.suit_direct', dc / nullif(dt - dp, 0)),
-        ('rate.correction.suit_after_review', ac / nullif(sat - ap, 0))
-    ) v(metric, value)
+    SELECT year, NULL, level_rk, metric_rk, sum(value), sum(n_reports)::BIGINT
+    FROM keyed GROUP BY GROUPING SETS ((year, level_rk, metric_rk), (year, metric_rk))
+), rows AS (
+    SELECT year, coalesce(region_rk, all_regions) AS region_rk, coalesce(level_rk, all_levels) AS level_rk,
+        metric_rk, value, n_reports
+    FROM summed, all_ranks
+    UNION ALL
+    SELECT t.year, r.rk, l.rk, m.rk, t.value, t.n_reports
+    FROM aggregate_rates t
+    JOIN ranks r ON r.kind = 'region' AND r.name = t.region_path
+    JOIN ranks l ON l.kind = 'level' AND l.name = t.level
+    JOIN ranks m ON m.kind = 'metric' AND m.name = t.metric
 )
-SELECT year, region_path, level, metric, value, n_reports FROM summed
-UNION ALL
-SELECT year, region_path, level, metric, value, n_reports FROM rates WHERE value IS NOT NULL
+SELECT year, region_rk, level_rk, metric_rk, value, n_reports,
+    (region_rk * n_levels + level_rk) * n_metrics + metric_rk AS sort_key
+FROM rows, all_ranks

@@ -9,18 +9,24 @@ WITH subjects AS (
         count(*) AS n_checks,
         count(*) FILTER (status = 'passed') AS n_passed,
         count(*) FILTER (status = 'failed') AS n_failed,
-        count(*) FILTER (status = 'not_assessable') AS n_not_assessable,
-        string_agg(DISTINCT reason, '; ' ORDER BY reason) FILTER (status = 'not_assessable') AS na_reasons,
-        string_agg(message, '; ' ORDER BY message) FILTER (status = 'failed') AS failures
+        count(*) FILTER (status = 'not_assessable') AS n_not_assessable
     FROM check_instances GROUP BY report_id, rule
+), reasons AS (
+    -- the texts, from the few instances that have one (not the passed majority)
+    SELECT report_id, rule, string_agg(DISTINCT reason, '; ' ORDER BY reason) AS na_reasons
+    FROM check_instances WHERE status = 'not_assessable' GROUP BY report_id, rule
+), failures AS (
+    SELECT report_id, rule, string_agg(message, '; ' ORDER BY message) AS failures
+    FROM check_instances WHERE status = 'failed' GROUP BY report_id, rule
 )
 SELECT s.report_id, s.year, s.rule, s.severity,
     CASE WHEN coalesce(c.n_failed, 0) > 0 THEN 'failed'
          WHEN coalesce(c.n_not_assessable, 0) > 0 OR coalesce(c.n_checks, 0) = 0 THEN 'not_assessable'
          ELSE 'passed' END AS status,
-    CASE WHEN coalesce(c.n_failed, 0) > 0 THEN c.failures
+    CASE WHEN coalesce(c.n_failed, 0) > 0 THEN f.failures
          WHEN coalesce(c.n_checks, 0) = 0 THEN 'nothing to check (no participating cells or figures)'
-         WHEN c.n_not_assessable > 0 THEN c.na_reasons END AS reason,
+         WHEN c.n_not_assessable > 0 THEN r.na_reasons END AS reason,
     coalesce(c.n_checks, 0) AS n_checks, coalesce(c.n_passed, 0) AS n_passed,
     coalesce(c.n_failed, 0) AS n_failed, coalesce(c.n_not_assessable, 0) AS n_not_assessable
 FROM subjects s LEFT JOIN counted c USING (report_id, rule)
+LEFT JOIN reasons r USING (report_id, rule) LEFT JOIN failures f USING (report_id, rule)

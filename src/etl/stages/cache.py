@@ -227,6 +227,31 @@ class ParseCache:
             rel = con.table(f"_{part}_empty")
         rel.create_view(name or part, replace=True)
 
+    def year_ranges(self, part: str, segments: list[str]) -> dict[str, tuple[int, int] | None]:
+        """{segment: (lowest, highest) ``year`` of its ``part`` rows}, from the files' footers
+        (nothing else read), so a year's read opens only the segments that can hold it (a first
+        run leaves one segment per worker chunk, each of one year).  A part without rows is
+        left out; None: rows without statistics, of any year."""
+        out: dict[str, tuple[int, int] | None] = {}
+        for n in segments:
+            meta = pq.read_metadata(self.segments / f"{n}.{part}.parquet")
+            column = meta.schema.names.index("year")
+            ranges, any_year = [], False
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                stats = group.column(column).statistics
+                if not group.num_rows:
+                    continue
+                if stats is not None and stats.has_min_max:
+                    ranges.append((stats.min, stats.max))
+                elif stats is None or stats.null_count != group.num_rows:
+                    any_year = True     # rows with a year, but no statistics of it
+            if any_year:
+                out[n] = None
+            elif ranges:
+                out[n] = (min(lo for lo, _ in ranges), max(hi for _, hi in ranges))
+        return out
+
     def keys(self, segments: list[str]) -> set[str]:
         """Keys of every cached parse in ``segments``."""
         out: set[str] = set()

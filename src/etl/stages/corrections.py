@@ -219,6 +219,10 @@ def confirm(fixes: pa.Table, layout, snapshot: Path, year: int) -> pa.Table:
     state from the written cells; one that matched no cell of its report is ``invalid``."""
     import pyarrow.parquet as pq
 
+    reports = {r for r, s in zip(fixes.column("report_id").to_pylist(),
+                                 fixes.column("status").to_pylist()) if s == "applied"}
+    if not reports:
+        return fixes                # nothing to confirm: the written cells need not be read
     found: dict[tuple, tuple] = {}
     for table in SECTION_OF:
         f = snapshot / table / f"year={year}" / "part-0.parquet"
@@ -227,7 +231,9 @@ def confirm(fixes: pa.Table, layout, snapshot: Path, year: int) -> pa.Table:
         row_col = {"applications": ("row_key", "applicant"), "active_disclosure": ("category", "metric"),
                    "review_litigation": ("item", "outcome")}[table]
         t = pq.read_table(f, columns=["report_id", *row_col, "state", "original_value",
-                                      "original_state"], filters=[("state", "=", "corrected")])
+                                      "original_state"],
+                          # the file is sorted by report_id: its statistics skip most row groups
+                          filters=[("report_id", "in", sorted(reports)), ("state", "=", "corrected")])
         for r in t.to_pylist():
             found[(r["report_id"], table, r[row_col[0]], r[row_col[1]])] = \
                 (r["original_value"], r["original_state"])

@@ -50,10 +50,10 @@ def same_rules(previous: Path | None) -> bool:
     return store.read_meta(previous).get("derived_version") == derived_version()
 
 
-def _connection(con: duckdb.DuckDBPyConnection, snapshot: Path, years: set[int]) -> None:
+def _template(con: duckdb.DuckDBPyConnection) -> None:
+    """What the SQL reads besides the views: once per stage (the views change with each year)."""
     create_template_tables(con)
     register_functions(con)
-    create_views(con, snapshot, years)
 
 
 @dataclass
@@ -78,29 +78,31 @@ def _write_years(layout: store.Layout, run_id: str, snapshot: Path, table: str, 
                               tbl.filter(pc.equal(tbl.column("year"), y)))
 
 
-_IDENTITY_JOIN = """
-    SELECT v.*, r.agency_id, r.agency, r.region_path, r.level, r.source_file
-    FROM _derived v LEFT JOIN report_identity r USING (report_id)"""
-
-
 def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
             rules: tuple[str, ...]) -> dict[str, pa.Table]:
     """The results and issues of ``rules`` for the reports of ``year``, with their identity.
     Rules about one report read that year's views only; the cross-year rules read the year
-    before as well."""
+    before as well.
+
+    On one DuckDB thread: a year's checks are some twenty statements over one year's cells,
+    most too small to split, and a second thread cost ~15 % more CPU (partitioned hash tables,
+    coordination) for no shorter wall time (measured at 100k reports, 2 cores)."""
     from etl.checks import run_checks
 
     parts: dict[str, list[pa.Table]] = {"validation_results": [], "validation_issues": []}
-    for rules_, years in ((tuple(r for r in rules if r not in CROSS_YEAR_RULES), {year}),
-                          (tuple(r for r in rules if r in CROSS_YEAR_RULES), {year - 1, year})):
-        if not rules_:
-            continue
-        _connection(con, snapshot, years)
-        results, issues = run_checks(con, rules_)
-        for name, tbl in (("validation_results", results), ("validation_issues", issues)):
-            con.register("_derived", tbl.filter(pc.equal(tbl.column("year"), year)))
-            parts[name].append(con.sql(_IDENTITY_JOIN).to_arrow_table())
-            con.unregister("_derived")
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    con.execute("SET threads = 1")
+    try:
+        for rules_, years in ((tuple(r for r in rules if r not in CROSS_YEAR_RULES), {year}),
+                              (tuple(r for r in rules if r in CROSS_YEAR_RULES), {year - 1, year})):
+            if not rules_:
+                continue
+            create_views(con, snapshot, years)
+            results, issues = run_checks(con, rules_, year)
+            parts["validation_results"].append(results)
+            parts["validation_issues"].append(issues)
+    finally:
+        con.execute(f"SET threads = {threads}")
     return {name: pa.concat_tables(tbls) for name, tbls in parts.items()}
 
 
@@ -140,6 +142,7 @@ def validate(layout: store.Layout, run_id: str, written: Written, previous: Path
     rules_unchanged = same_rules(previous)
     by_rule: dict[str, int] = {}
     reused, unchanged = set(), set()
+    _template(con)
     for y in sorted(years):
         kept = (previous is not None and rules_unchanged and y not in written.changed
                 and all(y in store.partitions(previous, t) for t in tables))
@@ -173,22 +176,52 @@ def years_to_aggregate(years: set[int], derived: Derived) -> set[int]:
     return years - derived.unchanged
 
 
+#: The names aggregates.sql returns as ranks, by the kind aggregate_names files them under.
+_RANKED = {"region_path": "region", "level": "level", "metric": "metric"}
+
+
+def _names(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Array]:
+    """{kind: the names of aggregate_names by rank}"""
+    return {kind: pa.array(values, pa.string()) for kind, values in con.sql(
+        "SELECT kind, list(name ORDER BY rk) FROM aggregate_names GROUP BY kind").fetchall()}
+
+
+def _named(names: dict[str, pa.Array], ranked: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """The aggregates' batches with their names in place of the ranks."""
+    fields = [pa.field(c, pa.string()) if c in _RANKED else ranked.schema.field(c)
+              for c in ("year", "region_path", "level", "metric", "value", "n_reports")]
+
+    def batches():
+        for b in ranked:
+            yield pa.RecordBatch.from_arrays(
+                [pc.take(names[_RANKED[f.name]], b.column(f"{_RANKED[f.name]}_rk"))
+                 if f.name in _RANKED else b.column(f.name) for f in fields], schema=pa.schema(fields))
+    return pa.RecordBatchReader.from_batches(pa.schema(fields), batches())
+
+
 def aggregate(layout: store.Layout, run_id: str, written: Written, previous: Path | None,
               years: set[int], con: duckdb.DuckDBPyConnection) -> int:
     """The aggregates of each year in ``years``, one year at a time, streamed into the file
-    (a year has millions of region x level x metric rows at 100k reports)."""
-    from etl.aggregates import aggregate_sql
+    (a year has millions of region x level x metric rows at 100k reports).  The rows are
+    summed and sorted by the ranks of their names (sort_key follows the file's sort keys), and
+    the names put back batch by batch."""
+    from etl.aggregates import aggregate_sql, sums_sql
     from etl.warehouse.schemas import SORT_KEYS
 
+    assert SORT_KEYS["aggregates"] == tuple(_RANKED), "aggregates.sql's sort_key orders by these"
     keep = {y for y in written.years if y != 0}
     _link_others(written.snapshot, previous, "aggregates", years, keep)
-    order = ", ".join(SORT_KEYS["aggregates"])
+    _template(con)
     for y in sorted(years):
-        _connection(con, written.snapshot, {y})
-        reader = con.sql(f"SELECT * FROM ({aggregate_sql().rstrip().rstrip(';')}) "
-                         f"WHERE year = $year ORDER BY {order}",
-                         params={"year": y}).to_arrow_reader(store.STREAM_ROWS)
+        create_views(con, written.snapshot, {y})
+        con.execute(sums_sql())
+        names = _names(con)
+        reader = _named(names, con.sql(f"SELECT * EXCLUDE (sort_key) FROM ({aggregate_sql().rstrip().rstrip(';')}) "
+                                       f"WHERE year = $year ORDER BY sort_key",
+                                       params={"year": y}).to_arrow_reader(store.STREAM_ROWS))
         store.stream_partition(layout, written.snapshot, run_id, "aggregates", y, reader)
+        con.execute("DROP TABLE aggregate_printed; DROP TABLE aggregate_ancestors; "
+                    "DROP TABLE aggregate_rates; DROP TABLE aggregate_names")
         memory.release()
     killpoint("aggregate.done")
     return len(years)

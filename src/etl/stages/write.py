@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -22,6 +23,7 @@ from etl.code_digest import digest, module_file
 from etl.killpoint import killpoint
 from etl.stages import memory
 from etl.stages.cache import ParseCache
+from etl.stages.corrections import SECTION_OF
 from etl.warehouse import store
 from etl.warehouse.schemas import FACT_TABLES, SCHEMAS, SORT_KEYS
 
@@ -31,17 +33,19 @@ WRITE_VERSION = "2"
 # The cells of one section as rows of its fact table.  Counts are integers: a non-integral
 # number in a count cell is kept as NULL (its raw text stays), never rounded into a fact.
 # A correction (etl.stages.corrections) replaces value and state and keeps the printed ones.
-_IDENT = "r.report_id, r.agency_id, r.agency, r.region_path, r.level"
+# A row names its report by ``ord``, the report's place in the year's reports ordered by
+# report_id; the report's identity columns are added by that place after the rows are sorted
+# (carrying a dozen copies of each text through the sort cost more than the rest of the stage).
 _FIXED = "k.value IS NOT NULL"
 _TAIL = (f"c.raw, CASE WHEN {_FIXED} THEN 'corrected' ELSE c.state END AS state, c.source, "
          f"coalesce(k.note, c.note) AS note")
-_ORIGINAL = f"CASE WHEN {_FIXED} THEN c.state END AS original_state, r.status"
+_ORIGINAL = f"CASE WHEN {_FIXED} THEN c.state END AS original_state"
 _COUNT = "CASE WHEN {v} = trunc({v}) THEN {v}::BIGINT END"
 _CELLS = """
         FROM cells c JOIN year_reports r USING (parse_id)
         LEFT JOIN fixes k ON k.report_id = r.report_id AND k.section = c.section
                          AND k."row" = c."row" AND k."column" = c."column"
-        WHERE c.year = $year AND c.section = """
+        WHERE c.year = $year AND c.section = '{section}'"""
 
 
 def _count_cell(kind: str) -> str:
@@ -54,20 +58,39 @@ def _count_cell(kind: str) -> str:
 
 FACT_SQL: dict[str, str] = {
     "applications": f"""
-        SELECT {_IDENT}, c."row" AS row_key, c."column" AS applicant, {_count_cell("count")},
-               {_TAIL}, {_ORIGINAL} {_CELLS} '3'""",
+        SELECT r.ord, c."row" AS row_key, c."column" AS applicant, {_count_cell("count")},
+               {_TAIL}, {_ORIGINAL} {_CELLS.format(section=SECTION_OF["applications"])}""",
     "active_disclosure": f"""
-        SELECT {_IDENT}, c."row" AS category, c."column" AS metric, {_count_cell("decimal")},
-               {_TAIL}, {_ORIGINAL} {_CELLS} '2'""",
+        SELECT r.ord, c."row" AS category, c."column" AS metric, {_count_cell("decimal")},
+               {_TAIL}, {_ORIGINAL} {_CELLS.format(section=SECTION_OF["active_disclosure"])}""",
     "review_litigation": f"""
-        SELECT {_IDENT}, c."row" AS item, c."column" AS outcome,
+        SELECT r.ord, c."row" AS item, c."column" AS outcome,
                c."row" || '_' || c."column" AS key, {_count_cell("count")},
-               {_TAIL}, {_ORIGINAL} {_CELLS} '4'""",
-    "prose_figures": f"""
-        SELECT {_IDENT}, p.figure AS key, p.value, p.text, p.source, r.status
+               {_TAIL}, {_ORIGINAL} {_CELLS.format(section=SECTION_OF["review_litigation"])}""",
+    "prose_figures": """
+        SELECT r.ord, p.figure AS key, p.value, p.text, p.source
         FROM prose p JOIN year_reports r USING (parse_id)
         WHERE p.year = $year""",
 }
+
+# How many rows each fact table gets from the year's reports, in one scan of each cache part:
+# the rows are sorted in chunks of about CHUNK_ROWS.  (The corrections' LEFT JOIN adds no
+# rows: one correction per cell, etl.stages.corrections.applied_for.)
+_ROW_COUNTS = """
+    SELECT c.section AS part, count(*) FROM cells c JOIN year_reports r USING (parse_id)
+    WHERE c.year = $year GROUP BY c.section
+    UNION ALL
+    SELECT 'prose', count(*) FROM prose p JOIN year_reports r USING (parse_id)
+    WHERE p.year = $year"""
+_PART = {**SECTION_OF, "prose_figures": "prose"}
+
+
+#: A report's columns that each of its fact rows repeats (added by its place, ``ord``).
+IDENTITY = ("report_id", "agency_id", "agency", "region_path", "level", "status")
+
+#: Rows sorted together, as one Arrow table (a row of table 三 without its report's identity
+#: is ≈ 100 bytes: ≈ 75 MB, and as much again while it is sorted).
+CHUNK_ROWS = 750_000
 
 
 @dataclass
@@ -153,34 +176,105 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         for y, vdir in store.partitions(previous, t).items():
             if y in plan.keep:
                 store.link_partition(snap, t, y, vdir)
+    scratch = layout.staging(run_id) / "write"          # chunks of rows before they are sorted
     segments = cache.whole_segments()
-    cache.register(con, "cells", segments)
-    cache.register(con, "prose", segments)
+    years_of = {p: cache.year_ranges(p, segments) for p in ("cells", "prose")}
     for y, part in _by_year(reports, _years(fixes_all)):
         if y not in plan.changed:
             continue
+        for p, ranges in years_of.items():      # the views hold the segments of year y only
+            cache.register(con, p, [n for n, r in ranges.items() if r is None or r[0] <= y <= r[1]])
         store.write_partition(layout, snap, run_id, "reports", y, part)
-        year_reports = part.select(
-            ["report_id", "agency_id", "agency", "region_path", "level", "status", "parse_id"]) \
-            .filter(pc.is_valid(part.column("parse_id")))
-        con.register("year_reports", year_reports)
+        year_reports = _ordered(part.select([*IDENTITY, "parse_id"])
+                                .filter(pc.is_valid(part.column("parse_id"))))
         fixes = fixes_all.filter(pc.equal(fixes_all.column("year"), y))
         con.register("fixes", applied_for(fixes, set(year_reports.column("report_id").to_pylist())))
+        counts = _row_counts(con, y, year_reports)
         for t in FACT_SQL:
-            order = ", ".join(f'"{k}"' for k in SORT_KEYS[t])
-            reader = con.sql(f"SELECT * FROM ({FACT_SQL[t]}) ORDER BY {order}",
-                             params={"year": y}).to_arrow_reader(store.STREAM_ROWS)
-            store.stream_partition(layout, snap, run_id, t, y, reader)
+            store.stream_partition(layout, snap, run_id, t, y,
+                                   _sorted_rows(con, t, y, year_reports, counts[t], scratch))
             killpoint("write.partition_written")
         store.write_partition(layout, snap, run_id, "corrections", y,
                               confirm(fixes, layout, snap, y))
-        con.unregister("year_reports")
         con.unregister("fixes")
         memory.release()        # one year's peak, not the sum of every year's leftovers
-    con.execute("DROP VIEW cells")
-    con.execute("DROP VIEW prose")
+    con.execute("DROP VIEW IF EXISTS cells")
+    con.execute("DROP VIEW IF EXISTS prose")
     killpoint("write.done")
     return Written(snap, plan.years, plan.changed, plan.fingerprints)
+
+
+def _ordered(year_reports: pa.Table) -> pa.Table:
+    """The year's reports by report_id, each with its place in that order (``ord``)."""
+    tbl = year_reports.sort_by([("report_id", "ascending")])
+    return tbl.append_column("ord", pa.array(range(tbl.num_rows), pa.int32()))
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, year: int, year_reports: pa.Table) -> dict[str, int]:
+    """{fact table: its rows from ``year_reports``}."""
+    con.register("year_reports", year_reports)
+    parts = dict(con.execute(_ROW_COUNTS, {"year": year}).fetchall())
+    con.unregister("year_reports")
+    return {t: parts.get(part, 0) for t, part in _PART.items()}
+
+
+def _sorted_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, year_reports: pa.Table,
+                 rows_in_all: int, scratch: Path) -> Iterator[pa.Table]:
+    """The year's rows of a fact table (``rows_in_all`` of them) in SORT_KEYS order, STREAM_ROWS
+    at a time, each with its report's identity.  DuckDB joins the rows without sorting them
+    (its ORDER BY moved every text of every row through its sort and spilled: it cost more
+    than the rest of the stage); Arrow sorts them by their report's place and the table's
+    other keys, one chunk of consecutive places (about CHUNK_ROWS rows) at a time, and adds
+    each row's identity by its place."""
+    assert SORT_KEYS[table][0] == "report_id", table     # the place orders rows by report_id
+    keys = [("ord", "ascending"), *((k, "ascending") for k in SORT_KEYS[table][1:])]
+    names = SCHEMAS[table].names
+    identity = year_reports.select(IDENTITY).combine_chunks()
+    per_chunk = -(-year_reports.num_rows // max(1, -(-rows_in_all // CHUNK_ROWS)))
+    con.register("year_reports", year_reports)
+    batches = con.sql(FACT_SQL[table], params={"year": year}).to_arrow_reader(store.STREAM_ROWS)
+    if per_chunk >= year_reports.num_rows:
+        chunks: list = [batches.read_all()]
+    else:
+        chunks = _by_chunk(batches, per_chunk, scratch / table)
+    con.unregister("year_reports")
+    for chunk in chunks:
+        rows = chunk if isinstance(chunk, pa.Table) else _read_spilled(chunk)
+        rows = rows.combine_chunks()
+        order = pc.sort_indices(rows, sort_keys=keys)
+        for at in range(0, len(order), store.STREAM_ROWS):
+            part = rows.take(order.slice(at, store.STREAM_ROWS))
+            who = identity.take(part.column("ord"))
+            yield pa.table({n: (who if n in IDENTITY else part).column(n) for n in names})
+        del rows, order
+        if isinstance(chunk, Path):
+            chunk.unlink()
+
+
+def _by_chunk(batches: pa.RecordBatchReader, per_chunk: int, folder: Path) -> list[Path]:
+    """The rows of ``batches`` in files of ``folder``, one per chunk of ``per_chunk`` places
+    (Arrow IPC, uncompressed: written and mapped back at the speed of memory), so the cache
+    is scanned once whatever the number of chunks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[int, Path] = {}
+    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+    try:
+        for batch in batches:
+            chunk_of = pc.divide(batch.column("ord"), per_chunk)      # integer division
+            for c in pc.unique(chunk_of).to_pylist():
+                if c not in writers:
+                    files[c] = folder / f"chunk-{c:06d}.arrow"
+                    writers[c] = pa.ipc.new_file(files[c], batch.schema)
+                writers[c].write_batch(batch.filter(pc.equal(chunk_of, c)))
+    finally:
+        for w in writers.values():
+            w.close()
+    return [files[c] for c in sorted(files)]
+
+
+def _read_spilled(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _years(tbl: pa.Table) -> set[int]:

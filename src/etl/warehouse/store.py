@@ -30,7 +30,9 @@ import errno
 import fcntl
 import json
 import os
+import queue
 import shutil
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -189,15 +191,54 @@ STREAM_ROWS = 50_000
 
 def stream_partition(layout: Layout, snapshot: Path, run_id: str, table: str, year: int,
                      batches) -> Path:
-    """Like write_partition for big tables: ``batches`` (an Arrow RecordBatchReader, already
-    sorted) is streamed into the file, so a year of cells is never one table in memory."""
+    """Like write_partition for big tables: ``batches`` (Arrow record batches or tables, e.g.
+    a RecordBatchReader, already sorted) are streamed into the file, one row group each, so a
+    year of cells is never one table in memory."""
     schema = SCHEMAS[table]
     vdir = new_version(layout, run_id, table, year)
     with pq.ParquetWriter(vdir / "part-0.parquet", schema, compression="zstd") as writer:
-        for batch in batches:
-            writer.write_table(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
+        with _beside(lambda part: writer.write_table(part.select(schema.names).cast(schema))) as put:
+            for batch in batches:
+                put(batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch]))
     link_partition(snapshot, table, year, vdir)
     return vdir
+
+
+@contextmanager
+def _beside(consume, depth: int = 2):
+    """``put(item)`` hands items to ``consume`` on a thread of its own (at most ``depth`` items
+    waiting), so that making the next batch (DuckDB, Arrow: both let go of the GIL) and
+    encoding this one into Parquet use both cores; on leaving, every item has been consumed,
+    or the first error of either side is raised."""
+    todo: queue.Queue = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        while (item := todo.get()) is not _DONE:
+            if not failed:
+                try:
+                    consume(item)
+                except BaseException as e:      # raised in the caller's thread below
+                    failed.append(e)
+
+    worker = threading.Thread(target=run, name="parquet-writer", daemon=True)
+    worker.start()
+
+    def put(item) -> None:
+        if failed:
+            raise failed[0]
+        todo.put(item)
+
+    try:
+        yield put
+    finally:
+        todo.put(_DONE)
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
+_DONE = object()
 
 
 def new_snapshot(layout: Layout, run_id: str) -> Path:

@@ -21,20 +21,26 @@ WITH cats AS (
     LEFT JOIN v cur  ON cur.report_id = p.report_id AND cur.category = c.category
     LEFT JOIN v prev ON prev.report_id = p.prev_id AND prev.category = c.category
     WHERE p.prev_id IS NOT NULL
+), judged AS (
+    SELECT *, CASE WHEN inf IS NULL OR pinf IS NULL OR iss IS NULL OR rep IS NULL THEN 'not_assessable'
+                   WHEN inf = pinf + iss - rep THEN 'passed' ELSE 'failed' END AS status
+    FROM cells
 )
 SELECT report_id, 'in_force_chain' AS rule,
-    format('{0}.in_force({1})={2}; {0}.in_force({3})={4}; {0}.issued({1})={5}; {0}.repealed({1})={6}',
-           category, year, cv(inf, coalesce(inf_s, 'missing')), year - 1, cv(pinf, coalesce(pinf_s, 'missing')),
-           cv(iss, coalesce(iss_s, 'missing')), cv(rep, coalesce(rep_s, 'missing'))) AS cells,
-    format('{0}.in_force(t) = {0}.in_force(t-1) + {0}.issued(t) - {0}.repealed(t)', category) AS formula,
+    CASE WHEN status = 'failed' THEN
+        format('{0}.in_force({1})={2}; {0}.in_force({3})={4}; {0}.issued({1})={5}; {0}.repealed({1})={6}',
+               category, year, cv(inf, coalesce(inf_s, 'missing')), year - 1, cv(pinf, coalesce(pinf_s, 'missing')),
+               cv(iss, coalesce(iss_s, 'missing')), cv(rep, coalesce(rep_s, 'missing'))) END AS cells,
+    CASE WHEN status = 'failed' THEN
+        format('{0}.in_force(t) = {0}.in_force(t-1) + {0}.issued(t) - {0}.repealed(t)', category) END AS formula,
     pinf + iss - rep AS expected, inf AS actual, inf - (pinf + iss - rep) AS delta,
-    CASE WHEN inf IS NULL OR pinf IS NULL OR iss IS NULL OR rep IS NULL THEN 'not_assessable'
-         WHEN inf = pinf + iss - rep THEN 'passed' ELSE 'failed' END AS status,
-    CASE WHEN inf IS NULL OR pinf IS NULL OR iss IS NULL OR rep IS NULL
+    status,
+    CASE WHEN status = 'not_assessable'
          THEN format('{}: a participant is not a number (or not in this template)', category) END AS reason,
-    format('{}: 现行有效 {} in {}, but {} ({}) + 制发 {} - 废止 {} = {} (delta {})',
-           category, inf, year, pinf, year - 1, iss, rep, pinf + iss - rep, inf - (pinf + iss - rep)) AS message
-FROM cells
+    CASE WHEN status = 'failed' THEN
+        format('{}: 现行有效 {} in {}, but {} ({}) + 制发 {} - 废止 {} = {} (delta {})',
+               category, inf, year, pinf, year - 1, iss, rep, pinf + iss - rep, inf - (pinf + iss - rep)) END AS message
+FROM judged
 UNION ALL
 SELECT report_id, 'in_force_chain', NULL, NULL, NULL, NULL, NULL, 'not_assessable',
     CASE WHEN agency_key IS NULL THEN 'agency not identified across years'

@@ -20,18 +20,21 @@
 WITH unknown_runs AS (
     -- every cell read from a run of digits (state inferred or unknown) shares the run as its raw
     -- text; n and k count the run's cells and the cell's place among ALL of them (not only the
-    -- unknown ones: a run whose first group was inferred still has its later cells at their place)
+    -- unknown ones: a run whose first group was inferred still has its later cells at their place).
+    -- Only reports with an unknown cell can have one in a run: the others are not windowed.
     SELECT * FROM (
         SELECT a.report_id, '3' AS section, a.row_key AS row, a.applicant AS col, a.raw, a.state,
             count(*) OVER w AS n, row_number() OVER (w ORDER BY c.ord) - 1 AS k
         FROM applications a JOIN template_section3_columns c ON c.column_key = a.applicant
         WHERE a.state IN ('inferred', 'unknown') AND coalesce(a.note, '') NOT LIKE '%values for %'
+          AND a.report_id IN (SELECT report_id FROM applications WHERE state = 'unknown')
         WINDOW w AS (PARTITION BY a.report_id, a.row_key, a.raw)
         UNION ALL
         SELECT f.report_id, '4', f.item, f.outcome, f.raw, f.state,
             count(*) OVER w, row_number() OVER (w ORDER BY t.ord) - 1
         FROM review_litigation f JOIN template_section4 t ON t.key = f.key
         WHERE f.state IN ('inferred', 'unknown') AND coalesce(f.note, '') NOT LIKE '%values for %'
+          AND f.report_id IN (SELECT report_id FROM review_litigation WHERE state = 'unknown')
         WINDOW w AS (PARTITION BY f.report_id, f.raw)
         UNION ALL
         SELECT d.report_id, '2', d.category, d.metric, d.raw, d.state,
@@ -39,6 +42,7 @@ WITH unknown_runs AS (
         FROM active_disclosure d JOIN loaded_reports r USING (report_id)
         JOIN template_section2 t ON t.version = r.template AND t.category = d.category AND t.metric = d.metric
         WHERE d.state IN ('inferred', 'unknown') AND coalesce(d.note, '') NOT LIKE '%values for %'
+          AND d.report_id IN (SELECT report_id FROM active_disclosure WHERE state = 'unknown')
         WINDOW w AS (PARTITION BY d.report_id, d.category, d.raw)
     ) WHERE state = 'unknown'
 ), t3 AS (
@@ -131,24 +135,30 @@ WITH unknown_runs AS (
              THEN run_admits(u.raw, u.n::INTEGER, u.k::INTEGER, f.said) END AS admitted
     FROM figures f LEFT JOIN unknown_runs u
         ON u.report_id = f.report_id AND [u.section, u.row, u.col] = f.cell_id
+), statused AS (
+    SELECT *,
+        CASE WHEN circular THEN 'not_assessable'
+             WHEN table_value IS NOT NULL THEN CASE WHEN said = table_value THEN 'passed' ELSE 'failed' END
+             WHEN admitted = false THEN 'failed'
+             ELSE 'not_assessable' END AS status
+    FROM judged
 )
 SELECT report_id, 'prose_vs_table' AS rule,
-    format('prose {}={} ("{}", {}); table {}={}', key, said, text, coalesce(source, ''), cell_expr,
-           coalesce(table_value::VARCHAR,
-                    CASE WHEN run IS NOT NULL THEN format('unknown (digits run together: "{}", {} cells)', run, run_n)
-                         ELSE 'not a number' END)) AS cells,
-    format('prose {} = {}', key, cell_expr) AS formula,
+    CASE WHEN status = 'failed' THEN
+        format('prose {}={} ("{}", {}); table {}={}', key, said, text, coalesce(source, ''), cell_expr,
+               coalesce(table_value::VARCHAR,
+                        CASE WHEN run IS NOT NULL THEN format('unknown (digits run together: "{}", {} cells)', run, run_n)
+                             ELSE 'not a number' END)) END AS cells,
+    CASE WHEN status = 'failed' THEN format('prose {} = {}', key, cell_expr) END AS formula,
     table_value AS expected, said AS actual, said - table_value AS delta,
-    CASE WHEN circular THEN 'not_assessable'
-         WHEN table_value IS NOT NULL THEN CASE WHEN said = table_value THEN 'passed' ELSE 'failed' END
-         WHEN admitted = false THEN 'failed'
-         ELSE 'not_assessable' END AS status,
+    status,
     CASE WHEN circular THEN format('{}: the table cell {} was split using this figure', key, cell_expr)
          WHEN table_value IS NULL AND admitted IS NULL THEN format('{}: table cell {} is not a number', key, cell_expr)
          WHEN table_value IS NULL THEN format('{}: table cell {} is unknown and a split of "{}" gives {}', key, cell_expr, run, said) END AS reason,
-    CASE WHEN table_value IS NULL
+    CASE WHEN status <> 'failed' THEN NULL
+         WHEN table_value IS NULL
          THEN format('the prose says {} ("{}") but the table prints "{}" for {} cells run together, and no split of it gives {} = {}',
                      said, text, run, run_n, cell_expr, said)
          ELSE format('the prose says {} ("{}") but the table gives {} = {} (delta {})',
                      said, text, cell_expr, table_value, said - table_value) END AS message
-FROM judged
+FROM statused
