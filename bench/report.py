@@ -19,6 +19,17 @@ rendered).  Printed per night: run and report seconds (wall and CPU), the report
 run, the site's size (MB, files), ms per report and the report's phases (wall s).  CPU counts
 this process and its children (the run, its parse workers and Prefect server); on a shared
 machine the CPU share is the steadier figure.
+
+    .venv/bin/python bench/report.py --database <snapshot>/warehouse.duckdb --against /work/main
+
+``--database``: the first full build of a snapshot's site as the run builds it (its settings:
+card workers, DuckDB memory), against the code of another checkout (``--against``: its src/),
+alternating, ``--rounds`` times each, in a process tree of its own each (the database is only
+read; the sites go to a temp folder, or ``--out``).  Printed per build: core-seconds (user and
+sys of the whole tree, and per phase: the workers' own), wall seconds, the tree's peak RSS;
+then the medians and their ratio, and whether the two sites are the same bytes, file by file
+(the manifest's fingerprints are salted with a digest of the code: both builds are given one
+salt, so the manifest compares too).
 """
 
 from __future__ import annotations
@@ -36,7 +47,8 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT / "src"))
+if sys.argv[1:2] != ["--child"]:        # (a child measures the code on its PYTHONPATH)
+    sys.path.insert(0, str(PROJECT / "src"))
 
 
 def _cpu() -> float:
@@ -130,13 +142,113 @@ def row(n, run_w, run_c, stats, rep_w, rep_c, out: Path, note: str = "") -> None
           + " ".join(f"{k} {v}" for k, v in stats.seconds.items()) + f" {note}", flush=True)
 
 
+SALT = "bench: one salt for both codes"
+
+
+def child_build(db: Path, out: Path) -> None:
+    """(in a process of its own, PYTHONPATH = the code to measure) one full build; prints its
+    stats as JSON."""
+    import json
+
+    import etl.report.site as site
+    from etl.settings import Settings
+
+    site._code_digest = lambda: SALT          # (the manifests of two codes compare)
+    spill = out.parent / f".spill-{out.name}"
+    try:
+        stats = site.build_snapshot_site(db, out, settings=Settings.load(), spill=spill)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    print(json.dumps({"cpu": stats.cpu, "seconds": stats.seconds, "wall": stats.wall,
+                      "pages": stats.pages, "bytes": stats.bytes, "cards": stats.cards}))
+
+
+def measured_build(src: Path, db: Path, out: Path) -> dict:
+    """One build by the code in ``src`` (a process tree of its own): its stats, core-seconds
+    (user, sys: the whole tree) and the tree's peak RSS."""
+    import json
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from proctree import TreeSampler
+
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=str(src))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.Popen([sys.executable, __file__, "--child", str(db), str(out)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with TreeSampler(p.pid, every=0.2) as s:
+        stdout, stderr = p.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode:
+        raise SystemExit(f"build with {src} failed:\n{stderr[-3000:]}")
+    r = json.loads(stdout.strip().splitlines()[-1])
+    r.update(user=after.ru_utime - before.ru_utime, sys=after.ru_stime - before.ru_stime,
+             peak=s.peak)
+    return r
+
+
+def same_sites(a: Path, b: Path) -> tuple[int, list[str]]:
+    """(files compared, those that differ or exist on one side only)."""
+    files = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    other = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    differ = sorted(str(f) for f in files ^ other)
+    differ += sorted(str(f) for f in files & other if (a / f).read_bytes() != (b / f).read_bytes())
+    return len(files | other), differ
+
+
+def compare(db: Path, against: Path, rounds: int, out: Path | None) -> None:
+    import statistics
+
+    codes = {"this": PROJECT / "src", "against": against / "src"}
+    base = out or Path(tempfile.mkdtemp(prefix="bench-report-", dir=os.environ.get("TMPDIR")))
+    results: dict[str, list[dict]] = {name: [] for name in codes}
+    print(f"site of {db} (read only), {rounds} round(s); core-s = user + sys of the build's "
+          f"process tree; phases: CPU s (the card workers' apart)")
+    try:
+        for _ in range(rounds):
+            for name, src in codes.items():
+                r = measured_build(src, db, base / f"site-{name}")
+                results[name].append(r)
+                print(f"  {name:8} core-s {r['user'] + r['sys']:6.1f} (user {r['user']:.1f} sys "
+                      f"{r['sys']:.1f})  wall {r['wall']:5.1f} s  tree peak "
+                      f"{r['peak'] / 2**20:,.0f} MB  phases "
+                      + " ".join(f"{k} {v}" for k, v in r["cpu"].items()), flush=True)
+        median = {name: statistics.median(r["user"] + r["sys"] for r in rs)
+                  for name, rs in results.items()}
+        for name, rs in results.items():
+            phases = {k: round(statistics.median(r["cpu"].get(k, 0) for r in rs), 2)
+                      for k in rs[0]["cpu"]}
+            print(f"{name:8} median core-s {median[name]:.1f}, max tree peak "
+                  f"{max(r['peak'] for r in rs) / 2**20:,.0f} MB, phases {phases}")
+        print(f"against / this: {median['against'] / median['this']:.2f}x core-s")
+        n, differ = same_sites(base / "site-this", base / "site-against")
+        print(f"sites: {n:,} files, " + (f"{len(differ)} differ: {differ[:5]}" if differ
+                                        else "byte-identical"))
+    finally:
+        if out is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        child_build(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, action="append", help="corpus sizes (repeatable)")
     ap.add_argument("--formats", default="flat_text,html,layout_text,run_text,crawler")
     ap.add_argument("--warehouse", type=Path, help="report on this warehouse only (no run)")
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
+    ap.add_argument("--database", type=Path, help="a snapshot's warehouse.duckdb: its site, "
+                                                  "against another checkout's code")
+    ap.add_argument("--against", type=Path, help="the checkout to compare with (--database)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--out", type=Path, help="where the two sites go (--database; kept)")
     args = ap.parse_args()
+    if args.database:
+        if not args.against:
+            ap.error("--database needs --against")
+        compare(args.database.resolve(), args.against.resolve(), args.rounds, args.out)
+        return
 
     base = Path(tempfile.mkdtemp(prefix="bench-report-", dir=os.environ.get("TMPDIR")))
     print(f"cores: {os.cpu_count()}  (run = `etl run`, the Prefect flow; CPU = process time of "

@@ -193,7 +193,7 @@ def test_corrected_cell_shows_the_original_value():
     s3 = Cells(toks, {pos: CellSpecial("corrected", 7, "5", "office fix", 5)})
     rep = CardReport("ab" * 8, 2023, "a1", "某局", "id:a1", "某省", "department", "2021",
                      "x.txt", "html", None, None, None, "loaded", None, None,
-                     Cells([None] * 40), s3, Cells([None] * 15), [], [], [])
+                     Cells([None] * 40), s3, Cells([None] * 15), [], None, [], [])
     card = render_card(rep)
     td = re.search(r'<td class="corrected"[^>]*>.*?</td>', card).group(0)
     assert "<del>5</del>7" in td and "原印 5" in td

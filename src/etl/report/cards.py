@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 
 from etl.report import layout
 from etl.report.data import S2_POS, S3_POS, S4_POS, CardReport, Cells, card_anchor, region_path_file
 from etl.report.html import esc, file_url, link, page, safe_url
 from etl.report.issues import cell_label, cells_involved, describe, rule_name_zh
 from etl.report.regions import level_zh
-from etl.template import ROWS_2021_ONLY, SECTION3_COLUMN_KEYS, SECTION3_ROW_KEYS
+from etl.template import ROWS_2021_ONLY, SECTION3_COLUMN_KEYS
 from etl.template.labels_zh import (
     CELL_STATE_ZH,
     CHECK_STATUS_ZH,
@@ -64,7 +66,7 @@ def _s4_head() -> str:
 
 # --- cells ------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Marks:
     """What to mark on the cells of one card."""
     failed: dict[tuple, list[int]]      # cell ref -> issue numbers
@@ -73,24 +75,26 @@ class Marks:
     anchor: str                         # the card's id (issue links are card-local)
 
 
-# Short class names for the cells every card has many of (site size): a = absent / not printed,
-# i = inferred; a blank cell is an empty <td>.
-_PLAIN: dict[str | None, str] = {
-    None: "<td class=a></td>",
-    "": "<td></td>",
-    "a": "<td class=a></td>",
-}
+class _PlainCells(dict):
+    """A cell with nothing to mark (the common case) by its token, memoised (numbers repeat a
+    lot): ``_PLAIN[token]``.  Short class names for the cells every card has many of (site
+    size): a = absent / not printed, i = inferred; a blank cell is an empty <td>."""
 
-
-def _plain(tok: str | None) -> str:
-    """A cell with nothing to mark (the common case), memoised: numbers repeat a lot."""
-    td = _PLAIN.get(tok)
-    if td is None:
-        assert tok is not None      # None (no cell) is one of _PLAIN's keys
+    def __missing__(self, tok: str) -> str:
         td = f"<td class=i>{tok[1:]}</td>" if tok[0] == "i" else f"<td>{tok}</td>"
-        if len(_PLAIN) < 50_000:
-            _PLAIN[tok] = td
-    return td
+        if len(self) < 50_000:
+            self[tok] = td
+        return td
+
+
+_PLAIN = _PlainCells({None: "<td class=a></td>", "": "<td></td>", "a": "<td class=a></td>"})
+_plain = _PLAIN.__getitem__
+
+
+def _template(html: str) -> str:
+    """Fixed HTML as part of a %-format template (its percent signs doubled): a table is one
+    template with a ``%s`` per cell, filled in one operation."""
+    return html.replace("%", "%%")
 
 
 def _fmt_value(v) -> str:
@@ -158,90 +162,96 @@ def _layout_version(rep: CardReport) -> str:
     return v
 
 
-def _table3(rep: CardReport, marks: Marks | None, version: str) -> str:
-    head, rows = _s3_frame(version)
-    body = []
-    toks = rep.s3.tokens
-    n = len(SECTION3_COLUMN_KEYS)
-    get = _PLAIN.get
-    busy: set[str] = set()              # rows with a marked or special cell: cell by cell
-    if marks is not None:
-        busy = {ref[1] for ref in (*marks.failed, *marks.part) if ref[0] == "3"}
-        busy |= {SECTION3_ROW_KEYS[p // n] for p in rep.s3.specials}
-    for key, h in rows:
-        p0 = S3_POS[(key, SECTION3_COLUMN_KEYS[0])]
-        if key not in busy:
-            tds = "".join([get(t) or _plain(t) for t in toks[p0:p0 + n]])
-        else:
-            tds = "".join([_cell(rep.s3, p0 + j, ("3", key, c), marks, version)
-                           for j, c in enumerate(SECTION3_COLUMN_KEYS)])
-        body.append(f"<tr>{h}{tds}</tr>")
-    return f'<table class="grid s3"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+class _Grid(NamedTuple):
+    """A table laid out for one template version: its HTML as a %-format template with a
+    ``%s`` per cell, and per cell (in that order) its position in the report's tokens and its
+    ref (as the marks name cells)."""
+    html: str
+    tokens: itemgetter              # a report's tokens -> the cells' tokens in template order
+    positions: tuple[int, ...]
+    refs: tuple[tuple, ...]
+    at: dict[tuple, int]            # ref -> its index
+    every: bool                     # the cells are every token, in order (no gathering)
+
+    def render(self, cells: Cells, marks: Marks | None, version: str) -> str:
+        toks = cells.tokens if self.every else self.tokens(cells.tokens)
+        if marks is None:
+            return self.html % tuple(map(_plain, toks))
+        # the cells to mark and the special ones (token "x") cell by cell, in table order
+        # (unknown cells are numbered as they come)
+        tds = list(map(_plain, toks))
+        at = self.at
+        todo = {at[ref] for ref in (*marks.failed, *marks.part) if ref in at}
+        if "x" in toks:
+            todo.update(i for i, t in enumerate(toks) if t == "x")
+        for i in sorted(todo):
+            tds[i] = _cell(cells, self.positions[i], self.refs[i], marks, version)
+        return self.html % tuple(tds)
 
 
-def _table4(rep: CardReport, marks: Marks | None, version: str) -> str:
-    if marks is None:
-        tds = "".join([_plain(t) for t in rep.s4.tokens])     # S4_POS is the printed order
-    else:
-        tds = "".join([_cell(rep.s4, S4_POS[c.key], ("4", c.key, ""), marks, version)
-                       for c in layout.section4_columns()])
-    return (f'<table class="grid s4"><thead>{_s4_head()}</thead>'
-            f"<tbody><tr>{tds}</tr></tbody></table>")
+def _grid(html: str, cells: list[tuple[tuple, int]], size: int) -> _Grid:
+    """``cells``: (ref, position) in template order; ``size``: the table's number of tokens."""
+    positions = tuple(p for _, p in cells)
+    refs = tuple(r for r, _ in cells)
+    return _Grid(html, itemgetter(*positions), positions, refs, {r: i for i, r in enumerate(refs)},
+                 positions == tuple(range(size)))
 
 
 @lru_cache(maxsize=None)
-def _s2_frames(version: str) -> tuple:
-    """Per section 二 table: (head html, ((category, row header html, metric keys, their
-    positions), ...))."""
-    out = []
+def _s3_grid(version: str) -> _Grid:
+    head, rows = _s3_frame(version)
+    cells = "%s" * len(SECTION3_COLUMN_KEYS)
+    body = "".join(f"<tr>{_template(h)}{cells}</tr>" for _, h in rows)
+    return _grid(f'<table class="grid s3"><thead>{_template(head)}</thead><tbody>{body}'
+                 "</tbody></table>",
+                 [(("3", k, c), S3_POS[(k, c)]) for k, _ in rows for c in SECTION3_COLUMN_KEYS],
+                 len(S3_POS))
+
+
+@lru_cache(maxsize=None)
+def _s4_grid() -> _Grid:
+    cols = layout.section4_columns()
+    return _grid(f'<table class="grid s4"><thead>{_template(_s4_head())}</thead>'
+                 f"<tbody><tr>{'%s' * len(cols)}</tr></tbody></table>",
+                 [(("4", c.key, ""), S4_POS[c.key]) for c in cols], len(S4_POS))
+
+
+@lru_cache(maxsize=None)
+def _s2_grid(version: str) -> _Grid:
+    """Section 二's tables (two for every version), side by side."""
+    html, cells = [], []
     for t in layout.section2_tables(version):
         head = (f"<caption>{esc(t.heading)}</caption><thead><tr><th></th>"
                 + "".join(f"<th>{esc(m)}</th>" for _, m in t.metrics) + "</tr></thead>")
-        rows = tuple((ck, f'<th class="row">{esc(cl)}</th>', tuple(mk for mk, _ in t.metrics),
-                      tuple(S2_POS[(ck, mk)] for mk, _ in t.metrics)) for ck, cl in t.categories)
-        out.append((head, rows))
-    return tuple(out)
-
-
-def _tables2(rep: CardReport, marks: Marks | None, version: str) -> str:
-    out = []
-    toks = rep.s2.tokens
-    for head, rows in _s2_frames(version):
-        if marks is None:
-            body = "".join([f"<tr>{h}" + "".join([_plain(toks[p]) for p in ps]) + "</tr>"
-                            for _, h, _, ps in rows])
-        else:
-            body = "".join([f"<tr>{h}" + "".join([_cell(rep.s2, p, ("2", ck, mk), marks, version)
-                                                  for mk, p in zip(mks, ps)]) + "</tr>"
-                            for ck, h, mks, ps in rows])
-        out.append(f'<table class="grid s2">{head}<tbody>{body}</tbody></table>')
-    return '<div class="side">' + "".join(out) + "</div>"
+        body = "".join(_template(f'<tr><th class="row">{esc(cl)}</th>') + "%s" * len(t.metrics)
+                       + "</tr>" for _, cl in t.categories)
+        html.append(f'<table class="grid s2">{_template(head)}<tbody>{body}</tbody></table>')
+        cells += [(("2", ck, mk), S2_POS[(ck, mk)]) for ck, _ in t.categories for mk, _ in t.metrics]
+    return _grid('<div class="side">' + "".join(html) + "</div>", cells, len(S2_POS))
 
 
 # --- the card ---------------------------------------------------------------------------------
 
 def _meta(rep: CardReport, raw_root: str | None) -> str:
-    src = esc(rep.source_file)
     if rep.source_file and raw_root:
         src = link(file_url(f"{raw_root.rstrip('/')}/{rep.source_file}"), rep.source_file)
+    else:
+        src = esc(rep.source_file)
     url = safe_url(rep.source_url)
-    region = esc(rep.region_path or "(未知)")
     if rep.region_path:
         region = link("../../" + region_path_file(rep.region_path), rep.region_path)
-    rows = (
-        ("地区", region),
-        ("层级", _esc_cached(level_zh(rep.level))),
-        ("机关代码", esc(rep.agency_id)),
-        ("模板版本", _esc_cached(rep.template or "未识别")),
-        ("状态", _status_badge(rep.status)),
-        ("来源文件", src),
-        ("原文网址", link(url, url) if url else esc(rep.source_url)),
-        ("发布日期", esc(rep.published)),
-        ("格式", _esc_cached(rep.format)),
-        ("报告编号", f"<code>{esc(rep.report_id)}</code>"),
-    )
-    return ('<table class="list card-meta">'
-            + "".join([f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows]) + "</table>")
+    else:
+        region = "(未知)"
+    return (f'<table class="list card-meta"><tr><td>地区</td><td>{region}</td></tr>'
+            f"<tr><td>层级</td><td>{_esc_cached(level_zh(rep.level))}</td></tr>"
+            f"<tr><td>机关代码</td><td>{esc(rep.agency_id)}</td></tr>"
+            f"<tr><td>模板版本</td><td>{_esc_cached(rep.template or '未识别')}</td></tr>"
+            f"<tr><td>状态</td><td>{_status_badge(rep.status)}</td></tr>"
+            f"<tr><td>来源文件</td><td>{src}</td></tr>"
+            f"<tr><td>原文网址</td><td>{link(url, url) if url else esc(rep.source_url)}</td></tr>"
+            f"<tr><td>发布日期</td><td>{esc(rep.published)}</td></tr>"
+            f"<tr><td>格式</td><td>{_esc_cached(rep.format)}</td></tr>"
+            f"<tr><td>报告编号</td><td><code>{esc(rep.report_id)}</code></td></tr></table>")
 
 
 @lru_cache(maxsize=4096)
@@ -268,26 +278,27 @@ def _check_row_head(rule: str, status: str) -> str:
 
 def _checks(rep: CardReport) -> str:
     """The rules that did not pass, one row each; the passed ones on one line."""
-    if not rep.results:
+    if not rep.checks and not rep.passed:
         return '<p class="note">没有核对结果。</p>'
-    results = sorted(rep.results, key=lambda r: _RULE_ORDER.get(r[0], 99))
-    passed = [r for r, status, _ in results if status == "passed"]
-    rows = [_check_row_head(rule, status)
-            + (f"<td>{esc(reason)}</td></tr>" if status == "not_assessable" else "<td></td></tr>")
-            for rule, status, reason in results if status != "passed"]
-    out = ""
-    if passed:
-        out = (f'<p class="checks-passed"><span class="badge b-passed">'
-               f'{CHECK_STATUS_ZH["passed"]}</span> ' + _passed_names(tuple(passed)) + "</p>")
-    if rows:
+    out = _passed_line(rep.passed) if rep.passed else ""
+    if rep.checks:
+        checks = sorted(rep.checks, key=lambda r: _RULE_ORDER.get(r[0], 99))
+        rows = [_check_row_head(rule, status)
+                + (f"<td>{esc(reason)}</td></tr>" if status == "not_assessable"
+                   else "<td></td></tr>")
+                for rule, status, reason in checks]
         out += ('<table class="list checks"><thead><tr><th>规则</th><th>rule</th><th>结果</th>'
                 '<th>无法核对的原因</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
     return out
 
 
 @lru_cache(maxsize=1024)
-def _passed_names(rules: tuple[str, ...]) -> str:
-    return "、".join(f'{esc(rule_name_zh(r))}<span class="en">({esc(r)})</span>' for r in rules)
+def _passed_line(passed: str) -> str:
+    """The line of the passed rules (``passed``: joined by ","), in the rules' order."""
+    rules = sorted(passed.split(","), key=lambda r: _RULE_ORDER.get(r, 99))
+    return (f'<p class="checks-passed"><span class="badge b-passed">{CHECK_STATUS_ZH["passed"]}'
+            "</span> " + "、".join(f'{esc(rule_name_zh(r))}<span class="en">({esc(r)})</span>'
+                                  for r in rules) + "</p>")
 
 
 def _issues(rep: CardReport, version: str, anchor: str) -> tuple[str, Marks | None]:
@@ -297,20 +308,20 @@ def _issues(rep: CardReport, version: str, anchor: str) -> tuple[str, Marks | No
         return '<p class="note">本报告没有未通过的核对。</p>', marks
     marks = Marks({}, set(), [], anchor)
     rows = []
-    for n, i in enumerate(rep.issues, 1):
-        named, part = cells_involved(i["formula"], i["cells"], rep.year)
+    for n, (rule, severity, cells, formula, expected, actual, delta, message) \
+            in enumerate(rep.issues, 1):
+        named, part = cells_involved(formula, cells, rep.year)
         for ref in named:
             marks.failed.setdefault(ref, []).append(n)
         marks.part |= part
-        t = describe(i["rule"], i["severity"], i["formula"], i["cells"], i["expected"],
-                     i["actual"], i["delta"], rep.year, version)
+        t = describe(rule, severity, formula, cells, expected, actual, delta, rep.year, version)
         rows.append(
             f'<tr id="{anchor}-issue-{n}"><td class="n">{n}</td><td>{esc(t.rule_zh)}'
-            f'<div class="en">{esc(i["rule"])}</div></td><td>{esc(t.severity_zh)}</td>'
-            f'<td>{esc(t.formula_zh)}</td><td class=n>{esc(i["expected"])}</td>'
-            f'<td class=n>{esc(i["actual"])}</td><td class=n>{esc(i["delta"])}</td>'
-            f'<td>{esc(t.message_zh)}</td><td class=en>{esc(i["message"])}'
-            f'<div class="en">{esc(i["cells"])}</div></td></tr>')
+            f'<div class="en">{esc(rule)}</div></td><td>{esc(t.severity_zh)}</td>'
+            f'<td>{esc(t.formula_zh)}</td><td class=n>{esc(expected)}</td>'
+            f'<td class=n>{esc(actual)}</td><td class=n>{esc(delta)}</td>'
+            f'<td>{esc(t.message_zh)}</td><td class=en>{esc(message)}'
+            f'<div class="en">{esc(cells)}</div></td></tr>')
     html = ('<table class="list issues"><thead><tr><th>#</th><th>规则</th><th>级别</th>'
             "<th>公式</th><th>应为</th><th>实际</th><th>差额</th><th>说明</th>"
             "<th>message (English)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
@@ -321,38 +332,57 @@ def _prose(rep: CardReport, anchor: str) -> str:
     if not rep.prose:
         return '<p class="note">正文中没有读出可核对的数字。</p>'
     mismatched: dict[str, int] = {}
-    for n, i in enumerate(rep.issues, 1):
-        f = i["formula"] or ""
-        if i["rule"] == "prose_vs_table" and f.startswith("prose "):
+    for n, (rule, _, _, formula, *_) in enumerate(rep.issues, 1):
+        f = formula or ""
+        if rule == "prose_vs_table" and f.startswith("prose "):
             mismatched.setdefault(f.split()[1], n)
-    prose_status, prose_reason = next(((s, why or "") for r, s, why in rep.results
+    prose_status, prose_reason = next(((s, why or "") for r, s, why in rep.checks
                                        if r == "prose_vs_table"), (None, ""))
+    if prose_status is None and "prose_vs_table" in (rep.passed or "").split(","):
+        prose_status = "passed"
+    assessed = prose_status in ("passed", "not_assessable")
     rows = []
-    for p in rep.prose:
-        key = p["key"]
-        name, checked = PROSE_FIGURES_ZH.get(key, (key, False))
+    for key, value, text, source in rep.prose:
+        head, checked = _prose_head(key)
         if key in mismatched:
             n = mismatched[key]
             check = f'<a href="#{anchor}-issue-{n}" class="b-failed badge">与表格不符 (#{n})</a>'
         elif not checked:
             check = '<span class="note">不核对</span>'
-        elif prose_status not in ("passed", "not_assessable"):
+        elif not assessed:
             check = '<span class="note">—</span>'
         elif f"{key}:" in prose_reason:
-            check = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
+            check = _NOT_ASSESSABLE
         else:
             check = '<span class="badge b-passed">与表格一致</span>'
-        rows.append(f"<tr>{_prose_name(key, name)}"
-                    f'<td class=n>{esc(_fmt_value(p["value"]))}</td><td>“{esc(p["text"])}”'
-                    f'<div class=en>{esc(p["source"])}</div></td><td>{check}</td></tr>')
+        rows.append(f"<tr>{head}<td class=n>{_value_text(value)}</td><td>“{esc(text)}”"
+                    f"<div class=en>{esc(source)}</div></td><td>{check}</td></tr>")
     return ('<table class="list prose"><caption>正文中的数字</caption><thead><tr><th>项目</th>'
             "<th>数值</th><th>原文</th><th>核对</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
 
+_NOT_ASSESSABLE = f'<span class="badge b-not_assessable">{CHECK_STATUS_ZH["not_assessable"]}</span>'
+
+
 @lru_cache(maxsize=256)
-def _prose_name(key: str, name: str) -> str:
-    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>"
+def _prose_head(key: str) -> tuple[str, bool]:
+    """(the name cell of a prose figure, whether it is checked against the tables)."""
+    name, checked = PROSE_FIGURES_ZH.get(key, (key, False))
+    return f"<td>{esc(name)}<div class=en>{esc(key)}</div></td>", checked
+
+
+class _ValueTexts(dict):
+    """esc(_fmt_value(v)) of a figure, memoised (figures repeat): ``_value_text(v)``."""
+
+    def __missing__(self, v) -> str:
+        text = esc(_fmt_value(v))
+        if v == v and len(self) < 10_000:         # (a NaN is never found again)
+            self[v] = text
+        return text
+
+
+_value_text = _ValueTexts().__getitem__
 
 
 _LEGEND = ('<p class="legend">'
@@ -364,14 +394,15 @@ _LEGEND = ('<p class="legend">'
 _HEADINGS = {n: f"<h3>{esc(layout.section_heading(n))}</h3>" for n in ("二", "三", "四")}
 
 
-def render_card(rep: CardReport, raw_root: str | None = None) -> str:
-    """One agency-year: a <section> of the agency's page, id = card_anchor(report_id)."""
-    anchor = card_anchor(rep.report_id)
+def render_card(rep: CardReport, raw_root: str | None = None, anchor: str | None = None) -> str:
+    """One agency-year: a <section> of the agency's page, id = ``anchor``, the
+    card_anchor(report_id) (given when known)."""
+    anchor = anchor or card_anchor(rep.report_id)
     version = _layout_version(rep)
     issues_html, marks = _issues(rep, version, anchor)
-    t2 = _tables2(rep, marks, version)
-    t3 = _table3(rep, marks, version)
-    t4 = _table4(rep, marks, version)
+    t2 = _s2_grid(version).render(rep.s2, marks, version)
+    t3 = _s3_grid(version).render(rep.s3, marks, version)
+    t4 = _s4_grid().render(rep.s4, marks, version)
     banner = ""
     if rep.status == "superseded":
         banner = (f'<div class="banner">本份已被同一年度较新的报告替代,不计入汇总。'
@@ -402,10 +433,10 @@ def render_agency_page(reps: list[CardReport], raw_root: str | None = None) -> s
     crumbs: list[tuple[str | None, str]] = [("index.html", "总览")]
     if last.region_path:
         crumbs.append((region_path_file(last.region_path), last.region_path))
-    nav = " ".join(link(f"#{card_anchor(r.report_id)}", f"{r.year}"
-                        + ("(旧版)" if r.status == "superseded" else "")
+    anchors = [card_anchor(r.report_id) for r in reps]
+    nav = " ".join(link(f"#{a}", f"{r.year}" + ("(旧版)" if r.status == "superseded" else "")
                         + (f" ✗{len(r.issues)}" if r.issues else ""),
-                        "fail" if r.issues else None) for r in reps)
+                        "fail" if r.issues else None) for r, a in zip(reps, anchors))
     body = (f'<p class="years">年度:{nav}</p>' + _LEGEND
-            + "".join(render_card(r, raw_root) for r in reps))
+            + "".join(render_card(r, raw_root, a) for r, a in zip(reps, anchors)))
     return page(title, body, DEPTH, crumbs)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 import duckdb
@@ -34,6 +37,7 @@ def agency_path(agency_key: str | None, report_id: str) -> str:
     return page_of_key(agency_file_key(agency_key, report_id))
 
 
+@lru_cache(maxsize=32768)
 def page_of_key(file_key: str) -> str:
     h = hashlib.sha1(file_key.encode("utf-8")).hexdigest()
     return f"cards/{h[:2]}/{h[2:14]}.html"
@@ -49,6 +53,7 @@ def card_path(agency_key: str | None, report_id: str) -> str:
     return f"{agency_path(agency_key, report_id)}#{card_anchor(report_id)}"
 
 
+@lru_cache(maxsize=8192)
 def region_path_file(path: str) -> str:
     """The page of a region node, relative to the site root; ``""`` is the all-regions root."""
     if not path:
@@ -71,12 +76,13 @@ def raw_root(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 # --- cell tokens ------------------------------------------------------------------------------
-# A report's cells of one table travel as ONE string of tokens joined by "|".  A token is the
-# cell's position as one character (chr(256 + pos)) followed by: the number for state number,
-# "" for blank, "i<number>" for inferred, "a" for absent, "x" for anything else (dash, text,
-# unknown, corrected, …), whose raw text, note and original value come in a short list beside.
-# The tokens come unordered (an ordered string_agg costs DuckDB three times as much); Python
-# sorts them by their position character.
+# A report's cells of one table travel as ONE string of tokens joined by "\x1f".  A token is
+# the cell's position as one character (chr(_POS_BASE + pos)) followed by: the number for state
+# number, "" for blank, "i<number>" for inferred, "a" for absent, "x" for anything else (dash,
+# text, unknown, corrected, …), whose raw text, note and original value are read apart.  The
+# tokens come unordered (an ordered string_agg costs DuckDB twice as much); Python sorts them by
+# their position character.  The position characters stay below 256 (Python then holds the
+# string one byte per character, and a character of it is a shared object).
 
 _TOKEN = """CASE f.state
     WHEN 'number' THEN {v}
@@ -99,7 +105,7 @@ for _tables in SECTION2.values():
                 S2_POS.setdefault((_c.key, _m.key), len(S2_POS))
 
 
-@dataclass
+@dataclass(slots=True)
 class CellSpecial:
     state: str
     value: float | int | None
@@ -108,7 +114,7 @@ class CellSpecial:
     original: float | int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Cells:
     """A report's cells of one table: ``tokens[pos]`` (None = the report has no such cell) and
     the specials (token "x") by pos."""
@@ -116,35 +122,41 @@ class Cells:
     specials: dict[int, CellSpecial] = field(default_factory=dict)
 
 
-_POS_BASE = 256
+_POS_BASE = 0x50
+_SEP = "\x1f"                # between tokens: neither a position nor in a number
+assert _POS_BASE + max(len(S2_POS), len(S3_POS), len(S4_POS)) <= 0x100
+_STRIP = itemgetter(slice(1, None))         # a token without its position character
+_HEAD = itemgetter(0)
+#: (table size, the position characters a report has) -> gathers its tokens into table order
+_GATHER: dict[tuple[int, str], itemgetter] = {}
 
 
-def _cells(size: int, tokens: str | None, specials) -> Cells:
-    parts = tokens.split("|") if tokens else []
+def _cells(size: int, tokens: str | None, specials: dict[int, CellSpecial] | None) -> Cells:
+    parts = tokens.split(_SEP) if tokens else []
+    parts.sort()                    # by position
     if len(parts) == size:          # every cell of the table: sorted = in printed order
-        parts.sort()
-        toks: list[str | None] = [t[1:] for t in parts]
-    else:                           # some cells missing (e.g. 2021-only rows of a 2019 report)
-        toks = [None] * size
-        for t in parts:
-            toks[ord(t[0]) - _POS_BASE] = t[1:]
-    return Cells(toks, {d["p"]: CellSpecial(d["s"], d["v"], d["raw"], d["note"], d["o"])
-                        for d in specials or ()})
+        return Cells(list(map(_STRIP, parts)), specials or {})
+    # some cells missing (e.g. 2021-only rows of a 2019 report): the few layouts reports have
+    # are gathered by one itemgetter each, None where a cell is missing
+    heads = "".join(map(_HEAD, parts))
+    gather = _GATHER.get((size, heads))
+    if gather is None:
+        at = {ord(h) - _POS_BASE: i for i, h in enumerate(heads)}
+        gather = itemgetter(*(at.get(p, len(parts)) for p in range(size)))
+        if len(_GATHER) < 1024:
+            _GATHER[size, heads] = gather
+    return Cells(list(gather([*map(_STRIP, parts), None])), specials or {})
 
 
-def _positions() -> tuple[str, dict]:
-    """CTEs with the position of every template cell, from bound lists (no temp objects: the
-    connection may be a read-only one with its configuration locked)."""
-    sql = """
-        pos3 AS (SELECT unnest($r3) AS row_key, unnest($c3) AS applicant, unnest($p3) AS pos),
-        pos4 AS (SELECT unnest($k4) AS key, unnest($p4) AS pos),
-        pos2 AS (SELECT unnest($c2) AS category, unnest($m2) AS metric, unnest($p2) AS pos)"""
-    params = {
-        "r3": [k[0] for k in S3_POS], "c3": [k[1] for k in S3_POS], "p3": list(S3_POS.values()),
-        "k4": list(S4_POS), "p4": list(S4_POS.values()),
-        "c2": [k[0] for k in S2_POS], "m2": [k[1] for k in S2_POS], "p2": list(S2_POS.values()),
-    }
-    return sql, params
+def _position_cte(keys: tuple[str, ...], positions: dict) -> tuple[str, dict]:
+    """A CTE ``p`` with the position character (``pc``) of every cell of a table, from bound
+    lists (no temp objects: the connection may be a read-only one with its configuration
+    locked)."""
+    cols = [list(positions)] if len(keys) == 1 else [list(c) for c in zip(*positions)]
+    params = {f"k{i}": c for i, c in enumerate(cols)} | {
+        "pc": [chr(_POS_BASE + p) for p in positions.values()]}
+    sql = ", ".join(f"unnest($k{i}) AS {k}" for i, k in enumerate(keys))
+    return f"p AS (SELECT {sql}, unnest($pc) AS pc)", params
 
 
 def _original(con, view: str) -> str:
@@ -152,22 +164,9 @@ def _original(con, view: str) -> str:
     return "f.original_value" if has_column(con, view, "original_value") else "NULL"
 
 
-def _section_sql(con, view: str, join: str, value: str) -> str:
-    token = _TOKEN.format(v=value)
-    return f"""
-        SELECT f.report_id,
-            string_agg(chr(({_POS_BASE} + p.pos)::INTEGER) || {token}, '|') AS tokens,
-            list(struct_pack(p := p.pos, s := f.state, v := f.value, raw := f.raw,
-                             note := f.note, o := {_original(con, view)}))
-                FILTER (WHERE f.state NOT IN {_SIMPLE_STATES}) AS specials
-        FROM {view} f JOIN {join}
-        WHERE f.status IN ('loaded', 'superseded') AND f.report_id IN (SELECT report_id FROM r)
-        GROUP BY f.report_id"""
-
-
 # --- report cards -----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class CardReport:
     report_id: str
     year: int
@@ -188,14 +187,14 @@ class CardReport:
     s2: Cells
     s3: Cells
     s4: Cells
-    results: list[tuple[str, str, str | None]]     # (rule, status, reason)
-    issues: list[dict]          # validation_issues rows (rule, severity, cells, formula, …)
-    prose: list[dict]           # prose_figures rows (key, value, text, source)
+    checks: list[tuple[str, str, str | None]]  # checks not passed: (rule, status, reason), by rule
+    passed: str | None          # the rules passed, joined by "," (in no order)
+    issues: list[tuple]         # (rule, severity, cells, formula, expected, actual, delta, message)
+    prose: list[tuple]          # (key, value, text, source)
 
 
-_REPORT_COLS = ("report_id", "year", "agency_id", "agency", "agency_key", "region_path", "level",
-                "template", "source_file", "format", "published", "source_url", "title",
-                "status", "error_detail", "warnings")
+#: The reports' columns a card shows: the first fields of CardReport, in its order.
+_REPORT_COLS = tuple(f.name for f in fields(CardReport))[:16]
 
 
 _FILE_KEY = "coalesce(agency_key, 'report:' || report_id)"
@@ -260,96 +259,125 @@ def agency_fingerprints(con: duckdb.DuckDBPyConnection, salt: str) -> dict[str, 
     return dict(rows)
 
 
-def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None,
-                      batch: int = 2000):
+def iter_agency_cards(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None):
     """Yield the cards of one agency at a time (its reports with cells, loaded or superseded,
     by year); ``report_ids``: just these reports (whole agencies: the caller passes every report
-    of an agency page it renders).  One query: every table is scanned once, the per-report
-    texts are aggregated in DuckDB, and rows reach Python ``batch`` at a time.  Byte-identical
-    copies share a report_id: one card."""
-    positions, params = _positions()
-    s2_value = ("CASE WHEN f.value = trunc(f.value) THEN f.value::BIGINT::VARCHAR "
-                "ELSE f.value::VARCHAR END")
-    sections = {
-        "s2": _section_sql(con, "active_disclosure", "pos2 p USING (category, metric)",
-                           s2_value),
-        "s3": _section_sql(con, "applications", "pos3 p USING (row_key, applicant)",
-                           "f.value::VARCHAR"),
-        "s4": _section_sql(con, "review_litigation", "pos4 p USING (key)",
-                           "f.value::VARCHAR"),
-    }
-    reports = _card_reports()
-    if report_ids is not None:
-        params["ids"] = list(report_ids)
-        reports = _card_reports("report_id IN (SELECT unnest($ids::VARCHAR[]))")
-    sql = f"""
-        WITH {positions}, r AS (
-            SELECT {", ".join(_REPORT_COLS)} FROM ({reports})
-        ), s2 AS ({sections["s2"]}), s3 AS ({sections["s3"]}), s4 AS ({sections["s4"]}),
-        res AS (
-            SELECT report_id,
-                list(struct_pack(rule := rule, status := status, reason := reason)
-                     ORDER BY rule) FILTER (WHERE status <> 'passed') AS other,
-                string_agg(rule, ',') FILTER (WHERE status = 'passed') AS passed
-            FROM validation_results WHERE report_id IN (SELECT report_id FROM r)
-            GROUP BY report_id
-        ), iss AS (
-            SELECT report_id, list(struct_pack(rule := rule, severity := severity, cells := cells,
-                formula := formula, expected := expected, actual := actual, delta := delta,
-                message := message) ORDER BY severity, rule, cells) AS issues
-            FROM validation_issues WHERE report_id IN (SELECT report_id FROM r)
-            GROUP BY report_id
-        ), pr AS (
-            SELECT report_id, list(struct_pack(key := key, value := value, text := text,
-                source := source) ORDER BY key, source) AS prose
-            FROM prose_figures WHERE report_id IN (SELECT report_id FROM r) GROUP BY report_id
-        )
-        SELECT r.*, s2.tokens, s2.specials, s3.tokens, s3.specials, s4.tokens, s4.specials,
-               res.other, res.passed, iss.issues, pr.prose
-        FROM r LEFT JOIN s2 USING (report_id) LEFT JOIN s3 USING (report_id)
-        LEFT JOIN s4 USING (report_id) LEFT JOIN res USING (report_id)
-        LEFT JOIN iss USING (report_id) LEFT JOIN pr USING (report_id)
-        ORDER BY coalesce(r.agency_key, 'report:' || r.report_id), r.year,
-                 r.status <> 'loaded', r.report_id"""
+    of an agency page it renders).  A few queries one after another, each scanning one table
+    once and aggregating its rows per report in DuckDB; DuckDB holds the result of one of them
+    at a time, so a batch can be large (each scan of a table costs the same for 100 reports as
+    for 10,000).  Byte-identical copies share a report_id: one card."""
+    if report_ids is None:
+        ids, params = "TRUE", {}
+    else:
+        ids, params = "report_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": list(report_ids)}
     # One thread: the per-report lists are aggregated in hash tables that cannot spill, one set
-    # per thread; with every core at work a batch of 20,000 reports overflowed 384 MB at 100k
-    # reports, on one thread it peaks far below (the query is a small part of the page cost).
-    # (A setting changed while a result streams would cut it short: restored at the end.  A
+    # per thread (with every core at work they overflowed the workers' memory limit).  A
     # session whose configuration is locked — `etl report` on a published warehouse, under
-    # ETL_QUERY_MEMORY — keeps its own.)
+    # ETL_QUERY_MEMORY — keeps its own.
     threads, locked = con.execute("SELECT current_setting('threads'), "
                                   "current_setting('lock_configuration')").fetchone() or (1, True)
     if not locked:
         con.execute("SET threads = 1")
     try:
-        yield from _cards(con.execute(sql, params), batch)
+        reports = con.execute(f"""
+            SELECT {", ".join(_REPORT_COLS)} FROM ({_card_reports(ids)})
+            ORDER BY {_FILE_KEY}, year, status <> 'loaded', report_id""", params).fetchall()
+        (t2, x2), (t3, x3), (t4, x4) = (_section(con, name, ids, params)
+                                        for name in ("s2", "s3", "s4"))
+        passed = dict(con.execute(f"""
+            SELECT report_id, string_agg(rule, ',') FROM validation_results
+            WHERE status = 'passed' AND {ids} GROUP BY report_id""", params).fetchall())
+        checks = _by_report(con, f"""
+            SELECT report_id, rule, status, reason FROM validation_results
+            WHERE status <> 'passed' AND {ids} ORDER BY report_id, rule, status, reason""",
+                            params)
+        issues = _by_report(con, f"""
+            SELECT report_id, rule, severity, cells, formula, expected, actual, delta, message
+            FROM validation_issues WHERE {ids}
+            ORDER BY report_id, severity, rule, cells, formula, expected, actual, delta,
+                     message""", params)
+        prose = _prose(con, ids, params)
     finally:
         if not locked:
             con.execute(f"SET threads = {int(threads)}")
-
-
-def _cards(cur: duckdb.DuckDBPyConnection, batch: int):
-    n = len(_REPORT_COLS)
     group: list[CardReport] = []
     key = None
-    while rows := cur.fetchmany(batch):
-        for row in rows:
-            t2, x2, t3, x3, t4, x4, other, passed, issues, prose = row[n:]
-            results = [(d["rule"], d["status"], d["reason"]) for d in other or ()]
-            if passed:
-                results += [(rule, "passed", None) for rule in passed.split(",")]
-            rep = CardReport(**dict(zip(_REPORT_COLS, row[:n])),
-                             s2=_cells(len(S2_POS), t2, x2), s3=_cells(len(S3_POS), t3, x3),
-                             s4=_cells(len(S4_POS), t4, x4), results=results,
-                             issues=issues or [], prose=prose or [])
-            k = agency_file_key(rep.agency_key, rep.report_id)
-            if k != key and group:
-                yield group
-                group = []
-            key = k
-            group.append(rep)
+    n2, n3, n4 = len(S2_POS), len(S3_POS), len(S4_POS)
+    for (rid, year, agency_id, agency, agency_key, region_path, level, template, source_file,
+         fmt, published, source_url, title, status, error_detail, warnings) in reports:
+        rep = CardReport(rid, year, agency_id, agency, agency_key, region_path, level, template,
+                         source_file, fmt, published, source_url, title, status, error_detail,
+                         warnings, _cells(n2, t2.get(rid), x2.get(rid)),
+                         _cells(n3, t3.get(rid), x3.get(rid)), _cells(n4, t4.get(rid), x4.get(rid)),
+                         checks.get(rid, []), passed.get(rid), issues.get(rid, []),
+                         prose.get(rid, []))
+        k = agency_file_key(rep.agency_key, rid)
+        if k != key and group:
+            yield group
+            group = []
+        key = k
+        group.append(rep)
     if group:
         yield group
+
+
+def _by_report(con, sql: str, params: dict) -> dict[str, list[tuple]]:
+    """report_id -> its rows (without the report_id), of a query whose rows start with the
+    report_id and come ordered by it: flat rows cost Python a third of lists of structs."""
+    rows = con.execute(sql, params).fetchall()
+    return {rid: [r[1:] for r in group] for rid, group in groupby(rows, itemgetter(0))}
+
+
+#: The cell tables of a card: (view, key columns, their positions, the value as text).
+_SECTIONS: dict[str, tuple[str, tuple[str, ...], dict, str]] = {
+    "s2": ("active_disclosure", ("category", "metric"), S2_POS,
+           "CASE WHEN f.value = trunc(f.value) THEN f.value::BIGINT::VARCHAR "
+           "ELSE f.value::VARCHAR END"),
+    "s3": ("applications", ("row_key", "applicant"), S3_POS, "f.value::VARCHAR"),
+    "s4": ("review_litigation", ("key",), S4_POS, "f.value::VARCHAR"),
+}
+
+
+def _prose(con, ids: str, params: dict) -> dict[str, list[tuple]]:
+    """report_id -> its prose figures (key, value, text, source).  A sentence states several
+    figures and keys and sources repeat: each text is held once (a batch's prose took ~20 MB,
+    most of a card worker's Python data)."""
+    out: dict[str, list[tuple]] = {}
+    same: dict[str, str] = {}
+    one = same.setdefault
+    for rid, key, value, text, source in con.execute(f"""
+            SELECT report_id, key, value, text, source FROM prose_figures WHERE {ids}
+            ORDER BY report_id, key, source, value, text""", params).fetchall():
+        row = (one(key, key), value, one(text, text), one(source, source))
+        if rid in out:
+            out[rid].append(row)
+        else:
+            out[rid] = [row]
+    return out
+
+
+def _section(con, name: str, ids: str, params: dict) -> tuple[dict, dict]:
+    """(report_id -> tokens, report_id -> specials) of one table (see _TOKEN): the tokens of
+    every cell, and apart the cells that are not a plain number, blank or absent (few: their
+    texts are not read for every cell, and their positions are looked up here)."""
+    view, keys, positions, value = _SECTIONS[name]
+    cte, pos = _position_cte(keys, positions)
+    where = f"f.status IN ('loaded', 'superseded') AND {ids}"
+    tokens = dict(con.execute(f"""
+        WITH {cte}
+        SELECT f.report_id, string_agg(p.pc || {_TOKEN.format(v=value)}, chr({ord(_SEP)}))
+        FROM {view} f JOIN p USING ({", ".join(keys)}) WHERE {where}
+        GROUP BY f.report_id""", {**pos, **params}).fetchall())
+    specials: dict[str, dict[int, CellSpecial]] = {}
+    one = len(keys) == 1
+    for rid, *key, state, v, raw, note, original in con.execute(f"""
+            SELECT report_id, {", ".join(keys)}, state, value, raw, note, {_original(con, view)}
+            FROM {view} f WHERE {where} AND state NOT IN {_SIMPLE_STATES}""",
+                                                                  params).fetchall():
+        p = positions.get(key[0] if one else tuple(key))
+        if p is not None:
+            specials.setdefault(rid, {})[p] = CellSpecial(state, v, raw, note, original)
+    return tokens, specials
 
 
 # --- the index of all reports with cards ------------------------------------------------------

@@ -10,7 +10,15 @@ from collections import defaultdict
 
 import duckdb
 
-from etl.report.data import IndexRow, card_path, has_column, region_path_file, unknown_reasons
+from etl.report.data import (
+    IndexRow,
+    card_anchor,
+    card_path,
+    has_column,
+    page_of_key,
+    region_path_file,
+    unknown_reasons,
+)
 from etl.report.html import delta, esc, link, num, page, paged_name, pager, table
 from etl.report.issues import describe, rule_name_zh
 from etl.report.regions import UNKNOWN, Node, level_zh
@@ -215,11 +223,12 @@ def render_agency_directory(index: list[IndexRow], write) -> int:
     for r in index:
         by_agency[r.agency_key or f"report:{r.report_id}"].append(r)
     rows = []
-    for reps in sorted(by_agency.values(),
-                       key=lambda rs: (rs[0].region_path or "", rs[0].agency or "")):
+    for key, reps in sorted(by_agency.items(),
+                            key=lambda kv: (kv[1][0].region_path or "", kv[1][0].agency or "")):
         reps.sort(key=lambda r: (r.year, r.status != "loaded"))
         last = reps[-1]
-        years = " ".join(link(card_path(r.agency_key, r.report_id), r.year) for r in reps)
+        cards = page_of_key(key)        # the agency's page (card_path, once)
+        years = " ".join(link(f"{cards}#{card_anchor(r.report_id)}", r.year) for r in reps)
         region = link(region_path_file(last.region_path or UNKNOWN), last.region_path or "(未知)")
         rows.append([esc(last.agency or "(机关未知)"), region, esc(level_zh(last.level)), years,
                      num(sum(r.n_errors for r in reps))])

@@ -11,12 +11,13 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 import duckdb
 
 from etl.report import layout, svg
-from etl.report.data import IndexRow, card_path, region_path_file
-from etl.report.html import esc, link, num, page, paged_name, pager, pct, table
+from etl.report.data import IndexRow, card_anchor, card_path, page_of_key, region_path_file
+from etl.report.html import esc, link, num, num_texts, page, paged_name, pager, pct, table
 from etl.report.issues import rule_name_zh
 from etl.template import SECTION3_GROUPS, SECTION3_ROWS
 from etl.template.labels_zh import REPORT_STATUS_ZH
@@ -143,8 +144,6 @@ def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
     metrics as Totals.  The long form (millions of rows) streams as Arrow batches into two
     dense matrices (numpy): no Python object per value, and a bounded result in DuckDB."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     metrics = list(_metrics())
     paths = [r[0] for r in con.execute(
@@ -159,36 +158,29 @@ def _read_totals(con: duckdb.DuckDBPyConnection) -> list:
     n_years = hi - lo + 1
     by_year = np.full((len(paths) * n_years, len(metrics)), np.nan)
     by_level = np.full((len(paths) * max(len(levels), 1), len(metrics)), np.nan)
-    known_paths, known_levels = pa.array(paths), pa.array(levels, pa.string())
-    query = """
-        WITH m AS (SELECT unnest($m) AS metric, generate_subscripts($m, 1) - 1 AS i)
-        SELECT * FROM (
-            SELECT a.region_path, a.year AS part, m.i::SMALLINT AS i, a.value FROM aggregates a
-            JOIN m USING (metric)
-            WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL
-              AND a.region_path IS NOT NULL)
-        UNION ALL BY NAME
-        SELECT * FROM (
-            SELECT a.region_path, a.level AS level_part, m.i::SMALLINT AS i, sum(a.value) AS value
-            FROM aggregates a JOIN m USING (metric)
-            WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
-              AND a.region_path IS NOT NULL
-            GROUP BY ALL)"""
-    reader = con.sql(query, params={"m": metrics, "all": ALL}).to_arrow_reader(50_000)
-    for batch in reader:
-        path = pc.index_in(batch.column("region_path"), value_set=known_paths).to_numpy(
-            zero_copy_only=False)
-        col = batch.column("i").to_numpy(zero_copy_only=False)
-        value = batch.column("value").to_numpy(zero_copy_only=False)
-        year = batch.column("part")
-        is_year = pc.is_valid(year).to_numpy(zero_copy_only=False)
-        y = pc.fill_null(year, lo).to_numpy(zero_copy_only=False)
-        by_year[path[is_year] * n_years + (y[is_year] - lo), col[is_year]] = value[is_year]
-        if not is_year.all():
-            lv = pc.index_in(batch.column("level_part"), value_set=known_levels).to_numpy(
-                zero_copy_only=False)
-            rest = ~is_year
-            by_level[path[rest] * len(levels) + lv[rest], col[rest]] = value[rest]
+    # Each value's row of its matrix is computed in DuckDB (paths, levels and metrics joined
+    # as their indexes): only numbers reach Python.
+    index = """m AS (SELECT unnest($m::VARCHAR[]) AS metric, generate_subscripts($m, 1) - 1 AS i),
+               p AS (SELECT unnest($p::VARCHAR[]) AS region_path,
+                            generate_subscripts($p, 1) - 1 AS k)"""
+    queries = ((by_year, f"""
+        WITH {index}
+        SELECT (p.k * $n + a.year - $lo)::INTEGER AS row, m.i::SMALLINT AS i, a.value
+        FROM aggregates a JOIN m USING (metric) JOIN p USING (region_path)
+        WHERE a.level = $all AND a.year IS NOT NULL AND a.value IS NOT NULL""",
+                {"n": n_years, "lo": lo}), (by_level, f"""
+        WITH {index}, l AS (SELECT unnest($l::VARCHAR[]) AS level,
+                                   generate_subscripts($l, 1) - 1 AS j)
+        SELECT (p.k * $n + l.j)::INTEGER AS row, m.i::SMALLINT AS i, sum(a.value) AS value
+        FROM aggregates a JOIN m USING (metric) JOIN p USING (region_path) JOIN l USING (level)
+        WHERE a.level <> $all AND a.year IS NOT NULL AND a.value IS NOT NULL
+        GROUP BY ALL""", {"n": len(levels), "l": levels}))
+    for matrix, query, params in queries:
+        reader = con.sql(query, params={"m": metrics, "p": paths, "all": ALL, **params}
+                         ).to_arrow_reader(50_000)
+        for batch in reader:
+            matrix[batch.column("row").to_numpy(), batch.column("i").to_numpy()] = \
+                batch.column("value").to_numpy()
     out = []
     for matrix, part in ((by_year, lambda k: (lo + k % n_years, None)),
                          (by_level, lambda k: (None, levels[k % len(levels)]))):
@@ -296,33 +288,44 @@ def _rank_agencies(rows: list[tuple], nodes: dict[str, Node]) -> None:
 AGENCIES_PER_PAGE = 300
 
 
-def _totals_table(first_header: str, rows: list[tuple[str, Totals]]) -> str:
+@lru_cache(maxsize=None)
+def _total_columns() -> tuple[list[str], itemgetter]:
+    """(headers, the getter of their values from a Totals' array) of the totals tables."""
     cols = total_columns()
-    body = [[k] + [num(d.get(m)) for m, _ in cols] for k, d in rows]
-    return table([first_header] + [h for _, h in cols], body, cls="list totals")
+    return [h for _, h in cols], itemgetter(*(_METRIC_INDEX[m] for m, _ in cols))
+
+
+def _totals_table(first_header: str, rows: list[tuple[str, Totals]]) -> str:
+    headers, values = _total_columns()
+    body = [[k, *num_texts(values(d.values))] for k, d in rows]
+    return table([first_header, *headers], body, cls="list totals")
+
+
+@lru_cache(maxsize=None)
+def _trend_and_mix() -> tuple[list[tuple[str, int]], itemgetter, list[str]]:
+    """The trend chart's series (name, Totals index); the getter of the result groups'
+    values and their names (the mix chart)."""
+    trend = [(_row_label("new_received"), "applications.new_received.total"),
+             ("办理结果" + _row_label("total"), "applications.total"),
+             (_row_label("carried_forward"), "applications.carried_forward")]
+    return ([(name, _METRIC_INDEX[m]) for name, m in trend],
+            itemgetter(*(_METRIC_INDEX[f"outcome_group.{k}"] for k, _ in OUTCOME_GROUPS)),
+            [_group_name(g) for _, g in OUTCOME_GROUPS])
 
 
 def _charts(node: Node) -> str:
     years = sorted(node.by_year)
     ys = [str(y) for y in years]
+    per_year = [node.by_year[y].values for y in years]
+    series, groups_of, group_names = _trend_and_mix()
     trend = svg.line_chart("历年申请数量", ys, [
-        (_row_label("new_received"), [node.by_year[y].get("applications.new_received.total")
-                                      for y in years]),
-        ("办理结果" + _row_label("total"), [node.by_year[y].get("applications.total")
-                                          for y in years]),
-        (_row_label("carried_forward"), [node.by_year[y].get("applications.carried_forward")
-                                         for y in years]),
-    ])
+        (name, [None if a[i] != a[i] else a[i] for a in per_year]) for name, i in series])
     mix = svg.stacked_bars("办理结果构成(占办理总数)", [
-        (y, [node.by_year[int(y)].get(f"outcome_group.{k}") for k, _ in OUTCOME_GROUPS])
-        for y in ys], [_group_name(g) for _, g in OUTCOME_GROUPS])
-    outcome_cols = [c for c in layout.section4_columns() if c.outcome not in ("total",)]
-    labels = [c.label for c in outcome_cols if c.item == outcome_cols[0].item]
-    groups = []
-    for item in dict.fromkeys(c.item for c in outcome_cols):
-        vals: list[float | None] = [sum(node.by_year[y].get(f"review_litigation.{c.key}", 0) for y in years)
-                for c in outcome_cols if c.item == item]
-        groups.append((layout.section4_group_label(item).replace("行政诉讼 ", "诉讼·"), vals))
+        (y, [None if v != v else v for v in groups_of(a)]) for y, a in zip(ys, per_year)],
+        group_names)
+    labels, items = _review_columns()
+    groups = [(name, [sum([v if v == v else 0 for v in (a[i] for a in per_year)]) for i in cols])
+              for name, cols in items]
     review = svg.stacked_bars("行政复议、行政诉讼结果(历年合计)", groups, labels, share=False,
                               label_width=150)
     ranking = svg.ranked_bars(
@@ -332,15 +335,29 @@ def _charts(node: Node) -> str:
     return f'<div class="charts">{trend}{mix}{review}{ranking}</div>'
 
 
+@lru_cache(maxsize=None)
+def _review_columns() -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """(the outcome labels, per item of table 四 (复议, 诉讼…) its label and the Totals
+    indexes of its outcome columns) of the review chart."""
+    outcome_cols = [c for c in layout.section4_columns() if c.outcome not in ("total",)]
+    labels = [c.label for c in outcome_cols if c.item == outcome_cols[0].item]
+    items = [(layout.section4_group_label(item).replace("行政诉讼 ", "诉讼·"),
+              [_METRIC_INDEX[f"review_litigation.{c.key}"] for c in outcome_cols
+               if c.item == item])
+             for item in dict.fromkeys(c.item for c in outcome_cols)]
+    return labels, items
+
+
 def _agency_rows(agencies: list[IndexRow]) -> list[list[str]]:
     """One row per agency at this node: its years linked to their cards."""
     by_agency: dict[str, list[IndexRow]] = defaultdict(list)
     for r in agencies:
         by_agency[r.agency_key or f"report:{r.report_id}"].append(r)
     rows = []
-    for _, reps in sorted(by_agency.items(), key=lambda kv: (kv[1][0].agency or "", kv[0])):
+    for key, reps in sorted(by_agency.items(), key=lambda kv: (kv[1][0].agency or "", kv[0])):
         reps.sort(key=lambda r: (r.year, r.status != "loaded"))
-        years = " ".join(link("../" + card_path(r.agency_key, r.report_id),
+        cards = "../" + page_of_key(key)        # the agency's page (card_path, once)
+        years = " ".join(link(f"{cards}#{card_anchor(r.report_id)}",
                               f"{r.year}" + ("(旧版)" if r.status == "superseded" else ""),
                               "fail" if r.n_errors else None) for r in reps)
         rows.append([esc(reps[-1].agency or "(机关未知)"), esc(level_zh(reps[-1].level)), years,
@@ -444,21 +461,20 @@ def render_region(node: Node, nodes: dict[str, Node], write) -> int:
 
 
 @lru_cache(maxsize=None)
-def _result_rows() -> tuple[tuple[str, str], ...]:
-    """(aggregates metric, escaped label) of each result row of table 三."""
-    return tuple((f"outcome.{r.key}", esc(r.full_label)) for r in layout.section3_rows("2021")
-                 if r.is_result_block and r.key != "total")
+def _result_rows() -> tuple[tuple[str, ...], itemgetter]:
+    """(escaped labels, the getter of their values from a Totals' array) of the result rows
+    of table 三."""
+    rows = [r for r in layout.section3_rows("2021") if r.is_result_block and r.key != "total"]
+    return (tuple(esc(r.full_label) for r in rows),
+            itemgetter(*(_METRIC_INDEX[f"outcome.{r.key}"] for r in rows)))
 
 
 def _result_types(node: Node, years: list[int]) -> str:
     """Each result row of table 三 (total column), by year."""
-    rows = []
-    per_year = [node.by_year[y] for y in years]
-    for metric, label in _result_rows():
-        vals = [d.get(metric) for d in per_year]
-        if all(v is None for v in vals):
-            continue
-        rows.append([label] + [num(v) for v in vals])
+    labels, values = _result_rows()
+    rows = [[label, *num_texts(vals)]
+            for label, vals in zip(labels, zip(*[values(node.by_year[y].values) for y in years]))
+            if any(v == v for v in vals)]                     # (NaN: none that year)
     return table(["办理结果"] + [str(y) for y in years], rows, cls="list totals")
 
 

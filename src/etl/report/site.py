@@ -116,14 +116,17 @@ def _reuse(previous: Path, out: Path, prints: dict[str, str], part: str, files) 
     return reused
 
 
-#: Reports per card query: DuckDB holds every report's aggregated cells of a query at once
-#: (about 20 MB per 1,000 reports), so larger corpora are read in batches of agencies (each
-#: batch scans the cell tables again, filtered by its report ids).
+#: Reports per batch of cards: a batch's queries read each table once (~0.2 s of scans
+#: whatever its size, plus ~0.1 ms per report) and DuckDB holds one query's per-report
+#: aggregates at a time (table 三's tokens, the largest: ~45 MB at 8,000 reports, ~55 MB at
+#: 10,000; they cannot spill).
 REPORTS_PER_BATCH = 10_000
-#: The same when card workers share the run's DuckDB memory (a batch costs ~0.2 s of scans
-#: plus ~0.06 ms per report; 2,500 reports fit in 128 MB, 4,000 in 192 MB: larger batches
-#: save CPU, at ~60 MB more per process on the run's peak).
-REPORTS_PER_WORKER_BATCH = 2_500
+#: The same in card workers, and their DuckDB memory (at most: less when the run's share is
+#: less).  DuckDB keeps table blocks cached up to its limit, so a larger one only adds to the
+#: worker's size — the run's memory peak is in this stage — without saving CPU; Python holds
+#: ~50 MB of a batch of 8,000 reports.
+REPORTS_PER_WORKER_BATCH = 8_000
+CARD_WORKER_MEMORY_MB = 64
 
 
 def _batches(index, keys: set[str], everything: bool, size: int):
@@ -218,13 +221,13 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                                  REPORTS_PER_WORKER_BATCH if database else REPORTS_PER_BATCH))
         lap("fingerprints")
         cards = None
+        cards_memory = min(worker_memory_mb, CARD_WORKER_MEMORY_MB)
         if database and len(batches) > 1:
             # workers - 1 processes render cards while this one renders the lists and the
             # regions, then takes card batches too (a process fewer: the run's memory peak is
             # in this stage)
-            job = CardJob(database, str(out), root, worker_memory_mb,
-                          str(spill) if spill else None,
-                          rss_limit=(worker_memory_mb + 1024) * 2**20)
+            job = CardJob(database, str(out), root, cards_memory, str(spill) if spill else None,
+                          rss_limit=(cards_memory + 1024) * 2**20)
             cards = CardRendering(job, batches, min(workers - 1, len(batches)))
         try:
             if cards is None:
@@ -233,10 +236,11 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: str | Path,
                 lap("lists")
                 nodes = build_tree(index, tree_data.result())
             else:
-                # the workers hold memory too: one heavy thing at a time here, and what DuckDB
-                # keeps after the scans handed back before the lists
+                # the workers hold memory too: one heavy thing at a time here, and DuckDB keeps
+                # what the lists, the overview and the cards need (a card worker's share, less
+                # than the heavy scans': lowering its limit evicts the blocks they cached)
                 nodes = build_tree(index, tree_data.result())
-                _squeeze(con)
+                _set_memory_limit(con, cards_memory)
                 _lists(con, index, write)
                 lap("lists")
             regions = _regions(nodes, out, previous, write, stats)
@@ -273,17 +277,6 @@ def _set_memory_limit(con: duckdb.DuckDBPyConnection, mb: int) -> None:
     [(locked,)] = con.execute("SELECT current_setting('lock_configuration')").fetchall()
     if not locked:
         con.execute(f"SET memory_limit = '{int(mb)}MB'")
-
-
-def _squeeze(con: duckdb.DuckDBPyConnection) -> None:
-    """Hand back what DuckDB keeps after the heavy scans (its cache of table blocks and
-    buffers, ~100 MB more than it then needs) while the region pages are rendered: its memory
-    limit is lowered for a moment, which evicts them, unless its configuration is locked."""
-    [(locked, limit)] = con.execute("SELECT current_setting('lock_configuration'), "
-                                    "current_setting('memory_limit')").fetchall()
-    if not locked:
-        con.execute("SET memory_limit = '32MB'")
-        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _lists(con, index, write) -> None:

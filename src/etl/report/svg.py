@@ -9,6 +9,8 @@ escaped (agency names are document text).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from etl.report.html import esc
 
 PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#c62828", "#6a1b9a", "#00838f", "#827717",
@@ -36,11 +38,30 @@ def _nice_max(v: float) -> float:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+    return _FMT[v]
+
+
+class _Formatted(dict):
+    """A value as the charts print it, memoised (counts repeat across thousands of charts)."""
+
+    def __missing__(self, v: float) -> str:
+        text = f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+        if v == v and len(self) < 100_000:          # (a NaN is never found again)
+            self[v] = text
+        return text
+
+
+_FMT = _Formatted()
 
 
 def _legend(names: list[str], x: int, y: int, width: int) -> tuple[str, int]:
-    """Legend items flowing left to right; returns (svg, height used)."""
+    """Legend items flowing left to right; returns (svg, height used).  Memoised: a chart
+    kind has the same legend on every region's page."""
+    return _legend_of(tuple(names), x, y, width)
+
+
+@lru_cache(maxsize=64)
+def _legend_of(names: tuple[str, ...], x: int, y: int, width: int) -> tuple[str, int]:
     out, cx, cy = [], x, y
     for i, name in enumerate(names):
         w = 18 + 12 * len(name)
@@ -76,10 +97,13 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                    f'stroke="#e0e0e0"/><text x="{left - 4}" y="{y + 4:.1f}" '
                    f'text-anchor="end">{_fmt(tick)}</text>')
-    for i, lab in enumerate(x_labels):
-        out.append(f'<text x="{px(i):.1f}" y="{height - 8}" text-anchor="middle">{esc(lab)}</text>')
+    labels = [esc(lab) for lab in x_labels]
+    xs = [f"{px(i):.1f}" for i in range(len(x_labels))]
+    for x, lab in zip(xs, labels):
+        out.append(f'<text x="{x}" y="{height - 8}" text-anchor="middle">{lab}</text>')
     for si, (name, vs) in enumerate(series):
         color = PALETTE[si % len(PALETTE)]
+        name = esc(name)
         run: list[str] = []
         for i, v in enumerate(vs):
             if v is None:
@@ -88,9 +112,10 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
                                f'points="{" ".join(run)}"/>')
                 run = []
                 continue
-            run.append(f"{px(i):.1f},{py(v):.1f}")
-            out.append(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3" fill="{color}">'
-                       f'<title>{esc(name)} {esc(x_labels[i])}: {_fmt(v)}</title></circle>')
+            cx, cy = xs[i], f"{py(v):.1f}"
+            run.append(f"{cx},{cy}")
+            out.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{color}">'
+                       f'<title>{name} {labels[i]}: {_fmt(v)}</title></circle>')
         if len(run) > 1:
             out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
                        f'points="{" ".join(run)}"/>')
@@ -110,9 +135,11 @@ def stacked_bars(title: str, rows: list[tuple[str, list[float | None]]], part_na
     totals = [sum(v or 0 for v in vs) for _, vs in rows]
     vmax = max(totals or [0]) or 1
     out = [legend]
+    names = [esc(n) for n in part_names]
     for r, ((label, vs), total) in enumerate(zip(rows, totals)):
         y = top + r * (bar_h + gap)
-        out.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{esc(label)}</text>')
+        label = esc(label)
+        out.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{label}</text>')
         scale = (avail / total if total else 0) if share else avail / vmax
         x = float(label_width)
         for i, v in enumerate(vs):
@@ -121,8 +148,8 @@ def stacked_bars(title: str, rows: list[tuple[str, list[float | None]]], part_na
             w = v * scale
             pct = f" ({100 * v / total:.1f}%)" if total else ""
             out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                       f'fill="{PALETTE[i % len(PALETTE)]}"><title>{esc(label)} '
-                       f'{esc(part_names[i])}: {_fmt(v)}{pct}</title></rect>')
+                       f'fill="{PALETTE[i % len(PALETTE)]}"><title>{label} '
+                       f'{names[i]}: {_fmt(v)}{pct}</title></rect>')
             x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + 13}" fill="#555">{_fmt(total)}</text>')
     return _svg(title, width, height, "".join(out))
