@@ -240,13 +240,12 @@ def _sorted_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, year_rep
     con.unregister("year_reports")
     for chunk in chunks:
         rows = chunk if isinstance(chunk, pa.Table) else _read_spilled(chunk)
-        rows = rows.combine_chunks()
-        order = pc.sort_indices(rows, sort_keys=keys)
-        for at in range(0, len(order), store.STREAM_ROWS):
-            part = rows.take(order.slice(at, store.STREAM_ROWS))
+        rows = rows.take(pc.sort_indices(rows, sort_keys=keys))     # one copy, in order
+        for at in range(0, rows.num_rows, store.STREAM_ROWS):
+            part = rows.slice(at, store.STREAM_ROWS)
             who = identity.take(part.column("ord"))
             yield pa.table({n: (who if n in IDENTITY else part).column(n) for n in names})
-        del rows, order
+        del rows
         if isinstance(chunk, Path):
             chunk.unlink()
 
