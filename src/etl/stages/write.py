@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -89,8 +90,9 @@ _PART = {**SECTION_OF, "prose_figures": "prose"}
 IDENTITY = ("report_id", "agency_id", "agency", "region_path", "level", "status")
 
 #: Rows sorted together, as one Arrow table (a row of table 三 without its report's identity
-#: is ≈ 100 bytes: ≈ 75 MB, and as much again while it is sorted).
-CHUNK_ROWS = 750_000
+#: is ≈ 100 bytes: ≈ 37 MB, and as much again while it is sorted), in each of the
+#: PARALLEL_YEARS years being written.
+CHUNK_ROWS = 375_000
 
 
 @dataclass
@@ -166,9 +168,8 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
                 reports: pa.Table, cache: ParseCache, con: duckdb.DuckDBPyConnection,
                 corrections: pa.Table | None = None) -> Written:
     """A new snapshot: kept years linked, changed years written from the cache with their
-    corrections applied (and each correction's outcome in the ``corrections`` table)."""
-    from etl.stages.corrections import applied_for, confirm
-
+    corrections applied (and each correction's outcome in the ``corrections`` table),
+    PARALLEL_YEARS years at a time."""
     fixes_all = corrections if corrections is not None else empty_with_year("corrections")
     snap = store.new_snapshot(layout, run_id)
     killpoint("write.snapshot_created")
@@ -176,32 +177,61 @@ def write_facts(layout: store.Layout, run_id: str, previous: Path | None, plan: 
         for y, vdir in store.partitions(previous, t).items():
             if y in plan.keep:
                 store.link_partition(snap, t, y, vdir)
-    scratch = layout.staging(run_id) / "write"          # chunks of rows before they are sorted
     segments = cache.whole_segments()
-    years_of = {p: cache.year_ranges(p, segments) for p in ("cells", "prose")}
-    for y, part in _by_year(reports, _years(fixes_all)):
-        if y not in plan.changed:
-            continue
-        for p, ranges in years_of.items():      # the views hold the segments of year y only
-            cache.register(con, p, [n for n, r in ranges.items() if r is None or r[0] <= y <= r[1]])
-        store.write_partition(layout, snap, run_id, "reports", y, part)
+    year_ranges = {p: cache.year_ranges(p, segments) for p in ("cells", "prose")}
+    changed = [y for y in sorted(_years(reports) | _years(fixes_all)) if y in plan.changed]
+    with ThreadPoolExecutor(PARALLEL_YEARS, thread_name_prefix="write-year") as pool:
+        years = [pool.submit(_write_year, layout, snap, run_id, y, reports, fixes_all, cache,
+                             year_ranges, con) for y in changed]
+        try:
+            for done in years:
+                done.result()
+        finally:
+            for y_ in years:                    # after a failure: no year not yet begun
+                y_.cancel()
+    killpoint("write.done")
+    return Written(snap, plan.years, plan.changed, plan.fingerprints)
+
+
+#: Years written at once, each on a DuckDB cursor of its own: a year's work is DuckDB's and
+#: Arrow's (both let go of the GIL), so two years keep both cores busy; each holds one chunk.
+PARALLEL_YEARS = 2
+
+
+def _write_year(layout: store.Layout, snap: Path, run_id: str, y: int, reports: pa.Table,
+                fixes_all: pa.Table, cache: ParseCache,
+                year_ranges: dict[str, dict[str, tuple[int, int] | None]],
+                con: duckdb.DuckDBPyConnection) -> None:
+    """Every fact partition of year ``y``, its reports and its corrections."""
+    from etl.stages.corrections import applied_for, confirm
+
+    part = reports.filter(pc.equal(reports.column("year"), y))
+    store.write_partition(layout, snap, run_id, "reports", y, part)
+    cur = con.cursor()                          # its own registrations, and its own views:
+    views = f"write_{int(y)}"                   # in a schema of the year's (they are not temporary)
+    cur.execute(f"CREATE SCHEMA {views}")
+    cur.execute(f"USE {views}")
+    try:
+        for p, ranges in year_ranges.items():   # the views hold the segments of year y only
+            cache.register(cur, p, [n for n, r in ranges.items() if r is None or r[0] <= y <= r[1]])
         year_reports = _ordered(part.select([*IDENTITY, "parse_id"])
                                 .filter(pc.is_valid(part.column("parse_id"))))
         fixes = fixes_all.filter(pc.equal(fixes_all.column("year"), y))
-        con.register("fixes", applied_for(fixes, set(year_reports.column("report_id").to_pylist())))
-        counts = _row_counts(con, y, year_reports)
+        cur.register("fixes", applied_for(fixes, set(year_reports.column("report_id").to_pylist())))
+        counts = _row_counts(cur, y, year_reports)
+        scratch = layout.staging(run_id) / "write" / str(y)     # chunks of rows before sorting
         for t in FACT_SQL:
             store.stream_partition(layout, snap, run_id, t, y,
-                                   _sorted_rows(con, t, y, year_reports, counts[t], scratch))
+                                   _sorted_rows(cur, t, y, year_reports, counts[t], scratch))
             killpoint("write.partition_written")
         store.write_partition(layout, snap, run_id, "corrections", y,
                               confirm(fixes, layout, snap, y))
-        con.unregister("fixes")
-        memory.release()        # one year's peak, not the sum of every year's leftovers
-    con.execute("DROP VIEW IF EXISTS cells")
-    con.execute("DROP VIEW IF EXISTS prose")
-    killpoint("write.done")
-    return Written(snap, plan.years, plan.changed, plan.fingerprints)
+    finally:
+        cur.execute("USE main")
+        cur.execute(f"DROP SCHEMA {views} CASCADE")
+        cur.close()
+    del part, year_reports
+    memory.release()        # the year's peak, not the sum of every year's leftovers
 
 
 def _ordered(year_reports: pa.Table) -> pa.Table:
