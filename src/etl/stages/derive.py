@@ -84,8 +84,8 @@ def _checks(con: duckdb.DuckDBPyConnection, snapshot: Path, year: int,
     Rules about one report read that year's views only; the cross-year rules read the year
     before as well.
 
-    On every DuckDB thread of the run: one thread cost ~7 % less CPU but 37 % more wall time
-    (validate 13.4 s against 9.8 s at 100k reports on 2 quiet cores)."""
+    On every DuckDB thread of the run: one thread cost ~7 % less CPU but 10-37 % more wall
+    time (validate 13.4 s against 9.8-12.0 s at 100k reports on 2 quiet cores)."""
     from etl.checks import run_checks
 
     parts: dict[str, list[pa.Table]] = {"validation_results": [], "validation_issues": []}
