@@ -14,6 +14,7 @@ run logs (``PREFECT_LOGGING_EXTRA_LOGGERS``).
 import os
 import sys
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Optional
 
@@ -42,7 +43,8 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 from etl.settings import Settings, check_year  # noqa: E402
 from etl.stages import derive, discover, memory, parse, publish, resolve, unchanged, write  # noqa: E402
-from etl.stages.run import Run, open_run  # noqa: E402
+from etl.stages.run import Run, check_paths, open_run  # noqa: E402
+from etl.warehouse.store import Layout  # noqa: E402
 
 log = logging.getLogger("etl.flow")
 if logging.getLogger("etl").level == logging.NOTSET:      # run logs at INFO reach the API
@@ -62,11 +64,27 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 _task: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
+#: Walks of the raw folder begun by `etl run` while Prefect's temporary server starts (the
+#: run's process mostly waits for it then: ≈ 3 s at 100k files), by (raw, year, warehouse).
+_early_walks: dict[tuple[Path, Optional[int], Path], Future] = {}
+
+
+def walk_early(raw: Path, warehouse: Path, year: Optional[int]) -> None:
+    """Begin the discover stage's walk now (the flow's discover task takes it up)."""
+    raw_path, wh_path = check_paths(raw, warehouse)
+    root = Layout.at(wh_path).root
+    _early_walks[(raw_path, year, root)] = discover.in_background(raw_path, year, (root,))
+
+
 @task(name="discover", retries=2, retry_delay_seconds=5, **_task)
 def discover_files(run: Run) -> discover.Inventory:
-    inv = discover.discover(run.raw, run.year, exclude=(run.layout.root,))
+    inv = discover.result_or_none(_early_walks.pop((run.raw, run.year, run.layout.root), None))
+    when = "walked while the flow started"
+    if inv is None:
+        inv, when = discover.discover(run.raw, run.year, exclude=(run.layout.root,)), "walked now"
     run.counts["files"] = len(inv.files)
-    log.info("discover: %d files under %s (%d skipped)", len(inv.files), run.raw, len(inv.skipped))
+    log.info("discover: %d files under %s (%d skipped; %s)", len(inv.files), run.raw,
+             len(inv.skipped), when)
     return inv
 
 
@@ -419,11 +437,13 @@ def run_command(year: Optional[int], raw: Path, warehouse: Path, allow_shrink: b
     etl_log.addHandler(handler)
     t0 = time.perf_counter()
     memory.dedicated_process()
+    walk_early(raw, warehouse, year)
     try:
         state = nightly(year=year, raw=str(raw), warehouse=str(warehouse),
                         allow_shrink=allow_shrink, dask=dask,
                         corrections=str(corrections) if corrections else None, return_state=True)
     finally:
+        _early_walks.clear()        # a walk the flow did not take up is never taken later
         etl_log.removeHandler(handler)
     if not state.is_completed():
         try:

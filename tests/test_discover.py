@@ -97,3 +97,16 @@ def _run(fn, out, err):
         out.append(fn())
     except BaseException as e:
         err.append(e)
+
+
+def test_a_walk_begun_in_the_background_is_the_same_walk_and_a_failed_one_is_none(tmp_path):
+    from concurrent.futures import Future
+
+    from etl.stages.discover import in_background, result_or_none
+
+    raw = make_raw(tmp_path)
+    assert result_or_none(in_background(raw, 2023, ())) == discover(raw, 2023)
+    failed: Future = Future()
+    failed.set_exception(OSError("the raw folder's disk went away"))
+    assert result_or_none(failed) is None           # the discover task then walks again
+    assert result_or_none(None) is None

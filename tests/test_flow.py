@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import make_raw, nightly_flow
+from conftest import make_raw, nightly_flow, query
 
 pytestmark = pytest.mark.flow
 
@@ -61,6 +61,29 @@ def test_run_logs_reach_the_api(flow_run):
     assert "discover: 8 files" in text
     assert "parse 2023 batch 1/1: " in text
     assert "publish: current -> " in text
+
+
+def test_an_early_walk_is_taken_by_its_own_run_only(prefect_harness, tmp_path):
+    """`etl run` walks the raw folder while Prefect's server starts (walk_early); the flow's
+    discover task takes that walk for the same raw folder, year and warehouse, and no other."""
+    import shutil
+
+    from conftest import FIXTURES
+
+    nightly = nightly_flow()
+    raw = make_raw(tmp_path)
+    wh, other = tmp_path / "warehouse", tmp_path / "other"
+    nightly.walk_early(raw, wh, None)
+    nightly.walk_early(raw, other, None)
+    shutil.copy(FIXTURES / "000_0ef24cf9c99c7ecf.txt", raw / "added_after_the_walk.txt")
+    # the walk made before the file was added is the one this run took: 8 files, not 9
+    assert nightly.nightly(raw=str(raw), warehouse=str(wh))["files"] == 8
+    # a run for another warehouse did not take it: the other walk is still waiting
+    assert set(nightly._early_walks) == {(raw.resolve(), None, other.resolve())}
+    # `etl run` walks now (9 files) and leaves no walk behind for a later flow in this process
+    assert nightly.run_command(None, raw, wh) == 0
+    assert nightly._early_walks == {}
+    assert query(wh, "SELECT files FROM runs ORDER BY started_at DESC LIMIT 1") == [(9,)]
 
 
 def test_artifacts_are_published(flow_run):

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import stat
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from etl.killpoint import killpoint
 from etl.settings import FIRST_REPORT_YEAR, last_report_year
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "agency_id", "agency", "region_path", "level", "year", "format",
@@ -204,6 +208,27 @@ def discover(raw: str | Path, year: int | None = None,
         files.append(sf)
     killpoint("discover.done")
     return Inventory(files, sorted(skipped, key=lambda s: s.rel))
+
+
+def in_background(raw: Path, year: int | None, exclude: tuple[Path, ...]) -> Future:
+    """``discover(raw, year, exclude)`` on a thread of its own, begun now."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="discover")
+    try:
+        return pool.submit(discover, raw, year, exclude)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def result_or_none(walk: Future | None) -> Inventory | None:
+    """The inventory of a walk begun by :func:`in_background`; None when there was none or it
+    failed (the caller walks again, and a lasting error shows there)."""
+    if walk is None:
+        return None
+    try:
+        return walk.result()
+    except Exception:
+        log.warning("the early walk of the raw folder failed; walking it again", exc_info=True)
+        return None
 
 
 def _manifest(path: bytes, rel: str, st: os.stat_result,
