@@ -70,10 +70,14 @@ _early_walks: dict[tuple[Path, Optional[int], Path], Future] = {}
 
 
 def walk_early(raw: Path, warehouse: Path, year: Optional[int]) -> None:
-    """Begin the discover stage's walk now (the flow's discover task takes it up)."""
-    raw_path, wh_path = check_paths(raw, warehouse)
-    root = Layout.at(wh_path).root
-    _early_walks[(raw_path, year, root)] = discover.in_background(raw_path, year, (root,))
+    """Begin the discover stage's walk now (the flow's discover task takes it up).  Nothing is
+    created here; whatever goes wrong is left for the flow to meet and report."""
+    try:
+        raw_path, wh_path = check_paths(raw, warehouse)
+        root = Layout.at(wh_path, create=False).root
+        _early_walks[(raw_path, year, root)] = discover.in_background(raw_path, year, (root,))
+    except Exception:
+        log.debug("no early walk of %s", raw, exc_info=True)
 
 
 @task(name="discover", retries=2, retry_delay_seconds=5, **_task)

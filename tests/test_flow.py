@@ -73,6 +73,8 @@ def test_an_early_walk_is_taken_by_its_own_run_only(prefect_harness, tmp_path):
     nightly = nightly_flow()
     raw = make_raw(tmp_path)
     wh, other = tmp_path / "warehouse", tmp_path / "other"
+    nightly.walk_early(tmp_path / "no such folder", wh, None)     # left for the flow to report
+    assert nightly._early_walks == {} and not wh.exists()
     nightly.walk_early(raw, wh, None)
     nightly.walk_early(raw, other, None)
     shutil.copy(FIXTURES / "000_0ef24cf9c99c7ecf.txt", raw / "added_after_the_walk.txt")
