@@ -44,7 +44,6 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from etl.settings import Settings, check_year  # noqa: E402
 from etl.stages import derive, discover, memory, parse, publish, resolve, unchanged, write  # noqa: E402
 from etl.stages.run import Run, check_paths, open_run  # noqa: E402
-from etl.warehouse.store import Layout  # noqa: E402
 
 log = logging.getLogger("etl.flow")
 if logging.getLogger("etl").level == logging.NOTSET:      # run logs at INFO reach the API
@@ -73,9 +72,8 @@ def walk_early(raw: Path, warehouse: Path, year: Optional[int]) -> None:
     """Begin the discover stage's walk now (the flow's discover task takes it up).  Nothing is
     created here; whatever goes wrong is left for the flow to meet and report."""
     try:
-        raw_path, wh_path = check_paths(raw, warehouse)
-        root = Layout.at(wh_path, create=False).root
-        _early_walks[(raw_path, year, root)] = discover.in_background(raw_path, year, (root,))
+        raw_path, wh_path = check_paths(raw, warehouse)     # as open_run resolves them
+        _early_walks[(raw_path, year, wh_path)] = discover.in_background(raw_path, year, (wh_path,))
     except Exception:
         log.debug("no early walk of %s", raw, exc_info=True)
 
