@@ -5,8 +5,8 @@ deployment, and the ``etl run`` / ``etl serve`` command bodies.
     etl serve                               # served on a cron schedule (needs `prefect server start`)
     prefect --no-prompt deploy --all        # or deployed from prefect.yaml to a process work pool
 
-One flow run per ``etl run``; one task per stage and one per parse batch of >= 500 files (at most
-200), named for what they do (``parse 2023 batch 3/40``), so the task count never grows with the
+One flow run per ``etl run``; one task per stage and one per parse batch of >= 500 files (about 40
+at most), named for what they do (``parse 2023 batch 3/40``), so the task count never grows with the
 number of files.  Every stage logs through the ``etl`` loggers, which Prefect ships to the API as
 run logs (``PREFECT_LOGGING_EXTRA_LOGGERS``).
 """

@@ -138,3 +138,23 @@ def test_year_ranges_come_from_the_footers_and_name_every_segment_a_year_may_be_
         everything = con.execute("SELECT count(*) FROM cells WHERE year = ?", [year]).fetchall()[0][0]
         cache.register(con, "cells", [n for n, r in ranges.items() if r is None or r[0] <= year <= r[1]])
         assert con.execute("SELECT count(*) FROM cells WHERE year = ?", [year]).fetchall()[0][0] == everything
+
+
+def test_batches_stay_few_and_of_one_year_however_many_files():
+    """A flow task per batch: the count is bounded (each costs Prefect's server CPU while the
+    workers parse), every file is in exactly one batch, and a batch names its one year."""
+    from etl.stages.discover import SourceFile
+    from etl.stages.parse import MAX_BATCHES, MIN_BATCH, plan_batches
+
+    years = [2019, 2020, 2021, 2022, 2023, None]
+    files = [SourceFile(f"/r/{i}", f"{i}.txt", 1,
+                        {"year": str(years[i % 6])} if years[i % 6] else {})
+             for i in range(100_003)]
+    batches = plan_batches(files)
+    assert len(batches) <= MAX_BATCHES + len(years)
+    assert sorted(f.rel for b in batches for f in b.files) == sorted(f.rel for f in files)
+    for b in batches:
+        assert {f.manifest_year for f in b.files} == {None if b.label == "unknown year" else int(b.label)}
+        assert b.name.startswith(f"parse {b.label} batch {b.number}/{b.of}")
+    few = plan_batches(files[:MIN_BATCH * 3])
+    assert all(len(b.files) <= MIN_BATCH for b in few) and len(few) == len(years)

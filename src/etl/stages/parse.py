@@ -26,10 +26,14 @@ from etl.stages.cache import ParseCache, SegmentRows, cache_key, content_id, par
 from etl.stages.discover import SourceFile
 from etl.stages.workers import ChunkResult, WorkerPool
 
-#: Files per flow task at least; more when there are many, so that there are at most
-#: MAX_BATCHES tasks (100k files -> 200 tasks of 500): the task count never grows with files.
+#: Files per flow task at least; more when there are many, so that there are about
+#: MAX_BATCHES tasks (100k files -> 40 tasks of 2,500, and one more per year for the remainders):
+#: the task count never grows with files.  Each task run costs Prefect's temporary server
+#: ≈ 33 ms of CPU and the run's process ≈ 10 ms (states, events, its log line), competing with
+#: the workers: at 100k, 200 tasks of 500 cost 7 CPU-s more than 40 tasks of 2,500 (measured,
+#: bench/stages.py).  A retried batch redoes at most 2,500 files (≈ 3 s on two cores).
 MIN_BATCH = 500
-MAX_BATCHES = 200
+MAX_BATCHES = 40
 #: Files per worker chunk at most (= one cache segment; the work redone when a worker is
 #: killed).  Larger chunks mean fewer segments to open on each later run (see
 #: ParseCache.compact); a batch is still cut into at least one chunk per worker.
