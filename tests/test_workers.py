@@ -200,3 +200,39 @@ def test_the_fork_server_stops_with_the_last_open_pool():
         assert again.run([["w"]])[0].value == ["w"]
     finally:
         again.close()
+
+
+def test_progress_is_charged_right_after_the_dispatch_counter_wraps():
+    """Workers note the item they start in a shared word tagged with the dispatch (8 bits):
+    after hundreds of dispatches to each worker, a hang is still charged to its own item, and
+    `running()` names it while it runs."""
+    p = pool(timeout=1.5)
+    seen = []
+    try:
+        assert [r.value for r in p.run([["ok"]] * 600)] == [["ok"]] * 600
+
+        def watch():
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not seen:
+                seen.extend(item for _, item, secs in p.running() if item == "c_hang" and secs >= 0)
+                time.sleep(0.05)
+
+        t = threading.Thread(target=watch)
+        t.start()
+        (res,) = p.run([["ok", "c_hang", "ok2"]])
+        t.join()
+    finally:
+        p.close()
+    assert seen and [(x.item, x.reason) for x in res.lost] == [("c_hang", "timeout")]
+    assert res.value == ["ok", "ok2"]
+
+
+def test_a_chunk_too_long_for_the_progress_word_is_refused():
+    from etl.stages.workers import MAX_CHUNK_ITEMS
+
+    p = pool()
+    try:
+        with pytest.raises(ValueError):
+            p.run([["ok"] * MAX_CHUNK_ITEMS])
+    finally:
+        p.close()
