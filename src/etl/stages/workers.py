@@ -184,9 +184,9 @@ class _Chunk:
 class _Worker:
     process: Any
     conn: mpc.Connection
+    progress: Any                     # the worker's shared progress word (a c_uint64)
     ready: bool = False
     chunk: _Chunk | None = None
-    progress: Any = None              # the worker's shared progress word
     seq: int = 0                      # its current dispatch (1..255, as in the word)
     item: int | None = None           # index in chunk.items of the item running
     since: float = 0.0
@@ -353,12 +353,12 @@ class WorkerPool:
                              daemon=True, name="etl-parse-worker")
         p.start()
         child.close()
-        return _Worker(p, parent, progress=progress)
+        return _Worker(p, parent, progress)
 
     def _read_progress(self, w: _Worker) -> tuple[int | None, float]:
         """(item, since) of the worker's current chunk: from its progress word once the worker
         has started an item of this dispatch, else what the supervisor knows."""
-        chunk, word = w.chunk, w.progress.value if w.progress is not None else 0
+        chunk, word = w.chunk, w.progress.value
         if chunk is not None and word >> _SEQ_SHIFT == w.seq:
             item = (word >> _ITEM_SHIFT) & (MAX_CHUNK_ITEMS - 1)
             if item < len(chunk.items):     # (a word 255 empty chunks old could match the seq)
@@ -453,10 +453,11 @@ class WorkerPool:
         if w not in self._workers:
             return
         if not w.killed_for:
-            w.process.join(timeout=2)           # reap it, to read how it died
+            # Died by itself: reap it (to read how it died) and charge the item it was on then.
+            # A worker we killed is charged to the item the kill was decided on.
+            w.process.join(timeout=2)
+            self._progress(w)
         code = w.process.exitcode
-        if w.chunk is not None:
-            self._progress(w)           # the item it was on when it died
         if w.chunk is None or w.item is None:
             if not self._closing and (not w.ready or w.chunk is not None):
                 self._start_failures += 1
